@@ -4,5 +4,66 @@
 //! username goes in `Event@UserName` (the Gateway user always shows as "Entered by"), the patient
 //! is verified by demographics before writing, a durable outbox keeps every accepted note, and a
 //! write whose outcome is unknown is reconciled by reading today's entries before any retry.
+//!
+//! - [`note`]: [`CaseNote`] (narrative, optional SNOMED code, optional task), [`Author`] and
+//!   [`Authorship`], [`PatientIdentity`].
+//! - [`outbox`]: the [`OutboxStore`] trait, [`SqliteOutbox`] (durable) and [`MemoryOutbox`].
+//! - [`gateway`]: the [`Gateways`] trait the engine files through and its error classes.
+//! - [`engine`]: [`WritebackEngine`], the per-note state machine, backoff and reconciliation.
+//! - [`verify`]: patient verification against a demographics-only read.
+
+//!
+//! ```no_run
+//! # async fn demo<G: systmone_writeback::Gateways>(gateways: G) -> Result<(), Box<dyn std::error::Error>> {
+//! use systmone_writeback::*;
+//! use nhs_identifiers::NhsNumber;
+//!
+//! let store = SqliteOutbox::open("outbox.sqlite")?;
+//! let engine = WritebackEngine::new(store, gateways, TokioClock::from_system_time(), EngineConfig::default());
+//! let patient = PatientIdentity::new(
+//!     NhsNumber::fictitious(1),
+//!     "Example",
+//!     chrono::NaiveDate::from_ymd_opt(1970, 5, 14).ok_or("date")?,
+//!     Sex::Female,
+//! )?;
+//! let author = Author::with_username("Jo Bloggs (Link worker)", SystmOneUsername::try_from("jbloggs1234")?)?;
+//! let accepted = engine.submit(CaseNote::new(patient, author, "Telephone review; joined walking group.")?)?;
+//! engine.run_until_settled().await?;
+//! println!("{}", engine.status(accepted.id)?.ok_or("gone")?);
+//! # Ok(()) }
+//! ```
 
 #![warn(missing_docs)]
+
+pub mod clock;
+pub mod engine;
+mod error;
+pub mod gateway;
+pub mod note;
+pub mod outbox;
+pub mod reference;
+pub mod retry;
+pub mod verify;
+
+pub use clock::{Clock, TokioClock};
+pub use engine::{Accepted, EngineConfig, Worker, WritebackEngine};
+pub use error::{InvalidNote, WritebackError};
+pub use gateway::{
+    EntriesQuery, EventUid, GatewayError, Gateways, JournalEvent, JournalWrite, WriteReceipt,
+};
+pub use note::{
+    Author, Authorship, CaseNote, CodedEntry, GpTask, PatientIdentity, Sex, SnomedCode,
+    SystmOneUsername,
+};
+pub use outbox::{
+    AuditKind, AuditRecord, MemoryOutbox, NoteId, NoteStatus, OutboxEntry, OutboxStore,
+    SqliteOutbox,
+};
+pub use reference::NoteReference;
+pub use retry::RetryPolicy;
+pub use verify::{IdentityField, PatientMismatch, RecordDemographics, verify_patient};
+
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod fake;

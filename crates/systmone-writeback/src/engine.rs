@@ -1,0 +1,550 @@
+//! The writeback engine: takes notes into the outbox and drives each one to filed or rejected.
+//!
+//! Per note the state machine is:
+//!
+//! ```text
+//! queued ──verify demographics──▶ (mismatch / no record / refused) ──▶ rejected
+//!    │                              (read failed) ──▶ queued, backoff
+//!    ▼ durable "filing" first, then UpdatePatientRecord
+//! filing ──ok──▶ filed(EventUID)
+//!    ├── not applied (record in use, no gateway) ──▶ queued, backoff
+//!    ├── refused for good ──▶ rejected
+//!    └── sent, no answer ──▶ outcome-unknown
+//! outcome-unknown ──read today's entries──▶ reference found ──▶ filed(EventUID)
+//!                                       ├── not found ──▶ queued (written again)
+//!                                       └── read failed ──▶ outcome-unknown, backoff
+//! ```
+//!
+//! A note found in `filing` that this engine is not sending was left by a stopped process: it
+//! is reconciled like `outcome-unknown`. A write is never sent again until a read has shown the
+//! note is not in the journal, so no note is filed twice.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+use crate::clock::Clock;
+use crate::error::WritebackError;
+use crate::gateway::{EntriesQuery, GatewayError, Gateways, JournalWrite};
+use crate::note::{Authorship, CaseNote};
+use crate::outbox::{
+    AuditEvent, AuditKind, AuditRecord, NoteId, NoteStatus, OutboxEntry, OutboxStore,
+};
+use crate::reference::NoteReference;
+use crate::retry::RetryPolicy;
+use crate::verify::verify_patient;
+
+/// Engine settings.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct EngineConfig {
+    /// Backoff and reconciliation timing.
+    pub retry: RetryPolicy,
+    /// Notes worked on at once (at most one per patient). Match it to the number of gateways.
+    pub max_in_flight: usize,
+    /// How long the background worker sleeps when nothing is due and nothing is submitted.
+    pub idle_poll: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            max_in_flight: 2,
+            idle_poll: Duration::from_secs(30),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets how many notes are worked on at once (at least 1).
+    pub fn with_max_in_flight(mut self, notes: usize) -> Self {
+        self.max_in_flight = notes.max(1);
+        self
+    }
+}
+
+/// What `submit` returns: the note is in the outbox (on disk for a durable store).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Accepted {
+    /// The note's id in the outbox.
+    pub id: NoteId,
+    /// The reference embedded in its text.
+    pub reference: NoteReference,
+    /// How the journal will attribute it (says so when the author has no SystmOne username).
+    pub authorship: Authorship,
+}
+
+/// The writeback engine over a store `S`, the gateways `G` and a clock `C`.
+///
+/// Cheap to clone (shared state). One engine per outbox at a time.
+pub struct WritebackEngine<S, G, C> {
+    inner: Arc<Inner<S, G, C>>,
+}
+
+impl<S, G, C> Clone for WritebackEngine<S, G, C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+struct Inner<S, G, C> {
+    store: Mutex<S>,
+    gateways: G,
+    clock: C,
+    config: EngineConfig,
+    /// Notes this engine is working on now.
+    in_flight: Mutex<HashMap<NoteId, String>>,
+    /// Consecutive failures per note since this engine started (for backoff).
+    failures: Mutex<HashMap<NoteId, u32>>,
+    wake: Notify,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
+    /// An engine over `store`, filing through `gateways`, with time from `clock`.
+    pub fn new(store: S, gateways: G, clock: C, config: EngineConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store: Mutex::new(store),
+                gateways,
+                clock,
+                config,
+                in_flight: Mutex::new(HashMap::new()),
+                failures: Mutex::new(HashMap::new()),
+                wake: Notify::new(),
+            }),
+        }
+    }
+
+    /// Accepts a note into the outbox. When this returns `Ok` the note is stored (durably for
+    /// [`crate::SqliteOutbox`]) and will be filed or rejected; nothing is sent yet.
+    pub fn submit(&self, note: CaseNote) -> Result<Accepted, WritebackError> {
+        let authorship = note.author.authorship();
+        let entry = lock(&self.inner.store).accept(&note, self.inner.clock.now())?;
+        tracing::info!(note = %entry.id, reference = %entry.reference, "note accepted");
+        self.inner.wake.notify_one();
+        Ok(Accepted {
+            id: entry.id,
+            reference: entry.reference,
+            authorship,
+        })
+    }
+
+    /// A note's current state.
+    pub fn entry(&self, id: NoteId) -> Result<Option<OutboxEntry>, WritebackError> {
+        lock(&self.inner.store).get(id)
+    }
+
+    /// A note's status.
+    pub fn status(&self, id: NoteId) -> Result<Option<NoteStatus>, WritebackError> {
+        Ok(self.entry(id)?.map(|entry| entry.status))
+    }
+
+    /// Every note in the outbox, oldest first.
+    pub fn entries(&self) -> Result<Vec<OutboxEntry>, WritebackError> {
+        lock(&self.inner.store).entries()
+    }
+
+    /// A note's audit trail.
+    pub fn audit_trail(&self, id: NoteId) -> Result<Vec<AuditRecord>, WritebackError> {
+        lock(&self.inner.store).audit_trail(id)
+    }
+
+    /// The gateways this engine files through.
+    pub fn gateways(&self) -> &G {
+        &self.inner.gateways
+    }
+
+    /// Works once on every note due now (concurrently, at most `max_in_flight`, one per
+    /// patient) and returns how many were worked on.
+    pub async fn process_due(&self) -> Result<usize, WritebackError> {
+        let now = self.inner.clock.now();
+        let limit = self.inner.config.max_in_flight.max(1);
+        let due = lock(&self.inner.store).due(now, limit.saturating_mul(8))?;
+        let mut picked = Vec::new();
+        {
+            let mut in_flight = lock(&self.inner.in_flight);
+            let mut busy_patients: HashSet<String> = in_flight.values().cloned().collect();
+            for entry in due {
+                if picked.len() >= limit {
+                    break;
+                }
+                let patient = entry.note.patient.nhs_number.expose();
+                if in_flight.contains_key(&entry.id) || busy_patients.contains(&patient) {
+                    continue;
+                }
+                busy_patients.insert(patient.clone());
+                in_flight.insert(entry.id, patient);
+                picked.push(entry);
+            }
+        }
+        let count = picked.len();
+        let mut tasks = JoinSet::new();
+        for entry in picked {
+            let engine = self.clone();
+            tasks.spawn(async move {
+                let id = entry.id;
+                let result = engine.step(entry).await;
+                lock(&engine.inner.in_flight).remove(&id);
+                result
+            });
+        }
+        let mut first_error = None;
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "outbox update failed");
+                    first_error.get_or_insert(error);
+                }
+                Err(join_error) => {
+                    first_error.get_or_insert(WritebackError::Storage(format!(
+                        "note task failed: {join_error}"
+                    )));
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(count),
+        }
+    }
+
+    /// Works on notes until every note in the outbox is filed or rejected, sleeping (on
+    /// tokio's clock) until the next note is due.
+    pub async fn run_until_settled(&self) -> Result<(), WritebackError> {
+        loop {
+            self.process_due().await?;
+            let Some(next) = lock(&self.inner.store).next_due()? else {
+                return Ok(());
+            };
+            self.sleep_until(next).await;
+        }
+    }
+
+    /// Starts a background worker that files notes as they are submitted. Dropping the
+    /// returned handle stops the worker at once, like a crash (in-flight notes are reconciled
+    /// by the next engine); [`Worker::shutdown`] stops it between steps.
+    pub fn spawn_worker(&self) -> Worker {
+        let engine = self.clone();
+        let stop = Arc::new(Notify::new());
+        let stop_signal = Arc::clone(&stop);
+        let task = tokio::spawn(async move {
+            loop {
+                if let Err(error) = engine.process_due().await {
+                    tracing::warn!(%error, "writeback pass failed; retrying");
+                }
+                let now = engine.inner.clock.now();
+                let idle = engine.inner.config.idle_poll;
+                let wait = match lock(&engine.inner.store).next_due() {
+                    Ok(Some(next)) => until(now, next).min(idle),
+                    _ => idle,
+                };
+                tokio::select! {
+                    () = stop_signal.notified() => return,
+                    () = engine.inner.wake.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+        });
+        Worker {
+            stop,
+            task: Some(task),
+        }
+    }
+
+    async fn sleep_until(&self, at: DateTime<Utc>) {
+        let wait = until(self.inner.clock.now(), at);
+        if wait.is_zero() {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn step(&self, entry: OutboxEntry) -> Result<(), WritebackError> {
+        match entry.status {
+            NoteStatus::Queued => self.attempt_write(entry).await,
+            NoteStatus::Filing => {
+                // Left mid-write by a stopped process (this engine is not sending it).
+                let transition = entry.transition(
+                    NoteStatus::OutcomeUnknown,
+                    AuditEvent::new(
+                        AuditKind::Recovered,
+                        "found mid-write after a restart: reading the journal before any retry",
+                    ),
+                );
+                self.record(&entry, &transition)?;
+                let entry = OutboxEntry {
+                    status: NoteStatus::OutcomeUnknown,
+                    ..entry
+                };
+                self.reconcile(entry).await
+            }
+            NoteStatus::OutcomeUnknown => self.reconcile(entry).await,
+            NoteStatus::Filed { .. } | NoteStatus::Rejected { .. } => Ok(()),
+        }
+    }
+
+    async fn attempt_write(&self, mut entry: OutboxEntry) -> Result<(), WritebackError> {
+        if !entry.verified {
+            match self
+                .inner
+                .gateways
+                .read_demographics(&entry.note.patient.nhs_number)
+                .await
+            {
+                Ok(record) => {
+                    if let Err(mismatch) = verify_patient(&entry.note.patient, &record) {
+                        return self.reject(&entry, mismatch.to_string());
+                    }
+                    let mut transition = entry.transition(
+                        NoteStatus::Queued,
+                        AuditEvent::new(
+                            AuditKind::Verified,
+                            "NHS number, surname, date of birth and sex match the record",
+                        ),
+                    );
+                    transition.verified = true;
+                    self.record(&entry, &transition)?;
+                    entry.verified = true;
+                }
+                Err(GatewayError::PatientNotFound) => {
+                    return self.reject(&entry, "no SystmOne record has that NHS number".into());
+                }
+                Err(GatewayError::Permanent { reason }) => {
+                    return self.reject(&entry, format!("demographics read refused: {reason}"));
+                }
+                Err(error) => {
+                    return self.retry_later(
+                        &entry,
+                        NoteStatus::Queued,
+                        &format!("demographics read failed: {error}"),
+                    );
+                }
+            }
+        }
+
+        let now = self.inner.clock.now();
+        let mut filing = entry.transition(
+            NoteStatus::Filing,
+            AuditEvent::new(
+                AuditKind::WriteSent,
+                format!(
+                    "UpdatePatientRecord attempt {}",
+                    entry.attempts.saturating_add(1)
+                ),
+            ),
+        );
+        filing.attempts = entry.attempts.saturating_add(1);
+        filing.last_attempt_on = Some(self.inner.clock.today());
+        let filing = filing.due_at(now + chrono_duration(self.inner.config.retry.reconcile_after));
+        // Durable before anything is sent: a crash from here on is reconciled, never resent blind.
+        self.record(&entry, &filing)?;
+        let entry = OutboxEntry {
+            status: NoteStatus::Filing,
+            attempts: filing.attempts,
+            last_attempt_on: filing.last_attempt_on,
+            next_attempt_at: filing.next_attempt_at,
+            ..entry
+        };
+
+        let write = JournalWrite::for_note(&entry.note, &entry.reference);
+        match self.inner.gateways.write_note(&write).await {
+            Ok(receipt) => {
+                let detail = format!("EventUID {} via {}", receipt.event_uid, receipt.gateway);
+                let transition = entry.transition(
+                    NoteStatus::Filed {
+                        event_uid: receipt.event_uid,
+                        task_uid: receipt.task_uid,
+                    },
+                    AuditEvent::new(AuditKind::Filed, detail),
+                );
+                self.clear_failures(entry.id);
+                self.record(&entry, &transition)
+            }
+            Err(GatewayError::OutcomeUnknown { reason }) => {
+                let transition = entry
+                    .transition(
+                        NoteStatus::OutcomeUnknown,
+                        AuditEvent::new(
+                            AuditKind::OutcomeUnknown,
+                            format!("{reason}; reading the journal before any retry"),
+                        ),
+                    )
+                    .due_at(
+                        self.inner.clock.now()
+                            + chrono_duration(self.inner.config.retry.reconcile_after),
+                    );
+                self.record(&entry, &transition)
+            }
+            Err(GatewayError::RetrySafe { reason }) => self.retry_later(
+                &entry,
+                NoteStatus::Queued,
+                &format!("write not applied: {reason}"),
+            ),
+            Err(GatewayError::Permanent { reason }) => {
+                self.reject(&entry, format!("SystmOne refused the write: {reason}"))
+            }
+            Err(GatewayError::PatientNotFound) => {
+                self.reject(&entry, "no SystmOne record has that NHS number".into())
+            }
+        }
+    }
+
+    async fn reconcile(&self, entry: OutboxEntry) -> Result<(), WritebackError> {
+        let today = self.inner.clock.today();
+        let from = entry.last_attempt_on.map_or(today, |day| day.min(today));
+        let query = EntriesQuery {
+            nhs_number: entry.note.patient.nhs_number,
+            done_by: entry.note.author.username.clone(),
+            from,
+            to: today,
+        };
+        match self.inner.gateways.read_entries(&query).await {
+            Ok(events) => match events
+                .into_iter()
+                .find(|event| event.carries(&entry.reference))
+            {
+                Some(event) => {
+                    let detail = format!(
+                        "reference found in the journal as EventUID {}",
+                        event.event_uid
+                    );
+                    let transition = entry.transition(
+                        NoteStatus::Filed {
+                            event_uid: event.event_uid,
+                            task_uid: None,
+                        },
+                        AuditEvent::new(AuditKind::FoundInJournal, detail),
+                    );
+                    self.clear_failures(entry.id);
+                    self.record(&entry, &transition)
+                }
+                None => {
+                    let transition = entry
+                        .transition(
+                            NoteStatus::Queued,
+                            AuditEvent::new(
+                                AuditKind::NotInJournal,
+                                "reference not in the journal: the write did not apply and will be sent again",
+                            ),
+                        )
+                        .due_at(self.inner.clock.now());
+                    self.record(&entry, &transition)
+                }
+            },
+            Err(error) => self.retry_later(
+                &entry,
+                NoteStatus::OutcomeUnknown,
+                &format!("journal read failed ({error}); still reconciling"),
+            ),
+        }
+    }
+
+    fn retry_later(
+        &self,
+        entry: &OutboxEntry,
+        status: NoteStatus,
+        why: &str,
+    ) -> Result<(), WritebackError> {
+        let failures = {
+            let mut failures = lock(&self.inner.failures);
+            let count = failures.entry(entry.id).or_insert(0);
+            *count = count.saturating_add(1);
+            *count
+        };
+        let delay = self.inner.config.retry.delay(failures);
+        let transition = entry
+            .transition(
+                status,
+                AuditEvent::new(
+                    AuditKind::RetryScheduled,
+                    format!("{why}; next try in {} s", delay.as_secs()),
+                ),
+            )
+            .due_at(self.inner.clock.now() + chrono_duration(delay));
+        self.record(entry, &transition)
+    }
+
+    fn reject(&self, entry: &OutboxEntry, reason: String) -> Result<(), WritebackError> {
+        let transition = entry.transition(
+            NoteStatus::Rejected {
+                reason: reason.clone(),
+            },
+            AuditEvent::new(AuditKind::Rejected, reason),
+        );
+        self.clear_failures(entry.id);
+        self.record(entry, &transition)
+    }
+
+    fn clear_failures(&self, id: NoteId) {
+        lock(&self.inner.failures).remove(&id);
+    }
+
+    fn record(
+        &self,
+        entry: &OutboxEntry,
+        transition: &crate::outbox::Transition,
+    ) -> Result<(), WritebackError> {
+        tracing::info!(
+            note = %entry.id,
+            status = transition.status.name(),
+            event = transition.audit.kind.name(),
+            "note status changed"
+        );
+        lock(&self.inner.store).record(entry.id, transition, self.inner.clock.now())
+    }
+}
+
+fn chrono_duration(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
+fn until(now: DateTime<Utc>, at: DateTime<Utc>) -> Duration {
+    (at - now).to_std().unwrap_or(Duration::ZERO)
+}
+
+/// A running background worker (from [`WritebackEngine::spawn_worker`]).
+#[derive(Debug)]
+pub struct Worker {
+    stop: Arc<Notify>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Stops the worker after its current pass and waits for it.
+    pub async fn shutdown(mut self) {
+        self.stop.notify_one();
+        if let Some(task) = self.task.take() {
+            let _finished = task.await;
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

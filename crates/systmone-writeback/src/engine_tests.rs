@@ -1,0 +1,377 @@
+//! The engine's state machine against the in-crate fake gateways.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use nhs_identifiers::NhsNumber;
+
+use crate::fake::{FakeGateways, Fault};
+use crate::*;
+
+fn start() -> TokioClock {
+    TokioClock::starting_at(Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap())
+}
+
+fn dob() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 5, 14).unwrap()
+}
+
+fn record(i: u32) -> RecordDemographics {
+    RecordDemographics::new(
+        NhsNumber::fictitious(i),
+        "Example",
+        Some(dob()),
+        Sex::Female,
+    )
+}
+
+fn gateways(patients: u32) -> Arc<FakeGateways> {
+    let mut fake = FakeGateways::new();
+    for i in 0..patients {
+        fake = fake.with_patient(record(i));
+    }
+    Arc::new(fake)
+}
+
+fn jo() -> Author {
+    Author::with_username(
+        "Jo Bloggs (Link worker)",
+        SystmOneUsername::try_from("jbloggs1234").unwrap(),
+    )
+    .unwrap()
+}
+
+fn note(i: u32, author: Author) -> CaseNote {
+    let patient =
+        PatientIdentity::new(NhsNumber::fictitious(i), "Example", dob(), Sex::Female).unwrap();
+    CaseNote::new(
+        patient,
+        author,
+        &format!("Telephone review {i}.\nAgreed weekly walking group."),
+    )
+    .unwrap()
+}
+
+type Engine<S> = WritebackEngine<S, Arc<FakeGateways>, TokioClock>;
+
+fn engine(g: &Arc<FakeGateways>) -> Engine<MemoryOutbox> {
+    WritebackEngine::new(
+        MemoryOutbox::new(),
+        Arc::clone(g),
+        start(),
+        EngineConfig::default(),
+    )
+}
+
+fn kinds(engine: &Engine<impl OutboxStore>, id: NoteId) -> Vec<String> {
+    engine
+        .audit_trail(id)
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} -> {}", r.kind.name(), r.status))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_note_is_verified_then_filed_with_the_author_as_user_name() {
+    let g = gateways(3);
+    let engine = engine(&g);
+    let accepted = engine
+        .submit(
+            note(1, jo())
+                .with_code(CodedEntry::new(
+                    SnomedCode::try_from("871731000000106").unwrap(),
+                ))
+                .with_task(GpTask::new("Clinical Review Required", "Please review").unwrap()),
+        )
+        .unwrap();
+    assert!(matches!(
+        accepted.authorship,
+        Authorship::SystmOneUser { .. }
+    ));
+    engine.run_until_settled().await.unwrap();
+    let status = engine.status(accepted.id).unwrap().unwrap();
+    assert!(matches!(status, NoteStatus::Filed { .. }), "{status}");
+    let journal = g.journal();
+    assert_eq!(journal.len(), 1);
+    let write = &journal[0].1;
+    assert_eq!(
+        write.user_name.as_ref().map(SystmOneUsername::as_str),
+        Some("jbloggs1234")
+    );
+    assert_eq!(write.done_by, None);
+    assert_eq!(
+        write.narrative_lines.last().unwrap(),
+        &accepted.reference.line()
+    );
+    assert!(write.code.is_some() && write.task.is_some());
+    insta::assert_debug_snapshot!(kinds(&engine, accepted.id), @r#"
+    [
+        "accepted -> queued",
+        "verified -> queued",
+        "write-sent -> filing",
+        "filed -> filed",
+    ]
+    "#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_author_without_username_is_named_in_done_by_and_the_result_says_so() {
+    let g = gateways(2);
+    let engine = engine(&g);
+    let accepted = engine
+        .submit(note(1, Author::named("Sam Patel (Link worker)").unwrap()))
+        .unwrap();
+    assert!(
+        accepted
+            .authorship
+            .to_string()
+            .contains("no SystmOne username")
+    );
+    engine.run_until_settled().await.unwrap();
+    let journal = g.journal();
+    assert_eq!(journal[0].1.user_name, None);
+    assert_eq!(
+        journal[0].1.done_by.as_deref(),
+        Some("Sam Patel (Link worker)")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_demographic_mismatch_rejects_without_writing_or_leaking() {
+    let g = Arc::new(FakeGateways::new().with_patient(RecordDemographics::new(
+        NhsNumber::fictitious(1),
+        "Other",
+        Some(dob()),
+        Sex::Male,
+    )));
+    let engine = engine(&g);
+    let accepted = engine.submit(note(1, jo())).unwrap();
+    let unknown = engine.submit(note(2, jo())).unwrap();
+    engine.run_until_settled().await.unwrap();
+    assert_eq!(g.writes_sent(), 0);
+    let NoteStatus::Rejected { reason } = engine.status(accepted.id).unwrap().unwrap() else {
+        panic!("not rejected");
+    };
+    assert!(reason.contains("surname, sex"), "{reason}");
+    assert!(
+        !reason.contains("Example")
+            && !reason.contains("Other")
+            && !reason.contains(&NhsNumber::fictitious(1).expose())
+    );
+    let NoteStatus::Rejected { reason } = engine.status(unknown.id).unwrap().unwrap() else {
+        panic!("not rejected");
+    };
+    assert!(reason.contains("no SystmOne record"), "{reason}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn record_in_use_is_retried_with_backoff() {
+    let g = gateways(2);
+    let engine = engine(&g);
+    g.script(&[Fault::None, Fault::NotApplied, Fault::NotApplied]);
+    let accepted = engine.submit(note(1, jo())).unwrap();
+    let started = tokio::time::Instant::now();
+    engine.run_until_settled().await.unwrap();
+    // 2 s after the first failure, 4 s after the second.
+    assert_eq!(started.elapsed(), Duration::from_secs(6));
+    assert!(matches!(
+        engine.status(accepted.id).unwrap().unwrap(),
+        NoteStatus::Filed { .. }
+    ));
+    assert_eq!(g.journal().len(), 1);
+    assert_eq!(engine.entry(accepted.id).unwrap().unwrap().attempts, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_response_is_found_in_the_journal_not_written_again() {
+    let g = gateways(2);
+    let engine = engine(&g);
+    g.script(&[Fault::None, Fault::LostResponse]);
+    let accepted = engine.submit(note(1, jo())).unwrap();
+    engine.run_until_settled().await.unwrap();
+    assert_eq!(g.writes_sent(), 1);
+    assert_eq!(g.journal().len(), 1);
+    let NoteStatus::Filed { event_uid, .. } = engine.status(accepted.id).unwrap().unwrap() else {
+        panic!("not filed");
+    };
+    assert_eq!(event_uid, g.journal()[0].2);
+    insta::assert_debug_snapshot!(kinds(&engine, accepted.id), @r#"
+    [
+        "accepted -> queued",
+        "verified -> queued",
+        "write-sent -> filing",
+        "outcome-unknown -> outcome-unknown",
+        "found-in-journal -> filed",
+    ]
+    "#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_write_that_did_not_apply_is_sent_again_after_the_journal_read() {
+    let g = gateways(2);
+    let engine = engine(&g);
+    // verify ok, write closed before apply, reconciliation read fails twice, then works.
+    g.script(&[
+        Fault::None,
+        Fault::ClosedBeforeApply,
+        Fault::LostResponse,
+        Fault::NotApplied,
+    ]);
+    let accepted = engine.submit(note(1, jo())).unwrap();
+    engine.run_until_settled().await.unwrap();
+    assert_eq!(g.writes_sent(), 2);
+    assert_eq!(g.journal().len(), 1);
+    assert!(matches!(
+        engine.status(accepted.id).unwrap().unwrap(),
+        NoteStatus::Filed { .. }
+    ));
+    insta::assert_debug_snapshot!(kinds(&engine, accepted.id), @r#"
+    [
+        "accepted -> queued",
+        "verified -> queued",
+        "write-sent -> filing",
+        "outcome-unknown -> outcome-unknown",
+        "retry-scheduled -> outcome-unknown",
+        "retry-scheduled -> outcome-unknown",
+        "not-in-journal -> queued",
+        "write-sent -> filing",
+        "filed -> filed",
+    ]
+    "#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_permanent_refusal_rejects_the_note() {
+    let g = gateways(2);
+    let engine = engine(&g);
+    g.script(&[Fault::None, Fault::Permanent]);
+    let accepted = engine.submit(note(1, jo())).unwrap();
+    engine.run_until_settled().await.unwrap();
+    let status = engine.status(accepted.id).unwrap().unwrap();
+    assert_eq!(
+        status.to_string(),
+        "rejected (SystmOne refused the write: refused by SystmOne: invalid code)"
+            .replace("refused by SystmOne: ", "")
+    );
+    assert!(g.journal().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_killed_process_mid_write_loses_nothing_and_files_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.sqlite");
+    let g = gateways(4);
+    // Note 1's write applies and hangs; the worker is dropped while it waits.
+    g.script(&[Fault::None, Fault::AppliedThenHang]);
+    let ids = {
+        let engine = WritebackEngine::new(
+            SqliteOutbox::open(&path).unwrap(),
+            Arc::clone(&g),
+            start(),
+            EngineConfig::default().with_max_in_flight(1),
+        );
+        let ids: Vec<_> = (1..4)
+            .map(|i| engine.submit(note(i, jo())).unwrap().id)
+            .collect();
+        let worker = engine.spawn_worker();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(engine.status(ids[0]).unwrap().unwrap(), NoteStatus::Filing);
+        drop(worker); // killed: no shutdown
+        ids
+    };
+    assert_eq!(g.journal().len(), 1, "the hung write was applied");
+    let engine = WritebackEngine::new(
+        SqliteOutbox::open(&path).unwrap(),
+        Arc::clone(&g),
+        start(),
+        EngineConfig::default(),
+    );
+    engine.run_until_settled().await.unwrap();
+    let journal = g.journal();
+    assert_eq!(journal.len(), 3);
+    for id in &ids {
+        let entry = engine.entry(*id).unwrap().unwrap();
+        assert!(
+            matches!(entry.status, NoteStatus::Filed { .. }),
+            "{id}: {}",
+            entry.status
+        );
+        assert_eq!(
+            journal
+                .iter()
+                .filter(|(_, w, _)| w.narrative_lines.contains(&entry.reference.line()))
+                .count(),
+            1
+        );
+    }
+    assert!(kinds(&engine, ids[0]).contains(&"recovered -> outcome-unknown".to_owned()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn seeded_random_faults_file_every_note_exactly_once_with_its_author() {
+    for seed in 1..=40u64 {
+        let g = gateways(6);
+        g.seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let engine = WritebackEngine::new(
+            MemoryOutbox::new(),
+            Arc::clone(&g),
+            start(),
+            EngineConfig::default().with_max_in_flight(3),
+        );
+        let mut accepted = Vec::new();
+        for i in 0..12u32 {
+            let author = if i.is_multiple_of(3) {
+                Author::named("Sam Patel (Link worker)").unwrap()
+            } else {
+                jo()
+            };
+            accepted.push(engine.submit(note(i % 6, author)).unwrap());
+        }
+        engine.run_until_settled().await.unwrap();
+        let journal = g.journal();
+        assert_eq!(journal.len(), accepted.len(), "seed {seed}");
+        for a in &accepted {
+            let matching: Vec<_> = journal
+                .iter()
+                .filter(|(_, w, _)| w.narrative_lines.contains(&a.reference.line()))
+                .collect();
+            assert_eq!(matching.len(), 1, "seed {seed} note {}", a.id);
+            let write = &matching[0].1;
+            match &a.authorship {
+                Authorship::SystmOneUser { username } => {
+                    assert_eq!(write.user_name.as_ref(), Some(username))
+                }
+                Authorship::DoneByText { name } => assert_eq!(write.done_by.as_ref(), Some(name)),
+            }
+            assert!(matches!(
+                engine.status(a.id).unwrap().unwrap(),
+                NoteStatus::Filed { .. }
+            ));
+        }
+    }
+}
+
+#[test]
+fn the_journal_write_shape_is_stable() {
+    let note = note(1, Author::named("Sam Patel (Link worker)").unwrap())
+        .with_code(
+            CodedEntry::new(SnomedCode::try_from("871731000000106").unwrap())
+                .with_free_text("Walking group")
+                .unwrap(),
+        )
+        .with_task(
+            GpTask::new("Clinical Review Required", "Please review")
+                .unwrap()
+                .assigned_to(SystmOneUsername::try_from("drgp0001").unwrap()),
+        )
+        .done_at("Community hub")
+        .unwrap()
+        .method("Telephone")
+        .unwrap();
+    insta::assert_debug_snapshot!(JournalWrite::for_note(
+        &note,
+        &NoteReference::new("0badc0de", 1)
+    ));
+}

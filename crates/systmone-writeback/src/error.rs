@@ -1,0 +1,69 @@
+//! The crate's error type: each variant says whether retrying can help.
+
+use thiserror::Error;
+
+use crate::verify::PatientMismatch;
+
+/// A note that cannot be accepted as given: fix the input, retrying will not help.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum InvalidNote {
+    /// The SystmOne username is not usable.
+    #[error("SystmOne username {0}")]
+    Username(&'static str),
+    /// The SNOMED CT code is not a valid concept id.
+    #[error("SNOMED CT code {0}")]
+    SnomedCode(&'static str),
+    /// The narrative is not usable.
+    #[error("narrative {0}")]
+    Narrative(&'static str),
+    /// Another free-text field is not usable.
+    #[error("{field} {problem}")]
+    Field {
+        /// Which field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+}
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum WritebackError {
+    /// The note was refused before it was accepted (nothing was stored).
+    #[error("invalid note: {0}")]
+    InvalidNote(#[from] InvalidNote),
+    /// The outbox could not be read or written. A `submit` that returns this did not accept
+    /// the note; retry once the storage is healthy.
+    #[error("outbox storage failed: {0}")]
+    Storage(String),
+    /// The outbox holds data this version cannot read (e.g. written by a newer version).
+    #[error("outbox holds unreadable data in {what}: {detail}")]
+    CorruptOutbox {
+        /// Which column or record.
+        what: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// No note with that id is in the outbox.
+    #[error("no note {0} in the outbox")]
+    UnknownNote(i64),
+    /// The SystmOne record does not match the patient the note is for: the note was not
+    /// written. Permanent: check the patient's details.
+    #[error(transparent)]
+    PatientMismatch(#[from] PatientMismatch),
+}
+
+impl WritebackError {
+    /// Whether retrying the same call later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Storage(_))
+    }
+}
+
+impl From<rusqlite::Error> for WritebackError {
+    fn from(error: rusqlite::Error) -> Self {
+        Self::Storage(error.to_string())
+    }
+}
