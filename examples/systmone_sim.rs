@@ -1,4 +1,102 @@
-//! Placeholder: the owning crate's issue fills this example in.
-fn main() {
-    println!("not implemented yet");
+//! A SystmOne client simulator for your own tests.
+//!
+//! ```sh
+//! cargo run --example systmone_sim -- --port 40700 --data crates/systmone-sim/fixtures/default.json
+//! ```
+//!
+//! Serves the Client Integration protocol (newline-framed XML) on `127.0.0.1:<port>` with the
+//! organisation from the JSON fixture (or the built-in default) and SystmOne's real throttle
+//! (1 request/s, non-exempt `GetPatientRecord` 1 per 30 s; `--relaxed` switches it off).
+//! `--gateways N` starts N Gateway PCs over the same organisation on consecutive ports.
+//! Faults can be injected at random with `--fault-rate P --seed S`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use nhs_integration::systmone_sim::{
+    FaultProbabilities, GatewayConfig, Organisation, Simulator, ThrottleConfig,
+};
+
+/// Command-line options.
+#[derive(Debug, Parser)]
+#[command(about = "SystmOne Client Integration simulator (fictitious data only)")]
+struct Args {
+    /// TCP port of the first gateway (0: any free port).
+    #[arg(long, default_value_t = 40700)]
+    port: u16,
+    /// Address to listen on (loopback by default; SystmOne only listens locally).
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
+    /// JSON fixture with the organisation (default: the built-in organisation).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Number of Gateway PCs sharing the organisation (ports port, port+1, ...).
+    #[arg(long, default_value_t = 1)]
+    gateways: u16,
+    /// Switch the throttle off.
+    #[arg(long)]
+    relaxed: bool,
+    /// Chance (0..1) of each fault mode per request.
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Seed of the random fault schedule.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Stop after this many seconds and print the request counts and every journal (default: run until killed).
+    #[arg(long)]
+    run_for: Option<u64>,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let organisation = match &args.data {
+        Some(path) => Organisation::from_json_file(path)?,
+        None => Organisation::builtin_default(),
+    };
+    let gateway_users = organisation.gateway_users();
+    let mut gateways = Vec::new();
+    for index in 0..args.gateways {
+        let mut config = GatewayConfig::default();
+        if let Some(user) = gateway_users.get(usize::from(index)) {
+            config = config.with_user(user.clone());
+        }
+        if args.relaxed {
+            config = config.with_throttle(ThrottleConfig::relaxed());
+        }
+        let simulator = Simulator::new(organisation.clone(), config)?;
+        if args.fault_rate > 0.0 {
+            simulator.set_random_faults(
+                FaultProbabilities::uniform(args.fault_rate, Duration::from_secs(5)),
+                args.seed.wrapping_add(u64::from(index)),
+            );
+        }
+        let port = if args.port == 0 { 0 } else { args.port + index };
+        let addr = simulator
+            .listen_tcp(SocketAddr::new(args.host, port))
+            .await?;
+        println!(
+            "gateway {} ({}) of {:?} listening on {addr}",
+            simulator.gateway_id(),
+            simulator.user_name(),
+            organisation.name()
+        );
+        gateways.push(simulator);
+    }
+    match args.run_for {
+        Some(seconds) => tokio::time::sleep(Duration::from_secs(seconds)).await,
+        None => std::future::pending::<()>().await,
+    }
+    for gateway in &gateways {
+        let log = gateway.request_log();
+        println!("gateway {}: {} request(s)", gateway.gateway_id(), log.len());
+    }
+    for patient in organisation.patients() {
+        if let Some(view) = organisation.journal_view(&patient.nhs_number) {
+            println!("\n{view}");
+        }
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+mod behaviour;
 pub mod clock;
 mod config;
 mod engine;
