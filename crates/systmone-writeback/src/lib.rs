@@ -51,6 +51,7 @@ pub use error::{InvalidNote, WritebackError};
 pub use gateway::{
     EntriesQuery, EventUid, GatewayError, Gateways, JournalEvent, JournalWrite, WriteReceipt,
 };
+pub use nhs_identifiers::NhsNumber;
 pub use note::{
     Author, Authorship, CaseNote, CodedEntry, GpTask, PatientIdentity, Sex, SnomedCode,
     SystmOneUsername,
