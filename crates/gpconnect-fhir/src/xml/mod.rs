@@ -1,0 +1,62 @@
+//! FHIR XML: a writer for any `fhir-model` STU3 resource and a reader back into `fhir-model`.
+//!
+//! The writer serialises the resource to FHIR JSON with serde (keeping key order), then converts
+//! JSON → XML: namespace `http://hl7.org/fhir` on the root, `value` attributes for primitives,
+//! `id`/`url` attributes on elements and extensions, primitive extensions (`_field`) as children
+//! of the primitive element, the XHTML narrative copied as markup (checked well-formed), and
+//! nested resources inside `resource`/`contained`.
+//!
+//! **Element order** comes from an STU3 table (`stu3_types.rs`) covering every type the crate
+//! emits or reads and all types reachable from them (88 types). For a type not in the table the
+//! fallback order is: the base elements (`id`, `meta`, `implicitRules`, `language`, `text`,
+//! `contained`, `extension`, `modifierExtension` for resources; `id`, `extension`,
+//! `modifierExtension` for elements) first, then the remaining elements in the order the JSON
+//! gives them. `fhir-model` serialises fields in definition order, so for resources coming from
+//! `fhir-model` the fallback is also the STU3 order.
+//!
+//! The reader uses the same table for cardinality (arrays) and primitive JSON types (booleans,
+//! numbers); elements of types outside the table become arrays only when repeated, and their
+//! primitives strings.
+
+pub mod dom;
+mod order;
+mod ordered;
+mod reader;
+mod stu3_types;
+mod writer;
+
+use fhir_model::stu3::resources::Resource;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// Writes a `fhir-model` STU3 resource (or any value serialising to a FHIR JSON resource) as
+/// FHIR XML.
+pub fn to_xml<T: Serialize>(resource: &T) -> Result<String> {
+    let json = serde_json::to_string(resource)?;
+    json_to_xml(&json)
+}
+
+/// Converts a FHIR JSON resource to FHIR XML.
+pub fn json_to_xml(json: &str) -> Result<String> {
+    let value: ordered::Json = serde_json::from_str(json)?;
+    let mut writer = writer::Writer::new(json.len() + json.len() / 2);
+    writer.resource(&value, 0, true, "")?;
+    let mut out = writer.finish();
+    out.push('\n');
+    Ok(out)
+}
+
+/// Converts FHIR XML (one resource) to FHIR JSON (`serde_json::Value`).
+pub fn xml_to_json(xml: &str) -> Result<serde_json::Value> {
+    let root = dom::parse(xml)?;
+    let mut value = reader::resource_to_json(&root, 0)?;
+    reader::tidy(&mut value);
+    Ok(value)
+}
+
+/// Reads FHIR XML into a `fhir-model` STU3 resource.
+pub fn from_xml(xml: &str) -> Result<Resource> {
+    let value = xml_to_json(xml)?;
+    serde_json::from_value(value).map_err(Error::from)
+}
