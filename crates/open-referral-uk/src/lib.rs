@@ -1,7 +1,42 @@
 //! Open Referral UK (HSDS 3.0 UK profile) directory model, validation, search and API.
 //!
-//! serde types for every ORUK 3.0 object, a validator with JSON-path findings, indexed search
-//! (text, taxonomy, age, schedule, cost, distance), the ORUK 3.0 HTTP API and marketplace
-//! listing and referral rules.
-
+//! * [`model`]: serde types for every ORUK 3.0 object; unknown properties are kept, absent
+//!   values omitted, code lists have a catch-all.
+//! * [`validate`]: Error / Warning / Info findings with JSON paths, for single services and
+//!   pages; the date is a parameter.
+//! * [`search`]: an in-memory [`Directory`] with text, taxonomy, age, schedule, cost and
+//!   spatial indexes, a pluggable postcode [`search::Geocoder`], ranking and ORUK pagination.
+//! * [`page`]: the ORUK 3.0 page envelope.
+//! * [`marketplace`]: listing states and referral rules (Joy defaults), time injected.
+//! * [`csv_import`]: bulk upload of services from a spreadsheet with row-level errors.
+//! * `api` (feature `api`, on by default): the ORUK 3.0 HTTP API on axum.
+//!
+//! ```
+//! use open_referral_uk::{Directory, SearchQuery};
+//!
+//! let json = br#"[{"id":"9d1f7c2e-5b7a-4c1e-8f2a-3b4c5d6e7f80","name":"Riverside Walking Group","status":"active"}]"#;
+//! let directory = Directory::from_json(json)?;
+//! let query = SearchQuery::from_params([("search", "walking")])?;
+//! let page = directory.search(&query)?;
+//! assert_eq!(page.total_items, 1);
+//! assert_eq!(page.contents[0].service.name, "Riverside Walking Group");
+//! # Ok::<(), open_referral_uk::OrukError>(())
+//! ```
 #![warn(missing_docs)]
+
+#[cfg(feature = "api")]
+pub mod api;
+pub mod csv_import;
+mod error;
+pub mod formats;
+pub mod marketplace;
+pub mod model;
+pub mod page;
+pub mod search;
+pub mod validate;
+
+pub use error::OrukError;
+pub use model::{ApiDetails, Service, ServiceStatus};
+pub use page::{Page, PageRequest};
+pub use search::{Directory, SearchQuery};
+pub use validate::{Finding, Report, Severity, ValidationContext};

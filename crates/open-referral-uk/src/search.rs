@@ -1,0 +1,1304 @@
+//! An in-memory ORUK directory with search indexes.
+//!
+//! [`Directory`] holds fully nested services and indexes them once:
+//!
+//! * an inverted text index (name, organization name, taxonomy term names, description;
+//!   weighted, ranked by a tf-idf style score),
+//! * taxonomy maps (`taxonomy_term_id` → services, `taxonomy_id` → services),
+//! * per-day schedule lists plus per-service opening sessions (minutes since midnight),
+//! * age limits and free/paid flags per service,
+//! * a uniform latitude/longitude grid of service locations for distance queries.
+//!
+//! Query semantics (filters are cumulative, boolean AND, as the ORUK API requires):
+//!
+//! * `search`: every word of the query must occur in the service's indexed text;
+//! * `taxonomy_term_id` / `taxonomy_id`: the service carries that term / a term of that taxonomy;
+//! * `minimum_age` / `maximum_age`: the service's age range **overlaps** the requested range (a
+//!   missing service limit is open-ended). Peers (Outpost, DfE) do the same; the literal spec
+//!   wording compares the limits themselves, which rejects services a person of that age can use;
+//! * `day`, `start_time`, `end_time`: some schedule session is on that day, opens at or after
+//!   `start_time` and closes at or before `end_time` (the spec's "start time of at least" /
+//!   "end time at or below");
+//! * `cost`: `free` (no cost option with an amount above zero) or `paid`;
+//! * `postcode` (or `latitude`+`longitude`) + `proximity`: some location of the service lies
+//!   within `proximity` metres of the point; without `proximity` results are only ordered by
+//!   distance.
+//!
+//! Ranking: text score (descending) when `search` is given, then distance (ascending) when a
+//! point is given, then name and id. Services whose listing is not public (see
+//! [`crate::marketplace::ListingState`]) never appear.
+//!
+//! # Plugging in a postcode gazetteer
+//!
+//! Postcodes are turned into points by a [`Geocoder`]. The default, [`DataGeocoder`], knows the
+//! postcodes of the directory's own addresses (their coordinates, averaged). For any postcode,
+//! load a gazetteer such as the ONS Postcode Directory or OS Code-Point Open into a
+//! [`PostcodeTable`] (`PostcodeTable::from_csv_reader` reads `postcode,latitude,longitude`
+//! columns) or implement [`Geocoder`] over your own store, and pass it to
+//! [`DirectoryBuilder::geocoder`]. [`FallbackGeocoder`] tries a gazetteer first and the data
+//! second.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::Weekday;
+use serde::Serialize;
+
+use crate::error::OrukError;
+use crate::formats::{self, TimeOfDay, UkPostcode};
+use crate::marketplace::ListingState;
+use crate::model::{Service, ServiceAtLocationItem, Taxonomy, TaxonomyTerm};
+use crate::page::{Page, PageRequest};
+
+/// Mean Earth radius in metres (IUGG).
+const EARTH_RADIUS_M: f64 = 6_371_008.8;
+/// Grid cell size in degrees (about 5.6 km of latitude).
+const CELL_DEGREES: f64 = 0.05;
+/// Above this many grid cells a distance query scans the candidates instead.
+const MAX_GRID_CELLS: i64 = 40_000;
+
+/// A WGS84 point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct GeoPoint {
+    /// Latitude in decimal degrees.
+    pub latitude: f64,
+    /// Longitude in decimal degrees.
+    pub longitude: f64,
+}
+
+impl GeoPoint {
+    /// A point; `None` when outside the WGS84 range or not finite.
+    pub fn new(latitude: f64, longitude: f64) -> Option<Self> {
+        ((-90.0..=90.0).contains(&latitude) && (-180.0..=180.0).contains(&longitude)).then_some(
+            Self {
+                latitude,
+                longitude,
+            },
+        )
+    }
+
+    /// Great-circle (haversine) distance in metres.
+    pub fn distance_metres(&self, other: &GeoPoint) -> f64 {
+        let (lat1, lat2) = (self.latitude.to_radians(), other.latitude.to_radians());
+        let dlat = lat2 - lat1;
+        let dlon = (other.longitude - self.longitude).to_radians();
+        let a = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
+        2.0 * EARTH_RADIUS_M * a.sqrt().min(1.0).asin()
+    }
+
+    fn cell(&self) -> (i32, i32) {
+        // Latitude/longitude are bounded, so the cell indexes fit easily in i32.
+        #[allow(clippy::cast_possible_truncation)]
+        let cell = (
+            (self.latitude / CELL_DEGREES).floor() as i32,
+            (self.longitude / CELL_DEGREES).floor() as i32,
+        );
+        cell
+    }
+}
+
+/// Turns a UK postcode into a point (usually its centroid).
+pub trait Geocoder: Send + Sync {
+    /// The point of a postcode, if known.
+    fn locate(&self, postcode: &UkPostcode) -> Option<GeoPoint>;
+}
+
+/// A postcode → point table (a gazetteer such as the ONS Postcode Directory).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct PostcodeTable {
+    points: HashMap<UkPostcode, GeoPoint>,
+}
+
+impl PostcodeTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a postcode.
+    pub fn insert(&mut self, postcode: UkPostcode, point: GeoPoint) {
+        self.points.insert(postcode, point);
+    }
+
+    /// Number of postcodes.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Reads a CSV with a header row naming `postcode` (or `pcds`), `latitude` (or `lat`) and
+    /// `longitude` (or `long`/`lon`) columns. Rows with an invalid postcode or point are skipped;
+    /// the count of skipped rows is returned beside the table.
+    pub fn from_csv_reader(reader: impl std::io::Read) -> Result<(Self, usize), OrukError> {
+        let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let headers = csv
+            .headers()
+            .map_err(|e| OrukError::Csv(e.to_string()))?
+            .clone();
+        let column = |names: &[&str]| {
+            headers
+                .iter()
+                .position(|h| names.contains(&h.trim().to_ascii_lowercase().as_str()))
+                .ok_or_else(|| {
+                    OrukError::Csv(format!("gazetteer needs a column named {}", names[0]))
+                })
+        };
+        let (pc, lat, lon) = (
+            column(&["postcode", "pcds", "pcd"])?,
+            column(&["latitude", "lat"])?,
+            column(&["longitude", "long", "lon", "lng"])?,
+        );
+        let mut table = Self::new();
+        let mut skipped = 0;
+        for record in csv.records() {
+            let parsed = record.ok().and_then(|record| {
+                let postcode = UkPostcode::try_from(record.get(pc)?).ok()?;
+                let point = GeoPoint::new(
+                    record.get(lat)?.trim().parse().ok()?,
+                    record.get(lon)?.trim().parse().ok()?,
+                )?;
+                Some((postcode, point))
+            });
+            match parsed {
+                Some((postcode, point)) => table.insert(postcode, point),
+                None => skipped += 1,
+            }
+        }
+        Ok((table, skipped))
+    }
+}
+
+impl Geocoder for PostcodeTable {
+    fn locate(&self, postcode: &UkPostcode) -> Option<GeoPoint> {
+        self.points.get(postcode).copied()
+    }
+}
+
+/// The default geocoder: postcodes found on the directory's own addresses, located at the
+/// average of the coordinates of the locations that carry them.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct DataGeocoder {
+    table: PostcodeTable,
+}
+
+impl DataGeocoder {
+    /// Learns postcodes from services' locations that have both an address and coordinates.
+    pub fn from_services<'a>(services: impl IntoIterator<Item = &'a Service>) -> Self {
+        let mut sums: HashMap<UkPostcode, (f64, f64, f64)> = HashMap::new();
+        for service in services {
+            for location in service
+                .service_at_locations
+                .iter()
+                .filter_map(|s| s.location.as_ref())
+            {
+                let Some((latitude, longitude)) = location.coordinates() else {
+                    continue;
+                };
+                for address in &location.addresses {
+                    if let Ok(postcode) = UkPostcode::try_from(address.postal_code.as_str()) {
+                        let sum = sums.entry(postcode).or_default();
+                        *sum = (sum.0 + latitude, sum.1 + longitude, sum.2 + 1.0);
+                    }
+                }
+            }
+        }
+        let mut table = PostcodeTable::new();
+        for (postcode, (lat, lon, n)) in sums {
+            if let Some(point) = GeoPoint::new(lat / n, lon / n) {
+                table.insert(postcode, point);
+            }
+        }
+        Self { table }
+    }
+}
+
+impl Geocoder for DataGeocoder {
+    fn locate(&self, postcode: &UkPostcode) -> Option<GeoPoint> {
+        self.table.locate(postcode)
+    }
+}
+
+/// Tries `primary` (e.g. a gazetteer) and then `fallback` (e.g. the directory's data).
+#[non_exhaustive]
+pub struct FallbackGeocoder<A, B> {
+    /// Asked first.
+    pub primary: A,
+    /// Asked when `primary` does not know the postcode.
+    pub fallback: B,
+}
+
+impl<A, B> FallbackGeocoder<A, B> {
+    /// Chains two geocoders.
+    pub fn new(primary: A, fallback: B) -> Self {
+        Self { primary, fallback }
+    }
+}
+
+impl<A: Geocoder, B: Geocoder> Geocoder for FallbackGeocoder<A, B> {
+    fn locate(&self, postcode: &UkPostcode) -> Option<GeoPoint> {
+        self.primary
+            .locate(postcode)
+            .or_else(|| self.fallback.locate(postcode))
+    }
+}
+
+/// Free or paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CostFilter {
+    /// No cost option with an amount above zero.
+    Free,
+    /// At least one cost option with an amount above zero.
+    Paid,
+}
+
+/// Where distance is measured from.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// A postcode, located through the directory's [`Geocoder`].
+    Postcode(UkPostcode),
+    /// A point.
+    Point(GeoPoint),
+}
+
+/// A search: every filter is optional and they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct SearchQuery {
+    /// Full-text search words.
+    pub text: Option<String>,
+    /// Services with this taxonomy term.
+    pub taxonomy_term_id: Option<String>,
+    /// Services with any term of this taxonomy.
+    pub taxonomy_id: Option<String>,
+    /// Lower end of the age range of interest.
+    pub minimum_age: Option<f64>,
+    /// Upper end of the age range of interest.
+    pub maximum_age: Option<f64>,
+    /// Open on this day.
+    pub day: Option<Weekday>,
+    /// A session opening at or after this time.
+    pub start_time: Option<TimeOfDay>,
+    /// A session closing at or before this time.
+    pub end_time: Option<TimeOfDay>,
+    /// Free or paid.
+    pub cost: Option<CostFilter>,
+    /// Point to measure distance from.
+    pub origin: Option<Origin>,
+    /// Maximum distance in metres from `origin`.
+    pub proximity_metres: Option<f64>,
+    /// Which page.
+    pub page: PageRequest,
+}
+
+impl SearchQuery {
+    /// Reads the ORUK 3.0 query parameters (`search`, `page`, `per_page`, `taxonomy_term_id`,
+    /// `taxonomy_id`, `minimum_age`, `maximum_age`, `start_time`, `end_time`, `day`,
+    /// `postcode`, `proximity`) plus `text` (ORUK 1.0 name of `search`), `latitude` +
+    /// `longitude`, and `cost` (`free`/`paid`). Unknown parameters are ignored; a malformed
+    /// value is a [`OrukError::BadParameter`] naming the parameter.
+    pub fn from_params<K: AsRef<str>, V: AsRef<str>>(
+        params: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, OrukError> {
+        let mut query = Self::default();
+        let (mut page, mut per_page) = (1u32, crate::page::DEFAULT_PER_PAGE);
+        let (mut postcode, mut latitude, mut longitude) = (None, None, None);
+        for (key, value) in params {
+            let (key, raw) = (key.as_ref(), value.as_ref());
+            let value = raw.trim();
+            let number = |name: &str| -> Result<f64, OrukError> {
+                value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .ok_or_else(|| {
+                        OrukError::bad_parameter(
+                            name,
+                            format!("expected a number, found {value:?}"),
+                        )
+                    })
+            };
+            let time = |name: &str| {
+                TimeOfDay::parse(value).ok_or_else(|| {
+                    OrukError::bad_parameter(
+                        name,
+                        format!("expected a time HH:MM, found {value:?}"),
+                    )
+                })
+            };
+            let count = |name: &str| {
+                value.parse::<u32>().map_err(|_| {
+                    OrukError::bad_parameter(
+                        name,
+                        format!("expected a positive whole number, found {value:?}"),
+                    )
+                })
+            };
+            match key {
+                "search" | "text" => query.text = Some(value.to_owned()).filter(|t| !t.is_empty()),
+                "page" => page = count("page")?,
+                "per_page" => per_page = count("per_page")?,
+                "taxonomy_term_id" => query.taxonomy_term_id = Some(value.to_owned()),
+                "taxonomy_id" => query.taxonomy_id = Some(value.to_owned()),
+                "minimum_age" => {
+                    query.minimum_age = Some(non_negative("minimum_age", number("minimum_age")?)?)
+                }
+                "maximum_age" => {
+                    query.maximum_age = Some(non_negative("maximum_age", number("maximum_age")?)?)
+                }
+                "start_time" => query.start_time = Some(time("start_time")?),
+                "end_time" => query.end_time = Some(time("end_time")?),
+                "day" => {
+                    query.day = Some(formats::parse_weekday(value).ok_or_else(|| {
+                        OrukError::bad_parameter(
+                            "day",
+                            format!("expected a day such as MO or Monday, found {value:?}"),
+                        )
+                    })?);
+                }
+                "postcode" => {
+                    postcode = Some(UkPostcode::try_from(value).map_err(|_| {
+                        OrukError::bad_parameter(
+                            "postcode",
+                            format!("{value:?} is not a UK postcode"),
+                        )
+                    })?)
+                }
+                "proximity" => {
+                    let metres = number("proximity")?;
+                    if metres <= 0.0 {
+                        return Err(OrukError::bad_parameter(
+                            "proximity",
+                            "must be a distance in metres above zero",
+                        ));
+                    }
+                    query.proximity_metres = Some(metres);
+                }
+                "latitude" | "lat" => latitude = Some(number("latitude")?),
+                "longitude" | "lng" | "lon" => longitude = Some(number("longitude")?),
+                "cost" => {
+                    query.cost = Some(match value.to_ascii_lowercase().as_str() {
+                        "free" => CostFilter::Free,
+                        "paid" => CostFilter::Paid,
+                        _ => {
+                            return Err(OrukError::bad_parameter(
+                                "cost",
+                                format!("expected free or paid, found {value:?}"),
+                            ));
+                        }
+                    });
+                }
+                _ => {}
+            }
+        }
+        query.page = PageRequest::new(page, per_page)?;
+        if let (Some(min), Some(max)) = (query.minimum_age, query.maximum_age)
+            && min > max
+        {
+            return Err(OrukError::bad_parameter(
+                "minimum_age",
+                "is above maximum_age",
+            ));
+        }
+        query.origin = match (postcode, latitude, longitude) {
+            (Some(postcode), _, _) => Some(Origin::Postcode(postcode)),
+            (None, Some(lat), Some(lon)) => {
+                Some(Origin::Point(GeoPoint::new(lat, lon).ok_or_else(|| {
+                    OrukError::bad_parameter(
+                        "latitude",
+                        "latitude/longitude outside the WGS84 range",
+                    )
+                })?))
+            }
+            (None, Some(_), None) => {
+                return Err(OrukError::bad_parameter(
+                    "longitude",
+                    "latitude needs longitude",
+                ));
+            }
+            (None, None, Some(_)) => {
+                return Err(OrukError::bad_parameter(
+                    "latitude",
+                    "longitude needs latitude",
+                ));
+            }
+            (None, None, None) => None,
+        };
+        if query.proximity_metres.is_some() && query.origin.is_none() {
+            return Err(OrukError::bad_parameter(
+                "proximity",
+                "needs a postcode to measure from",
+            ));
+        }
+        Ok(query)
+    }
+}
+
+fn non_negative(name: &str, value: f64) -> Result<f64, OrukError> {
+    if value < 0.0 {
+        Err(OrukError::bad_parameter(name, "must not be negative"))
+    } else {
+        Ok(value)
+    }
+}
+
+/// One ranked result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct SearchHit<'a> {
+    /// The service (fully nested).
+    pub service: &'a Service,
+    /// Text relevance (0 without a text query).
+    pub score: f64,
+    /// Distance in metres from the query point to the nearest location, when a point was given
+    /// and the service has located sites.
+    pub distance_metres: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    days: u8,
+    opens: Option<u16>,
+    closes: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Posting {
+    doc: u32,
+    weight: u16,
+}
+
+/// What search needs to know about one service, derived once.
+#[derive(Debug, Clone)]
+struct Facts {
+    minimum_age: f64,
+    maximum_age: f64,
+    paid: bool,
+    sessions: Vec<Session>,
+    /// (index into `service_at_locations`, point).
+    points: Vec<(u16, GeoPoint)>,
+}
+
+fn day_bit(day: Weekday) -> u8 {
+    1 << day.num_days_from_monday()
+}
+
+impl Facts {
+    fn of(service: &Service) -> Self {
+        let mut sessions = Vec::new();
+        for schedule in &service.schedules {
+            let days = schedule
+                .byday
+                .as_deref()
+                .and_then(|byday| formats::parse_byday(byday).ok())
+                .map_or(0, |days| {
+                    days.iter().fold(0u8, |bits, d| bits | day_bit(d.weekday))
+                });
+            let opens = schedule
+                .opens_at
+                .as_deref()
+                .and_then(TimeOfDay::parse)
+                .map(|t| t.minutes());
+            let closes = schedule
+                .closes_at
+                .as_deref()
+                .and_then(TimeOfDay::parse)
+                .map(|t| t.minutes());
+            if days != 0 || opens.is_some() || closes.is_some() {
+                sessions.push(Session {
+                    days,
+                    opens,
+                    closes,
+                });
+            }
+        }
+        let points = service
+            .service_at_locations
+            .iter()
+            .enumerate()
+            .filter_map(|(index, sal)| {
+                let (lat, lon) = sal.location.as_ref()?.coordinates()?;
+                Some((u16::try_from(index).ok()?, GeoPoint::new(lat, lon)?))
+            })
+            .collect();
+        Self {
+            minimum_age: service.minimum_age_years().unwrap_or(0.0),
+            maximum_age: service.maximum_age_years().unwrap_or(f64::INFINITY),
+            paid: service.cost_options.iter().any(|c| {
+                c.amount
+                    .as_ref()
+                    .and_then(serde_json::Number::as_f64)
+                    .is_some_and(|a| a > 0.0)
+            }),
+            sessions,
+            points,
+        }
+    }
+}
+
+/// Splits text into lower-case words of letters and digits.
+pub fn tokenize(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// Word weights of one service: name 4, organization name and taxonomy terms 2, description 1.
+fn weighted_words(service: &Service) -> HashMap<String, u16> {
+    let mut words: HashMap<String, u16> = HashMap::new();
+    let mut add = |text: &str, weight: u16| {
+        for word in tokenize(text) {
+            let entry = words.entry(word).or_default();
+            *entry = entry.saturating_add(weight);
+        }
+    };
+    add(&service.name, 4);
+    if let Some(organization) = &service.organization {
+        add(&organization.name, 2);
+    }
+    for term in service.taxonomy_terms() {
+        add(&term.name, 2);
+    }
+    if let Some(description) = &service.description {
+        add(description, 1);
+    }
+    words
+}
+
+/// A query after the directory has resolved its postcode and words.
+struct Prepared {
+    words: Vec<String>,
+    origin: Option<GeoPoint>,
+    radius: Option<f64>,
+}
+
+/// Builds a [`Directory`].
+#[must_use]
+#[derive(Default)]
+pub struct DirectoryBuilder {
+    taxonomies: Vec<Taxonomy>,
+    geocoder: Option<Arc<dyn Geocoder>>,
+}
+
+impl DirectoryBuilder {
+    /// Taxonomies to serve on `/taxonomies` (their terms join `/taxonomy_terms` and map terms
+    /// to taxonomies for `taxonomy_id` search).
+    pub fn taxonomies(mut self, taxonomies: Vec<Taxonomy>) -> Self {
+        self.taxonomies = taxonomies;
+        self
+    }
+
+    /// The postcode geocoder (default: [`DataGeocoder`] over the services).
+    pub fn geocoder(mut self, geocoder: Arc<dyn Geocoder>) -> Self {
+        self.geocoder = Some(geocoder);
+        self
+    }
+
+    /// Indexes the services. A service whose id repeats an earlier one is dropped (counted in
+    /// [`Directory::dropped_duplicates`]).
+    pub fn build(self, services: Vec<Service>) -> Directory {
+        Directory::index(services, self.taxonomies, self.geocoder)
+    }
+}
+
+/// An indexed, in-memory ORUK directory.
+pub struct Directory {
+    services: Vec<Service>,
+    by_id: HashMap<String, u32>,
+    facts: Vec<Facts>,
+    states: Vec<ListingState>,
+    text: HashMap<String, Vec<Posting>>,
+    by_term: HashMap<String, Vec<u32>>,
+    by_taxonomy: HashMap<String, Vec<u32>>,
+    by_day: [Vec<u32>; 7],
+    grid: HashMap<(i32, i32), Vec<u32>>,
+    sal_index: HashMap<String, (u32, u16)>,
+    taxonomies: BTreeMap<String, Taxonomy>,
+    terms: BTreeMap<String, TaxonomyTerm>,
+    geocoder: Arc<dyn Geocoder>,
+    dropped_duplicates: usize,
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directory")
+            .field("services", &self.services.len())
+            .field("words", &self.text.len())
+            .field("taxonomy_terms", &self.terms.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn push_unique(list: &mut Vec<u32>, doc: u32) {
+    if list.last() != Some(&doc) {
+        list.push(doc);
+    }
+}
+
+impl Directory {
+    /// A builder for taxonomies and a geocoder.
+    pub fn builder() -> DirectoryBuilder {
+        DirectoryBuilder::default()
+    }
+
+    /// Indexes services with the default geocoder and no extra taxonomies.
+    pub fn new(services: Vec<Service>) -> Self {
+        Self::builder().build(services)
+    }
+
+    /// Parses a JSON array of fully nested services and indexes them.
+    pub fn from_json(json: &[u8]) -> Result<Self, OrukError> {
+        let services: Vec<Service> = serde_json::from_slice(json)?;
+        Ok(Self::new(services))
+    }
+
+    fn index(
+        services: Vec<Service>,
+        taxonomies: Vec<Taxonomy>,
+        geocoder: Option<Arc<dyn Geocoder>>,
+    ) -> Self {
+        let mut kept = Vec::with_capacity(services.len());
+        let mut by_id = HashMap::with_capacity(services.len());
+        let mut dropped_duplicates = 0;
+        for service in services {
+            if by_id.contains_key(&service.id) || kept.len() >= u32::MAX as usize {
+                dropped_duplicates += 1;
+                continue;
+            }
+            by_id.insert(
+                service.id.clone(),
+                u32::try_from(kept.len()).unwrap_or(u32::MAX),
+            );
+            kept.push(service);
+        }
+        let services = kept;
+        let mut terms: BTreeMap<String, TaxonomyTerm> = BTreeMap::new();
+        let mut term_taxonomy: HashMap<String, String> = HashMap::new();
+        let mut taxonomy_map = BTreeMap::new();
+        for taxonomy in taxonomies {
+            for term in &taxonomy.taxonomy_terms {
+                term_taxonomy.insert(term.id.clone(), taxonomy.id.clone());
+                terms.entry(term.id.clone()).or_insert_with(|| term.clone());
+            }
+            taxonomy_map.insert(taxonomy.id.clone(), taxonomy);
+        }
+        let mut directory = Self {
+            by_id,
+            facts: Vec::with_capacity(services.len()),
+            states: vec![ListingState::Public; services.len()],
+            text: HashMap::new(),
+            by_term: HashMap::new(),
+            by_taxonomy: HashMap::new(),
+            by_day: Default::default(),
+            grid: HashMap::new(),
+            sal_index: HashMap::new(),
+            taxonomies: taxonomy_map,
+            terms,
+            geocoder: match geocoder {
+                Some(geocoder) => geocoder,
+                None => Arc::new(DataGeocoder::from_services(&services)),
+            },
+            dropped_duplicates,
+            services: Vec::new(),
+        };
+        for (doc, service) in services.iter().enumerate() {
+            let doc = u32::try_from(doc).unwrap_or(u32::MAX);
+            for (word, weight) in weighted_words(service) {
+                directory
+                    .text
+                    .entry(word)
+                    .or_default()
+                    .push(Posting { doc, weight });
+            }
+            for attribute in &service.attributes {
+                if let Some(term_id) = attribute.term_id() {
+                    push_unique(
+                        directory.by_term.entry(term_id.to_owned()).or_default(),
+                        doc,
+                    );
+                    let taxonomy = attribute
+                        .taxonomy_term
+                        .as_ref()
+                        .and_then(|t| t.taxonomy_id.clone())
+                        .or_else(|| term_taxonomy.get(term_id).cloned());
+                    if let Some(taxonomy) = taxonomy {
+                        push_unique(directory.by_taxonomy.entry(taxonomy).or_default(), doc);
+                    }
+                }
+                if let Some(term) = &attribute.taxonomy_term {
+                    directory
+                        .terms
+                        .entry(term.id.clone())
+                        .or_insert_with(|| term.clone());
+                }
+            }
+            let facts = Facts::of(service);
+            for (day, list) in directory.by_day.iter_mut().enumerate() {
+                if facts.sessions.iter().any(|s| s.days & (1 << day) != 0) {
+                    list.push(doc);
+                }
+            }
+            for (_, point) in &facts.points {
+                push_unique(directory.grid.entry(point.cell()).or_default(), doc);
+            }
+            for (index, sal) in service.service_at_locations.iter().enumerate() {
+                if let Ok(index) = u16::try_from(index) {
+                    directory
+                        .sal_index
+                        .entry(sal.id.clone())
+                        .or_insert((doc, index));
+                }
+            }
+            directory.facts.push(facts);
+        }
+        directory.services = services;
+        directory
+    }
+
+    /// Number of services.
+    pub fn len(&self) -> usize {
+        self.services.len()
+    }
+
+    /// Whether the directory is empty.
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+
+    /// Services dropped at build time because their id repeated an earlier service.
+    pub fn dropped_duplicates(&self) -> usize {
+        self.dropped_duplicates
+    }
+
+    /// Every service, in load order (including those not in public search).
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// Sets a service's marketplace listing state; `false` if the id is unknown.
+    pub fn set_listing_state(&mut self, service_id: &str, state: ListingState) -> bool {
+        match self.by_id.get(service_id) {
+            Some(&doc) => {
+                self.states[doc as usize] = state;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A service's listing state.
+    pub fn listing_state(&self, service_id: &str) -> Option<ListingState> {
+        self.by_id
+            .get(service_id)
+            .map(|&doc| self.states[doc as usize])
+    }
+
+    /// A service by id, unless its listing is suspended.
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        let doc = *self.by_id.get(id)? as usize;
+        self.states[doc]
+            .reachable_by_id()
+            .then(|| &self.services[doc])
+    }
+
+    /// A service-at-location by id with its service (list form), unless the service's listing
+    /// is suspended.
+    pub fn service_at_location(&self, id: &str) -> Option<ServiceAtLocationItem> {
+        let (doc, index) = *self.sal_index.get(id)?;
+        let doc = doc as usize;
+        if !self.states[doc].reachable_by_id() {
+            return None;
+        }
+        let service = &self.services[doc];
+        let link = service.service_at_locations.get(usize::from(index))?;
+        Some(self.sal_item(service, link))
+    }
+
+    fn sal_item(
+        &self,
+        service: &Service,
+        link: &crate::model::ServiceAtLocation,
+    ) -> ServiceAtLocationItem {
+        let mut link = link.clone();
+        if link.service_id.is_none() {
+            link.service_id = Some(service.id.clone());
+        }
+        if link.location_id.is_none() {
+            link.location_id = link.location.as_ref().map(|l| l.id.clone());
+        }
+        ServiceAtLocationItem {
+            link,
+            service: service.to_list_item(),
+        }
+    }
+
+    /// Taxonomies, by id.
+    pub fn taxonomies(&self) -> impl ExactSizeIterator<Item = &Taxonomy> {
+        self.taxonomies.values()
+    }
+
+    /// A taxonomy by id.
+    pub fn taxonomy(&self, id: &str) -> Option<&Taxonomy> {
+        self.taxonomies.get(id)
+    }
+
+    /// Taxonomy terms (from the taxonomies and from the services' attributes), by id.
+    pub fn taxonomy_terms(&self) -> impl ExactSizeIterator<Item = &TaxonomyTerm> {
+        self.terms.values()
+    }
+
+    /// A taxonomy term by id.
+    pub fn taxonomy_term(&self, id: &str) -> Option<&TaxonomyTerm> {
+        self.terms.get(id)
+    }
+
+    /// The geocoder in use.
+    pub fn geocoder(&self) -> &dyn Geocoder {
+        self.geocoder.as_ref()
+    }
+
+    fn prepare(&self, query: &SearchQuery) -> Result<Prepared, OrukError> {
+        let origin = match &query.origin {
+            None => None,
+            Some(Origin::Point(point)) => Some(*point),
+            Some(Origin::Postcode(postcode)) => {
+                Some(self.geocoder.locate(postcode).ok_or_else(|| {
+                    OrukError::bad_parameter("postcode", format!("{postcode} could not be located"))
+                })?)
+            }
+        };
+        let mut words: Vec<String> = query
+            .text
+            .as_deref()
+            .map(|t| tokenize(t).collect())
+            .unwrap_or_default();
+        words.sort();
+        words.dedup();
+        Ok(Prepared {
+            words,
+            origin,
+            radius: query.proximity_metres,
+        })
+    }
+
+    /// Candidate documents from the indexes, sorted; `None` means "every document".
+    fn candidates(&self, query: &SearchQuery, prepared: &Prepared) -> Option<Vec<u32>> {
+        let empty: &[u32] = &[];
+        let mut lists: Vec<std::borrow::Cow<'_, [u32]>> = Vec::new();
+        for word in &prepared.words {
+            match self.text.get(word) {
+                Some(postings) => {
+                    lists.push(postings.iter().map(|p| p.doc).collect::<Vec<_>>().into())
+                }
+                None => return Some(Vec::new()),
+            }
+        }
+        if let Some(term) = &query.taxonomy_term_id {
+            lists.push(self.by_term.get(term).map_or(empty, Vec::as_slice).into());
+        }
+        if let Some(taxonomy) = &query.taxonomy_id {
+            lists.push(
+                self.by_taxonomy
+                    .get(taxonomy)
+                    .map_or(empty, Vec::as_slice)
+                    .into(),
+            );
+        }
+        if let Some(day) = query.day {
+            lists.push(
+                self.by_day[day.num_days_from_monday() as usize]
+                    .as_slice()
+                    .into(),
+            );
+        }
+        if let (Some(origin), Some(radius)) = (prepared.origin, prepared.radius)
+            && let Some(docs) = self.grid_candidates(origin, radius)
+        {
+            lists.push(docs.into());
+        }
+        if lists.is_empty() {
+            return None;
+        }
+        lists.sort_by_key(|list| list.len());
+        let mut result: Vec<u32> = lists[0].to_vec();
+        for list in &lists[1..] {
+            if result.is_empty() {
+                break;
+            }
+            result.retain(|doc| list.binary_search(doc).is_ok());
+        }
+        Some(result)
+    }
+
+    fn grid_candidates(&self, origin: GeoPoint, radius: f64) -> Option<Vec<u32>> {
+        let dlat = radius / 111_000.0;
+        let dlon = radius / (111_000.0 * origin.latitude.to_radians().cos().max(0.01));
+        #[allow(clippy::cast_possible_truncation)]
+        let cell = |degrees: f64| (degrees / CELL_DEGREES).floor() as i64;
+        let (lat0, lat1) = (cell(origin.latitude - dlat), cell(origin.latitude + dlat));
+        let (lon0, lon1) = (cell(origin.longitude - dlon), cell(origin.longitude + dlon));
+        let cells = (lat1 - lat0 + 1).saturating_mul(lon1 - lon0 + 1);
+        if cells > MAX_GRID_CELLS {
+            // A huge radius: filtering every candidate by distance is cheaper.
+            return None;
+        }
+        let mut docs = Vec::new();
+        for lat in lat0..=lat1 {
+            for lon in lon0..=lon1 {
+                let (Ok(lat), Ok(lon)) = (i32::try_from(lat), i32::try_from(lon)) else {
+                    continue;
+                };
+                if let Some(list) = self.grid.get(&(lat, lon)) {
+                    docs.extend_from_slice(list);
+                }
+            }
+        }
+        docs.sort_unstable();
+        docs.dedup();
+        Some(docs)
+    }
+
+    /// Checks every non-text filter against one service's facts; returns its distance.
+    fn passes(
+        &self,
+        facts: &Facts,
+        query: &SearchQuery,
+        prepared: &Prepared,
+    ) -> Option<Option<f64>> {
+        if let Some(min) = query.minimum_age
+            && facts.maximum_age < min
+        {
+            return None;
+        }
+        if let Some(max) = query.maximum_age
+            && facts.minimum_age > max
+        {
+            return None;
+        }
+        match query.cost {
+            Some(CostFilter::Free) if facts.paid => return None,
+            Some(CostFilter::Paid) if !facts.paid => return None,
+            _ => {}
+        }
+        if query.day.is_some() || query.start_time.is_some() || query.end_time.is_some() {
+            let start = query.start_time.map(|t| t.minutes());
+            let end = query.end_time.map(|t| t.minutes());
+            let day = query.day.map(day_bit);
+            let open = facts.sessions.iter().any(|s| {
+                day.is_none_or(|bit| s.days & bit != 0)
+                    && start.is_none_or(|start| s.opens.is_some_and(|o| o >= start))
+                    && end.is_none_or(|end| s.closes.is_some_and(|c| c <= end))
+            });
+            if !open {
+                return None;
+            }
+        }
+        let distance = prepared.origin.and_then(|origin| {
+            facts
+                .points
+                .iter()
+                .map(|(_, point)| origin.distance_metres(point))
+                .min_by(f64::total_cmp)
+        });
+        if let Some(radius) = prepared.radius
+            && distance.is_none_or(|d| d > radius)
+        {
+            return None;
+        }
+        Some(distance)
+    }
+
+    fn idf(&self, word: &str) -> f64 {
+        let df = self.text.get(word).map_or(0, Vec::len) as f64;
+        (1.0 + self.services.len() as f64 / (1.0 + df)).ln()
+    }
+
+    fn rank(&self, hits: &mut [(u32, f64, Option<f64>)]) {
+        hits.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then_with(|| {
+                    a.2.unwrap_or(f64::INFINITY)
+                        .total_cmp(&b.2.unwrap_or(f64::INFINITY))
+                })
+                .then_with(|| {
+                    self.services[a.0 as usize]
+                        .name
+                        .cmp(&self.services[b.0 as usize].name)
+                })
+                .then_with(|| {
+                    self.services[a.0 as usize]
+                        .id
+                        .cmp(&self.services[b.0 as usize].id)
+                })
+        });
+    }
+
+    /// Every match of a query, ranked: (document, score, distance).
+    fn matches(&self, query: &SearchQuery) -> Result<Vec<(u32, f64, Option<f64>)>, OrukError> {
+        let prepared = self.prepare(query)?;
+        let idf: Vec<f64> = prepared.words.iter().map(|w| self.idf(w)).collect();
+        let evaluate = |doc: u32| -> Option<(u32, f64, Option<f64>)> {
+            if !self.states[doc as usize].in_public_search() {
+                return None;
+            }
+            let distance = self.passes(&self.facts[doc as usize], query, &prepared)?;
+            let mut score = 0.0;
+            for (word, idf) in prepared.words.iter().zip(&idf) {
+                let postings = self.text.get(word)?;
+                let index = postings.binary_search_by_key(&doc, |p| p.doc).ok()?;
+                score += f64::from(postings[index].weight) * idf;
+            }
+            Some((doc, score, distance))
+        };
+        let mut hits: Vec<_> = match self.candidates(query, &prepared) {
+            Some(docs) => docs.into_iter().filter_map(evaluate).collect(),
+            None => (0..u32::try_from(self.services.len()).unwrap_or(u32::MAX))
+                .filter_map(evaluate)
+                .collect(),
+        };
+        self.rank(&mut hits);
+        Ok(hits)
+    }
+
+    /// Runs a query through the indexes and returns the requested page.
+    pub fn search(&self, query: &SearchQuery) -> Result<Page<SearchHit<'_>>, OrukError> {
+        let hits = self.matches(query)?;
+        Ok(query
+            .page
+            .paginate(hits)
+            .map(|(doc, score, distance_metres)| SearchHit {
+                service: &self.services[doc as usize],
+                score,
+                distance_metres,
+            }))
+    }
+
+    /// The same query answered by scanning every service without the indexes (facts and words
+    /// are derived from each service on the spot). The reference the indexes are tested and
+    /// benchmarked against; results are identical to [`Directory::search`].
+    pub fn search_linear(&self, query: &SearchQuery) -> Result<Page<SearchHit<'_>>, OrukError> {
+        let prepared = self.prepare(query)?;
+        let idf: Vec<f64> = prepared.words.iter().map(|w| self.idf(w)).collect();
+        let mut hits = Vec::new();
+        for (doc, service) in self.services.iter().enumerate() {
+            if !self.states[doc].in_public_search() {
+                continue;
+            }
+            if let Some(term) = &query.taxonomy_term_id
+                && !service
+                    .attributes
+                    .iter()
+                    .any(|a| a.term_id() == Some(term.as_str()))
+            {
+                continue;
+            }
+            if let Some(taxonomy) = &query.taxonomy_id {
+                let doc_u32 = u32::try_from(doc).unwrap_or(u32::MAX);
+                let in_taxonomy = service.attributes.iter().any(|a| {
+                    a.taxonomy_term
+                        .as_ref()
+                        .and_then(|t| t.taxonomy_id.as_deref())
+                        == Some(taxonomy.as_str())
+                }) || self
+                    .by_taxonomy
+                    .get(taxonomy)
+                    .is_some_and(|docs| docs.binary_search(&doc_u32).is_ok());
+                if !in_taxonomy {
+                    continue;
+                }
+            }
+            let words = if prepared.words.is_empty() {
+                HashMap::new()
+            } else {
+                weighted_words(service)
+            };
+            let mut score = 0.0;
+            let mut all_words = true;
+            for (word, idf) in prepared.words.iter().zip(&idf) {
+                match words.get(word) {
+                    Some(weight) => score += f64::from(*weight) * idf,
+                    None => {
+                        all_words = false;
+                        break;
+                    }
+                }
+            }
+            if !all_words {
+                continue;
+            }
+            if let Some(distance) = self.passes(&Facts::of(service), query, &prepared) {
+                hits.push((u32::try_from(doc).unwrap_or(u32::MAX), score, distance));
+            }
+        }
+        self.rank(&mut hits);
+        Ok(query
+            .page
+            .paginate(hits)
+            .map(|(doc, score, distance_metres)| SearchHit {
+                service: &self.services[doc as usize],
+                score,
+                distance_metres,
+            }))
+    }
+
+    /// `GET /service_at_locations`: one item per location of each matching service (within
+    /// `proximity` when given), ordered by the service ranking, or by distance when a point is
+    /// given without a text query.
+    pub fn search_service_at_locations(
+        &self,
+        query: &SearchQuery,
+    ) -> Result<Page<ServiceAtLocationItem>, OrukError> {
+        let prepared = self.prepare(query)?;
+        let hits = self.matches(query)?;
+        let mut items: Vec<(usize, Option<f64>, u32, usize)> = Vec::new();
+        for (rank, (doc, _, _)) in hits.iter().enumerate() {
+            let service = &self.services[*doc as usize];
+            let facts = &self.facts[*doc as usize];
+            for index in 0..service.service_at_locations.len() {
+                let distance = prepared.origin.and_then(|origin| {
+                    facts
+                        .points
+                        .iter()
+                        .find(|(i, _)| usize::from(*i) == index)
+                        .map(|(_, point)| origin.distance_metres(point))
+                });
+                if let Some(radius) = prepared.radius
+                    && distance.is_none_or(|d| d > radius)
+                {
+                    continue;
+                }
+                items.push((rank, distance, *doc, index));
+            }
+        }
+        if prepared.origin.is_some() && prepared.words.is_empty() {
+            items.sort_by(|a, b| {
+                a.1.unwrap_or(f64::INFINITY)
+                    .total_cmp(&b.1.unwrap_or(f64::INFINITY))
+                    .then(a.0.cmp(&b.0))
+                    .then(a.3.cmp(&b.3))
+            });
+        }
+        Ok(query.page.paginate(items).map(|(_, _, doc, index)| {
+            let service = &self.services[doc as usize];
+            self.sal_item(service, &service.service_at_locations[index])
+        }))
+    }
+
+    /// Public services in list form, for `GET /services` without filters.
+    pub fn list_services(&self, page: PageRequest) -> Page<Service> {
+        let items: Vec<&Service> = self
+            .services
+            .iter()
+            .zip(&self.states)
+            .filter(|(_, state)| state.in_public_search())
+            .map(|(service, _)| service)
+            .collect();
+        page.paginate(items).map(Service::to_list_item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn haversine_is_about_right() {
+        // Bristol Temple Meads to Bristol Parkway is about 7.2 km.
+        let temple_meads = GeoPoint::new(51.4491, -2.5813).unwrap();
+        let parkway = GeoPoint::new(51.5138, -2.5425).unwrap();
+        let d = temple_meads.distance_metres(&parkway);
+        assert!((7_000.0..8_000.0).contains(&d), "{d}");
+        assert_eq!(temple_meads.distance_metres(&temple_meads), 0.0);
+    }
+
+    #[test]
+    fn query_parameters_are_checked() {
+        let ok = SearchQuery::from_params([
+            ("search", "walking group"),
+            ("day", "Monday"),
+            ("start_time", "09:00"),
+            ("postcode", "bs1 5tr"),
+            ("proximity", "1000"),
+            ("page", "2"),
+            ("per_page", "5"),
+            ("unknown", "x"),
+        ])
+        .unwrap();
+        assert_eq!(ok.page, PageRequest::new(2, 5).unwrap());
+        assert_eq!(ok.day, Some(Weekday::Mon));
+        assert!(matches!(ok.origin, Some(Origin::Postcode(ref p)) if p.as_str() == "BS1 5TR"));
+        for (key, value, message) in [
+            (
+                "page",
+                "0",
+                "bad parameter `page`: pages are numbered from 1",
+            ),
+            (
+                "page",
+                "-1",
+                "bad parameter `page`: expected a positive whole number, found \"-1\"",
+            ),
+            (
+                "per_page",
+                "100000",
+                "bad parameter `per_page`: must be between 1 and 1000",
+            ),
+            (
+                "minimum_age",
+                "old",
+                "bad parameter `minimum_age`: expected a number, found \"old\"",
+            ),
+            (
+                "day",
+                "Funday",
+                "bad parameter `day`: expected a day such as MO or Monday, found \"Funday\"",
+            ),
+            (
+                "start_time",
+                "9am",
+                "bad parameter `start_time`: expected a time HH:MM, found \"9am\"",
+            ),
+            (
+                "postcode",
+                "ABC 1234",
+                "bad parameter `postcode`: \"ABC 1234\" is not a UK postcode",
+            ),
+            (
+                "proximity",
+                "1000",
+                "bad parameter `proximity`: needs a postcode to measure from",
+            ),
+            (
+                "cost",
+                "cheap",
+                "bad parameter `cost`: expected free or paid, found \"cheap\"",
+            ),
+            (
+                "latitude",
+                "51",
+                "bad parameter `longitude`: latitude needs longitude",
+            ),
+        ] {
+            let err = SearchQuery::from_params([(key, value)]).unwrap_err();
+            assert_eq!(err.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn gazetteer_from_csv() {
+        let csv = "pcds,lat,long\nBS1 5TR,51.45,-2.59\nnot a postcode,1,1\nBS2 0JA,91,0\n";
+        let (table, skipped) = PostcodeTable::from_csv_reader(csv.as_bytes()).unwrap();
+        assert_eq!((table.len(), skipped), (1, 2));
+        let postcode = UkPostcode::try_from("bs15tr").unwrap();
+        assert!(table.locate(&postcode).is_some());
+        assert!(PostcodeTable::from_csv_reader("a,b\n1,2\n".as_bytes()).is_err());
+    }
+}
