@@ -1,0 +1,78 @@
+//! Dates and times as SystmOne writes them (reference §7).
+//!
+//! Attributes carry `YYYY-MM-DDTHH:MM:SS` in local time with no zone; on read an optional
+//! fraction of a second and a trailing `Z` are accepted (the spec has one such example) and
+//! dropped. Elements such as `DateOfBirth` carry `CCYY-MM-DD`; on read a trailing time part is
+//! accepted too. Values are [`chrono::NaiveDate`] / [`chrono::NaiveDateTime`]: SystmOne sends
+//! no zone, so none is invented here.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+use crate::error::Error;
+
+/// Formats a date element value: `CCYY-MM-DD`.
+pub fn format_date(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// Formats a date-time value: `YYYY-MM-DDTHH:MM:SS` (fractions of a second are dropped).
+pub fn format_date_time(value: NaiveDateTime) -> String {
+    value.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// Reads a date element (`CCYY-MM-DD`, or a date-time whose date part is taken).
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming `element` (the value is not repeated).
+pub fn parse_date(element: &str, value: &str) -> Result<NaiveDate, Error> {
+    let value = value.trim();
+    let date_part = match value.split_once('T') {
+        Some((date, _time)) => date,
+        None => value,
+    };
+    NaiveDate::parse_from_str(date_part, "%Y-%m-%d")
+        .map_err(|_| Error::invalid(element, "expected a date CCYY-MM-DD"))
+}
+
+/// Reads a date-time (`YYYY-MM-DDTHH:MM:SS`, optional fraction, optional `Z`; a bare date is
+/// read as midnight).
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming `element` (the value is not repeated).
+pub fn parse_date_time(element: &str, value: &str) -> Result<NaiveDateTime, Error> {
+    let value = value.trim();
+    let value = value.strip_suffix('Z').unwrap_or(value);
+    if let Ok(parsed) = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Ok(parsed);
+    }
+    if let Ok(parsed) = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M") {
+        return Ok(parsed);
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map(|d| d.and_time(NaiveTime::MIN))
+        .map_err(|_| Error::invalid(element, "expected a date-time YYYY-MM-DDTHH:MM:SS"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_fraction_and_zone_suffix() {
+        let t = parse_date_time("DateTime", "2017-12-19T12:45:12.0Z").unwrap();
+        assert_eq!(format_date_time(t), "2017-12-19T12:45:12");
+        let t = parse_date_time("DateTime", "2026-03-03T10:15:02").unwrap();
+        assert_eq!(format_date_time(t), "2026-03-03T10:15:02");
+        let t = parse_date_time("DateTime", "2026-03-03").unwrap();
+        assert_eq!(format_date_time(t), "2026-03-03T00:00:00");
+    }
+
+    #[test]
+    fn date_elements_accept_a_time_part() {
+        let d = parse_date("DateOfBirth", "1970-05-14T00:00:00").unwrap();
+        assert_eq!(format_date(d), "1970-05-14");
+        assert!(parse_date("DateOfBirth", "14/05/1970").is_err());
+        let e = parse_date("DateOfBirth", "1970-13-14").unwrap_err();
+        assert!(!e.to_string().contains("1970"));
+    }
+}

@@ -1,0 +1,76 @@
+//! `GetCurrentActivity`: which screen the client is on, and the open patient (reference §8.3).
+
+/// Version 1.0.
+pub mod v1 {
+    use crate::error::Error;
+    use crate::function::Metadata;
+    use crate::get_current_selection::v1::CurrentSelection;
+    use crate::types::Identity;
+    use crate::xml::{RawElement, Writer};
+
+    /// `GetCurrentActivity` 1.0.
+    pub const METADATA: Metadata = Metadata {
+        function: "GetCurrentActivity",
+        version: "1.0",
+        writes: false,
+        patient_record: false,
+        default_limit: None,
+    };
+
+    /// No parameters.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct Request {}
+
+    impl Request {
+        /// The request.
+        pub fn new() -> Self {
+            Self {}
+        }
+
+        pub(crate) fn validate(&self) -> Result<(), Error> {
+            Ok(())
+        }
+
+        pub(crate) fn write_params(&self, _w: &mut Writer) {}
+
+        pub(crate) fn read_params(_el: &RawElement) -> Result<Self, Error> {
+            Ok(Self {})
+        }
+    }
+
+    /// The client's activity.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct Response {
+        /// `Identity`: present only if a record is open.
+        pub identity: Option<Identity>,
+        /// `Activity*`, general to specific (e.g. `Patient Actions`, `Prescribing`, …).
+        pub activities: Vec<String>,
+        /// `CurrentSelection`
+        pub current_selection: Option<CurrentSelection>,
+    }
+
+    impl Response {
+        pub(crate) fn write_body(&self, w: &mut Writer) {
+            if let Some(i) = &self.identity {
+                i.write(w);
+            }
+            w.each("Activity", &self.activities);
+            if let Some(s) = &self.current_selection {
+                s.write(w);
+            }
+        }
+
+        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+            Ok(Self {
+                identity: Identity::optional_in(el)?,
+                activities: el.texts("Activity"),
+                current_selection: el
+                    .child("CurrentSelection")
+                    .map(CurrentSelection::read)
+                    .transpose()?,
+            })
+        }
+    }
+}

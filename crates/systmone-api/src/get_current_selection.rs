@@ -1,0 +1,107 @@
+//! `GetCurrentSelection`: the drugs or codes selected on the client's active screen
+//! (reference §8.4). Honours `OutputScheme`.
+
+/// Version 1.0.
+pub mod v1 {
+    use crate::error::Error;
+    use crate::function::Metadata;
+    use crate::types::{Code, Drug, Identity};
+    use crate::xml::{RawElement, Writer};
+
+    /// `GetCurrentSelection` 1.0.
+    pub const METADATA: Metadata = Metadata {
+        function: "GetCurrentSelection",
+        version: "1.0",
+        writes: false,
+        patient_record: false,
+        default_limit: None,
+    };
+
+    /// No parameters.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct Request {}
+
+    impl Request {
+        /// The request.
+        pub fn new() -> Self {
+            Self {}
+        }
+
+        pub(crate) fn validate(&self) -> Result<(), Error> {
+            Ok(())
+        }
+
+        pub(crate) fn write_params(&self, _w: &mut Writer) {}
+
+        pub(crate) fn read_params(_el: &RawElement) -> Result<Self, Error> {
+            Ok(Self {})
+        }
+    }
+
+    /// `CurrentSelection { Drug*, Code* }` (empty when nothing is selected).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct CurrentSelection {
+        /// `Drug*`
+        pub drugs: Vec<Drug>,
+        /// `Code*`
+        pub codes: Vec<Code>,
+    }
+
+    impl CurrentSelection {
+        pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+            Ok(Self {
+                drugs: el
+                    .children_named("Drug")
+                    .map(Drug::read)
+                    .collect::<Result<_, _>>()?,
+                codes: el
+                    .children_named("Code")
+                    .map(Code::read)
+                    .collect::<Result<_, _>>()?,
+            })
+        }
+
+        pub(crate) fn write(&self, w: &mut Writer) {
+            w.open("CurrentSelection");
+            for d in &self.drugs {
+                d.write(w);
+            }
+            for c in &self.codes {
+                c.write(w);
+            }
+            w.close("CurrentSelection");
+        }
+    }
+
+    /// The selection.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct Response {
+        /// `Identity` of the open record, if any.
+        pub identity: Option<Identity>,
+        /// `CurrentSelection`
+        pub current_selection: CurrentSelection,
+    }
+
+    impl Response {
+        pub(crate) fn write_body(&self, w: &mut Writer) {
+            if let Some(i) = &self.identity {
+                i.write(w);
+            }
+            self.current_selection.write(w);
+        }
+
+        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+            Ok(Self {
+                identity: Identity::optional_in(el)?,
+                current_selection: el
+                    .child("CurrentSelection")
+                    .map(CurrentSelection::read)
+                    .transpose()?
+                    .unwrap_or_default(),
+            })
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! `IsPatientRetrieved`: is a patient record open in this client? (reference §8.15). A cheap
+//! check before a `GetPatientRecord` without an `Identity`.
+
+/// Version 1.0.
+pub mod v1 {
+    use crate::error::Error;
+    use crate::function::Metadata;
+    use crate::types::opt_bool;
+    use crate::xml::{RawElement, Writer};
+
+    /// `IsPatientRetrieved` 1.0.
+    pub const METADATA: Metadata = Metadata {
+        function: "IsPatientRetrieved",
+        version: "1.0",
+        writes: false,
+        patient_record: false,
+        default_limit: None,
+    };
+
+    /// No parameters.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct Request {}
+
+    impl Request {
+        /// The request.
+        pub fn new() -> Self {
+            Self {}
+        }
+
+        pub(crate) fn validate(&self) -> Result<(), Error> {
+            Ok(())
+        }
+
+        pub(crate) fn write_params(&self, _w: &mut Writer) {}
+
+        pub(crate) fn read_params(_el: &RawElement) -> Result<Self, Error> {
+            Ok(Self {})
+        }
+    }
+
+    /// Whether a record is open.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct Response {
+        /// `IsPatientRetrieved`
+        pub is_patient_retrieved: bool,
+    }
+
+    impl Response {
+        /// A response with this answer.
+        pub fn new(is_patient_retrieved: bool) -> Self {
+            Self {
+                is_patient_retrieved,
+            }
+        }
+
+        pub(crate) fn write_body(&self, w: &mut Writer) {
+            w.elem(
+                "IsPatientRetrieved",
+                if self.is_patient_retrieved {
+                    "true"
+                } else {
+                    "false"
+                },
+            );
+        }
+
+        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+            Ok(Self {
+                is_patient_retrieved: opt_bool(el, "IsPatientRetrieved")?.unwrap_or(false),
+            })
+        }
+    }
+}

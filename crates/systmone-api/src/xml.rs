@@ -1,0 +1,383 @@
+//! The XML layer: a small owned element tree read with quick-xml's event reader, and a
+//! single-line writer. Every typed message is read from and written through these two.
+
+use quick_xml::XmlVersion;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::Event;
+use quick_xml::reader::Reader;
+
+use crate::codec::EncodeOptions;
+use crate::error::Error;
+
+/// Elements nested deeper than this are rejected (a SystmOne record nests about eight deep).
+pub const MAX_DEPTH: usize = 64;
+
+/// An XML element kept as a tree: what the decoder reads before mapping it onto typed messages,
+/// and the catch-all for data items this crate does not type (so they round-trip unchanged).
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RawElement {
+    /// Element name.
+    pub name: String,
+    /// Attributes in document order, unescaped.
+    pub attributes: Vec<(String, String)>,
+    /// The element's own text (all text and CDATA directly inside it, concatenated, unescaped).
+    pub text: String,
+    /// Child elements in document order.
+    pub children: Vec<RawElement>,
+}
+
+impl std::fmt::Debug for RawElement {
+    /// Names the structure only: text and attribute values may be patient data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawElement")
+            .field("name", &self.name)
+            .field(
+                "attributes",
+                &self.attributes.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("text_len", &self.text.len())
+            .field("children", &self.children)
+            .finish()
+    }
+}
+
+impl RawElement {
+    /// An empty element with this name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The first child with this name.
+    pub fn child(&self, name: &str) -> Option<&RawElement> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// All children with this name, in order.
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a RawElement> {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// Whether a child with this name is present (presence flags such as `<Demographics/>`).
+    pub fn has(&self, name: &str) -> bool {
+        self.child(name).is_some()
+    }
+
+    /// The value of an attribute.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The text of the first child with this name.
+    pub fn child_text(&self, name: &str) -> Option<String> {
+        self.child(name).map(|c| c.text.clone())
+    }
+
+    /// The text of every child with this name, in order.
+    pub(crate) fn texts(&self, name: &str) -> Vec<String> {
+        self.children_named(name).map(|c| c.text.clone()).collect()
+    }
+
+    /// The first child with this name, or a [`Error::MissingElement`].
+    pub(crate) fn require(&self, name: &'static str) -> Result<&RawElement, Error> {
+        self.child(name).ok_or_else(|| Error::MissingElement {
+            parent: self.name.clone(),
+            element: name,
+        })
+    }
+
+    /// The text of a required child.
+    pub(crate) fn require_text(&self, name: &'static str) -> Result<String, Error> {
+        self.require(name).map(|c| c.text.clone())
+    }
+
+    /// Writes this element and its subtree.
+    pub(crate) fn write(&self, w: &mut Writer) {
+        let attrs: Vec<(&str, Option<&str>)> = self
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), Some(v.as_str())))
+            .collect();
+        if self.children.is_empty() && self.text.is_empty() {
+            w.empty_attrs(&self.name, &attrs);
+            return;
+        }
+        w.open_attrs(&self.name, &attrs);
+        w.text(&self.name, &self.text);
+        for c in &self.children {
+            c.write(w);
+        }
+        w.close(&self.name);
+    }
+}
+
+fn malformed(position: u64, reason: impl Into<String>) -> Error {
+    Error::Malformed {
+        position,
+        reason: reason.into(),
+    }
+}
+
+/// Parses one XML document into its root element.
+///
+/// UTF-8 only; a `DOCTYPE` is rejected ([`Error::DoctypeNotAllowed`]); only the five predefined
+/// entities and character references are understood; comments and processing instructions are
+/// skipped; nesting is limited to [`MAX_DEPTH`].
+pub fn parse_document(bytes: &[u8]) -> Result<RawElement, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = Reader::from_str(text);
+    {
+        let config = reader.config_mut();
+        config.trim_text(false);
+        config.check_end_names = true;
+        config.expand_empty_elements = false;
+    }
+    let mut stack: Vec<RawElement> = Vec::new();
+    let mut root: Option<RawElement> = None;
+    loop {
+        let position = reader.buffer_position();
+        let event = reader
+            .read_event()
+            .map_err(|e| malformed(reader.error_position(), e.to_string()))?;
+        match event {
+            Event::Start(start) | Event::Empty(start) if root.is_some() => {
+                let _ = start;
+                return Err(malformed(position, "content after the root element"));
+            }
+            Event::Start(start) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(Error::TooDeep { limit: MAX_DEPTH });
+                }
+                stack.push(element_from_start(&start, position)?);
+            }
+            Event::Empty(start) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(Error::TooDeep { limit: MAX_DEPTH });
+                }
+                let element = element_from_start(&start, position)?;
+                finish(&mut stack, &mut root, element);
+            }
+            Event::End(_) => {
+                let element = stack
+                    .pop()
+                    .ok_or_else(|| malformed(position, "end tag without a start tag"))?;
+                finish(&mut stack, &mut root, element);
+            }
+            Event::Text(t) => {
+                let content = t.xml10_content();
+                match stack.last_mut() {
+                    Some(top) => top.text.push_str(&content),
+                    None => {
+                        if !content.trim().is_empty() {
+                            return Err(malformed(position, "text outside the root element"));
+                        }
+                    }
+                }
+            }
+            Event::CData(c) => {
+                let content = c.xml10_content();
+                match stack.last_mut() {
+                    Some(top) => top.text.push_str(&content),
+                    None => return Err(malformed(position, "CDATA outside the root element")),
+                }
+            }
+            Event::GeneralRef(r) => {
+                let top = stack
+                    .last_mut()
+                    .ok_or_else(|| malformed(position, "reference outside the root element"))?;
+                if r.is_char_ref() {
+                    match r.resolve_char_ref() {
+                        Ok(Some(ch)) => top.text.push(ch),
+                        _ => return Err(malformed(position, "invalid character reference")),
+                    }
+                } else {
+                    let name = r.xml10_content();
+                    match resolve_predefined_entity(&name) {
+                        Some(value) => top.text.push_str(value),
+                        None => return Err(malformed(position, "unknown entity reference")),
+                    }
+                }
+            }
+            Event::DocType(_) => return Err(Error::DoctypeNotAllowed { position }),
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(Error::Truncated);
+    }
+    root.ok_or(Error::Truncated)
+}
+
+fn finish(stack: &mut [RawElement], root: &mut Option<RawElement>, element: RawElement) {
+    match stack.last_mut() {
+        Some(parent) => parent.children.push(element),
+        None => *root = Some(element),
+    }
+}
+
+fn element_from_start(
+    start: &quick_xml::events::BytesStart<'_>,
+    position: u64,
+) -> Result<RawElement, Error> {
+    let name = start.name().as_ref().to_owned();
+    let mut attributes = Vec::new();
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| malformed(position, e.to_string()))?;
+        let key = attr.key.as_ref().to_owned();
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| malformed(position, e.to_string()))?
+            .into_owned();
+        attributes.push((key, value));
+    }
+    Ok(RawElement {
+        name,
+        attributes,
+        text: String::new(),
+        children: Vec::new(),
+    })
+}
+
+/// Writes XML on one line: no raw CR or LF ever appears (they become `&#10;` / `&#13;`).
+pub struct Writer {
+    pub(crate) out: String,
+    pub(crate) options: EncodeOptions,
+    bad_text: Option<String>,
+}
+
+fn is_xml_char(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+impl Writer {
+    pub(crate) fn new(options: EncodeOptions, capacity: usize) -> Self {
+        Self {
+            out: String::with_capacity(capacity),
+            options,
+            bad_text: None,
+        }
+    }
+
+    /// The finished text, or the first element whose text could not be written.
+    pub(crate) fn finish(self) -> Result<String, Error> {
+        match self.bad_text {
+            Some(element) => Err(Error::UnencodableText { element }),
+            None => Ok(self.out),
+        }
+    }
+
+    fn escape(&mut self, owner: &str, value: &str, attribute: bool) {
+        if !value.bytes().any(|b| {
+            matches!(b, b'&' | b'<' | b'>' | b'"' | b'\n' | b'\r' | b'\t')
+                || !(0x20..0xef).contains(&b)
+        }) {
+            self.out.push_str(value);
+            return;
+        }
+        for c in value.chars() {
+            match c {
+                '&' => self.out.push_str("&amp;"),
+                '<' => self.out.push_str("&lt;"),
+                '>' => self.out.push_str("&gt;"),
+                '"' if attribute => self.out.push_str("&quot;"),
+                '\n' => self.out.push_str("&#10;"),
+                '\r' => self.out.push_str("&#13;"),
+                '\t' if attribute => self.out.push_str("&#9;"),
+                c if !is_xml_char(c) => {
+                    if self.bad_text.is_none() {
+                        self.bad_text = Some(owner.to_owned());
+                    }
+                }
+                c => self.out.push(c),
+            }
+        }
+    }
+
+    fn push_attrs(&mut self, name: &str, attrs: &[(&str, Option<&str>)]) {
+        for (key, value) in attrs {
+            if let Some(value) = value {
+                self.out.push(' ');
+                self.out.push_str(key);
+                self.out.push_str("=\"");
+                let owner = format!("{name}@{key}");
+                self.escape(&owner, value, true);
+                self.out.push('"');
+            }
+        }
+    }
+
+    /// `<name>`
+    pub(crate) fn open(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// `<name a="v">` (attributes whose value is `None` are left out).
+    pub(crate) fn open_attrs(&mut self, name: &str, attrs: &[(&str, Option<&str>)]) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.push_attrs(name, attrs);
+        self.out.push('>');
+    }
+
+    /// `<name a="v"/>`
+    pub(crate) fn empty_attrs(&mut self, name: &str, attrs: &[(&str, Option<&str>)]) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.push_attrs(name, attrs);
+        self.out.push_str("/>");
+    }
+
+    /// `</name>`
+    pub(crate) fn close(&mut self, name: &str) {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// Escaped text content.
+    pub(crate) fn text(&mut self, owner: &str, value: &str) {
+        self.escape(owner, value, false);
+    }
+
+    /// `<name>text</name>`
+    pub(crate) fn elem(&mut self, name: &str, value: &str) {
+        self.open(name);
+        self.text(name, value);
+        self.close(name);
+    }
+
+    /// `<name>text</name>` when `Some`.
+    pub(crate) fn opt(&mut self, name: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.elem(name, value);
+        }
+    }
+
+    /// One `<name>text</name>` per value.
+    pub(crate) fn each(&mut self, name: &str, values: &[String]) {
+        for value in values {
+            self.elem(name, value);
+        }
+    }
+
+    /// `<name/>` when the flag is set.
+    pub(crate) fn flag(&mut self, name: &str, set: bool) {
+        if set {
+            self.out.push('<');
+            self.out.push_str(name);
+            self.out.push_str("/>");
+        }
+    }
+}

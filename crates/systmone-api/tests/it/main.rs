@@ -1,0 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! One integration-test binary for the crate (keeps link time down).
+
+mod common;
+mod reference_examples;
