@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod codes;
+pub mod discharge;
 mod envelope;
 pub mod error;
 mod fhir;
@@ -17,10 +18,12 @@ pub mod handling;
 pub mod ids;
 pub mod mesh;
 pub mod model;
+pub mod response;
 pub mod send_document;
 pub mod xml;
 
 pub use codes::{GuideVersion, MessageEvent, RecipientType, ResponseCode};
+pub use discharge::{DischargeOptions, EncounterDetails, MentalHealthDischarge, MhSection};
 pub use envelope::ItkMessage;
 pub use error::{Error, Result};
 pub use fhir_model;
@@ -28,4 +31,5 @@ pub use handling::MessageHandling;
 pub use ids::{IdGenerator, SequentialIds, Uuid};
 pub use mesh::{DobFormat, MeshRouting};
 pub use model::{AttachmentData, Gender, OrganisationDetails, PatientDetails, PractitionerDetails};
+pub use response::{ItkResponse, ReceivedResponse, Responder};
 pub use send_document::{SendDocument, SendDocumentOptions};

@@ -1,0 +1,529 @@
+//! Transfer of Care mental health discharge (event ITK004D): a structured discharge summary with
+//! SNOMED CT coded PRSB sections, in the ITK3 envelope.
+
+use chrono::{DateTime, Utc};
+use fhir_model::DateTime as FhirDateTime;
+use fhir_model::stu3::codes::{CompositionStatus, DocumentRelationshipType, EncounterStatus};
+use fhir_model::stu3::resources::{
+    Composition, CompositionRelatesTo, CompositionRelatesToTarget, CompositionSection, Encounter,
+};
+use fhir_model::stu3::types::{Extension, ExtensionValue, Period};
+
+use crate::codes::{MessageEvent, RecipientType, extension, message_definition, profile, system};
+use crate::envelope::{EnvelopeIds, HeaderSpec, ItkMessage, document_bundle, message_bundle};
+use crate::error::{Error, Result};
+use crate::fhir::{
+    coding, concept, entry, instant, meta, narrative, organization, patient as patient_resource,
+    practitioner, reference, uuid_identifier, xhtml_from_text,
+};
+use crate::handling::MessageHandling;
+use crate::ids::{IdGenerator, Uuid};
+use crate::mesh::{DobFormat, MeshRouting, gpprovider_address, workflow};
+use crate::model::{OrganisationDetails, PatientDetails, PractitionerDetails, non_empty};
+
+/// How the IG rates a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Conformance {
+    /// Must be sent.
+    Mandatory,
+    /// Send if the information is held.
+    Required,
+    /// Optional.
+    Optional,
+}
+
+macro_rules! sections {
+    ($( $(#[$m:meta])* $variant:ident = ($code:literal, $title:literal, $conf:ident) ),+ $(,)?) => {
+        /// The PRSB sections of `CareConnect-ITK-MH-Composition-1` (code and title fixed by the
+        /// profile).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum MhSection {
+            $( $(#[$m])* $variant, )+
+        }
+
+        impl MhSection {
+            /// Every section, in the order they are emitted.
+            pub const ALL: &'static [MhSection] = &[$(MhSection::$variant),+];
+
+            /// SNOMED CT section code.
+            pub fn code(self) -> &'static str {
+                match self { $( MhSection::$variant => $code, )+ }
+            }
+
+            /// Fixed section title (also the SNOMED display).
+            pub fn title(self) -> &'static str {
+                match self { $( MhSection::$variant => $title, )+ }
+            }
+
+            /// IG conformance.
+            pub fn conformance(self) -> Conformance {
+                match self { $( MhSection::$variant => Conformance::$conf, )+ }
+            }
+
+            /// The section with this SNOMED CT code.
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $( $code => Some(MhSection::$variant), )+ _ => None }
+            }
+        }
+    };
+}
+
+sections! {
+    /// Admission details (entries: the Encounter).
+    AdmissionDetails = ("886781000000108", "Admission details", Required),
+    /// Allergies and adverse reactions (profile 1..1).
+    AllergiesAndAdverseReactions = ("886921000000105", "Allergies and adverse reactions", Mandatory),
+    /// Assessment scales.
+    AssessmentScales = ("887141000000103", "Assessment scales", Optional),
+    /// Clinical summary.
+    ClinicalSummary = ("887181000000106", "Clinical summary", Mandatory),
+    /// Diagnoses.
+    Diagnoses = ("887161000000102", "Diagnoses", Required),
+    /// Discharge details (entries: the Encounter).
+    DischargeDetails = ("886811000000106", "Discharge details", Required),
+    /// Distribution list.
+    DistributionList = ("887261000000109", "Distribution list", Required),
+    /// Family history.
+    FamilyHistory = ("887111000000104", "Family history", Optional),
+    /// GP practice (entries: the GP Organization).
+    GpPractice = ("886711000000101", "GP practice", Mandatory),
+    /// Individual requirements.
+    IndividualRequirements = ("1078911000000106", "Individual requirements", Required),
+    /// Information and advice given.
+    InformationAndAdviceGiven = ("1052951000000105", "Information and advice given", Required),
+    /// Investigation results.
+    InvestigationResults = ("1082101000000102", "Investigation results", Optional),
+    /// Legal information.
+    LegalInformation = ("886961000000102", "Legal information", Required),
+    /// Medications and medical devices.
+    MedicationsAndMedicalDevices = ("933361000000108", "Medications and medical devices", Optional),
+    /// Participation in research.
+    ParticipationInResearch = ("886751000000102", "Participation in research", Required),
+    /// Patient and carer concerns, expectations and wishes.
+    PatientAndCarerConcerns = ("1052941000000107", "Patient and carer concerns, expectations and wishes", Optional),
+    /// Patient demographics (profile 1..1; entries: the Patient).
+    PatientDemographics = ("886731000000109", "Patient demographics", Mandatory),
+    /// Person completing record (entries: the Practitioner).
+    PersonCompletingRecord = ("887231000000104", "Person completing record", Mandatory),
+    /// Plan and requested actions.
+    PlanAndRequestedActions = ("887201000000105", "Plan and requested actions", Required),
+    /// Procedures.
+    Procedures = ("887171000000109", "Procedures", Optional),
+    /// Referrer details.
+    ReferrerDetails = ("1052891000000108", "Referrer details", Required),
+    /// Safety alerts.
+    SafetyAlerts = ("886931000000107", "Safety alerts", Required),
+    /// Social context.
+    SocialContext = ("887051000000101", "Social context", Optional),
+}
+
+/// The inpatient stay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EncounterDetails {
+    /// Admission.
+    pub admitted: DateTime<Utc>,
+    /// Discharge (the encounter is `finished` when set).
+    pub discharged: Option<DateTime<Utc>>,
+}
+
+impl EncounterDetails {
+    /// A stay from `admitted` to `discharged`.
+    pub fn new(admitted: DateTime<Utc>, discharged: Option<DateTime<Utc>>) -> Self {
+        Self {
+            admitted,
+            discharged,
+        }
+    }
+}
+
+/// Envelope and MESH values for a mental health discharge (several are inferred: the IG fixes
+/// none of BusAck, InfAck, LocalExtension).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DischargeOptions {
+    /// MessageDefinition handling key (default `ITK-MH-eDischarge-MessageDefinition-4`).
+    pub message_definition: String,
+    /// LocalExtension handling key (default `None`, the ITK3 default) [inferred].
+    pub local_extension: String,
+    /// BusAckRequested (default true, as in the NHS examples) [inferred].
+    pub bus_ack_requested: bool,
+    /// InfAckRequested (default true) [inferred].
+    pub inf_ack_requested: bool,
+    /// RecipientType (default FA).
+    pub recipient_type: RecipientType,
+    /// MESH workflow (default `TOC_FHIR_MH_DISCH`).
+    pub workflow_id: String,
+    /// MESH workflow for responses (default `TOC_FHIR_MH_DISCH_ACK`).
+    pub ack_workflow_id: String,
+    /// A known recipient mailbox; `None` routes by `GPPROVIDER_` demographics.
+    pub recipient_mailbox: Option<String>,
+    /// DOB layout for `GPPROVIDER_` routing [inferred default `YYYYMMDD`].
+    pub dob_format: DobFormat,
+    /// Care setting (SNOMED CT code, display); default 892811000000109 Adult mental health service.
+    pub care_setting: (String, String),
+}
+
+impl Default for DischargeOptions {
+    fn default() -> Self {
+        Self {
+            message_definition: message_definition::MH_DISCHARGE.to_owned(),
+            local_extension: "None".to_owned(),
+            bus_ack_requested: true,
+            inf_ack_requested: true,
+            recipient_type: RecipientType::ForAction,
+            workflow_id: workflow::TOC_FHIR_MH_DISCH.to_owned(),
+            ack_workflow_id: workflow::TOC_FHIR_MH_DISCH_ACK.to_owned(),
+            recipient_mailbox: None,
+            dob_format: DobFormat::YearMonthDay,
+            care_setting: (
+                "892811000000109".to_owned(),
+                "Adult mental health service".to_owned(),
+            ),
+        }
+    }
+}
+
+/// Builder for a mental health discharge message. The IG's mandatory sections are covered by
+/// construction: Patient demographics, GP practice and Person completing record come from the
+/// people passed to [`MentalHealthDischarge::new`]; Clinical summary and Allergies and adverse
+/// reactions take their text there too. Further sections are added with
+/// [`MentalHealthDischarge::section`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MentalHealthDischarge {
+    patient: PatientDetails,
+    gp_practice: OrganisationDetails,
+    custodian: OrganisationDetails,
+    author: PractitionerDetails,
+    sender_mailbox: String,
+    created: DateTime<Utc>,
+    texts: Vec<(MhSection, String)>,
+    encounter: Option<EncounterDetails>,
+    replaces: Option<Uuid>,
+    sender_reference: Option<String>,
+    options: DischargeOptions,
+}
+
+impl MentalHealthDischarge {
+    /// A discharge summary about `patient`, for `gp_practice`, from `custodian` (the sending
+    /// trust, whose MESH mailbox is `sender_mailbox`), written by `author`, at `created`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        patient: PatientDetails,
+        gp_practice: OrganisationDetails,
+        custodian: OrganisationDetails,
+        author: PractitionerDetails,
+        sender_mailbox: impl Into<String>,
+        created: DateTime<Utc>,
+        clinical_summary: impl Into<String>,
+        allergies: impl Into<String>,
+    ) -> Self {
+        Self {
+            patient,
+            gp_practice,
+            custodian,
+            author,
+            sender_mailbox: sender_mailbox.into(),
+            created,
+            texts: vec![
+                (MhSection::ClinicalSummary, clinical_summary.into()),
+                (MhSection::AllergiesAndAdverseReactions, allergies.into()),
+            ],
+            encounter: None,
+            replaces: None,
+            sender_reference: None,
+            options: DischargeOptions::default(),
+        }
+    }
+
+    /// Sets the text of a section (plain text; one paragraph per line). Setting a section twice
+    /// replaces its text.
+    pub fn section(mut self, section: MhSection, text: impl Into<String>) -> Self {
+        let text = text.into();
+        match self.texts.iter_mut().find(|(s, _)| *s == section) {
+            Some(slot) => slot.1 = text,
+            None => self.texts.push((section, text)),
+        }
+        self
+    }
+
+    /// The inpatient stay (needed for the Admission and Discharge details sections).
+    pub fn encounter(mut self, encounter: EncounterDetails) -> Self {
+        self.encounter = Some(encounter);
+        self
+    }
+
+    /// This document replaces the one whose Composition identifier was `original`.
+    pub fn replaces(mut self, original: Uuid) -> Self {
+        self.replaces = Some(original);
+        self
+    }
+
+    /// The `SenderReference` handling key (default: `urn:uuid:` of the Composition).
+    pub fn sender_reference(mut self, reference: impl Into<String>) -> Self {
+        self.sender_reference = Some(reference.into());
+        self
+    }
+
+    /// Envelope and MESH options.
+    pub fn options(mut self, options: DischargeOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        self.patient.check()?;
+        self.gp_practice.check("gp_practice.name")?;
+        self.custodian.check("custodian.name")?;
+        self.author.check("author.family")?;
+        non_empty("sender_mailbox", &self.sender_mailbox)?;
+        for (section, text) in &self.texts {
+            if text.trim().is_empty() && !has_entries(*section) {
+                return Err(Error::InvalidInput {
+                    field: "section",
+                    reason: format!("the {} section has no text", section.title()),
+                });
+            }
+        }
+        if self.encounter.is_none()
+            && self.texts.iter().any(|(s, _)| {
+                matches!(s, MhSection::AdmissionDetails | MhSection::DischargeDetails)
+            })
+        {
+            return Err(Error::InvalidInput {
+                field: "encounter",
+                reason: "the Admission/Discharge details sections reference the encounter"
+                    .to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Document title: care setting display + "Discharge Summary", in title case.
+    pub fn title(&self) -> String {
+        let setting: String = self
+            .options
+            .care_setting
+            .1
+            .split_whitespace()
+            .map(|w| {
+                let mut c = w.chars();
+                match c.next() {
+                    Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+                    None => String::new(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!("{setting} Discharge Summary")
+    }
+
+    /// Builds the message. Ids are drawn in a fixed order (message bundle, MessageHeader, header
+    /// Organization, document bundle, Composition, Patient, GP Organization, custodian
+    /// Organization, Practitioner, Encounter if any).
+    pub fn build(&self, ids: &mut dyn IdGenerator) -> Result<ItkMessage> {
+        self.check()?;
+        let opts = &self.options;
+        let envelope_ids = EnvelopeIds::draw(ids);
+        let document_id = ids.next_uuid();
+        let composition_id = ids.next_uuid();
+        let patient_id = ids.next_uuid();
+        let gp_id = ids.next_uuid();
+        let custodian_id = ids.next_uuid();
+        let practitioner_id = ids.next_uuid();
+        let encounter_id = self.encounter.as_ref().map(|_| ids.next_uuid());
+
+        let mut texts: Vec<(MhSection, String)> = self.texts.clone();
+        for (section, default) in [
+            (MhSection::PatientDemographics, "See the Patient resource."),
+            (
+                MhSection::GpPractice,
+                "See the GP practice Organization resource.",
+            ),
+            (
+                MhSection::PersonCompletingRecord,
+                "See the Practitioner resource.",
+            ),
+        ] {
+            if !texts.iter().any(|(s, _)| *s == section) {
+                texts.push((section, default.to_owned()));
+            }
+        }
+        texts.sort_by_key(|(s, _)| *s);
+
+        let sections = texts
+            .iter()
+            .map(|(section, text)| {
+                let targets: Vec<&Uuid> = match section {
+                    MhSection::PatientDemographics => vec![&patient_id],
+                    MhSection::GpPractice => vec![&gp_id],
+                    MhSection::PersonCompletingRecord => vec![&practitioner_id],
+                    MhSection::AdmissionDetails | MhSection::DischargeDetails => {
+                        encounter_id.iter().collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let mut b = CompositionSection::builder()
+                    .title(section.title().to_owned())
+                    .code(concept(system::SNOMED_CT, section.code(), section.title())?)
+                    .text(narrative(xhtml_from_text(text))?);
+                if !targets.is_empty() {
+                    b = b.entry(
+                        targets
+                            .into_iter()
+                            .map(|t| reference(t).map(Some))
+                            .collect::<Result<Vec<_>>>()?,
+                    );
+                }
+                Ok(Some(b.build()?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let care_setting = Extension::builder()
+            .url(extension::CARE_SETTING_TYPE.to_owned())
+            .value(ExtensionValue::CodeableConcept(concept(
+                system::SNOMED_CT,
+                &opts.care_setting.0,
+                &opts.care_setting.1,
+            )?))
+            .build()?;
+        let title = self.title();
+        let mut composition = Composition::builder()
+            .id(composition_id.to_string())
+            .meta(meta(profile::ITK_MH_COMPOSITION)?)
+            .extension(vec![care_setting])
+            .identifier(uuid_identifier(&composition_id)?)
+            .status(CompositionStatus::Final)
+            .r#type(concept(
+                system::SNOMED_CT,
+                "373942005",
+                "Discharge summary",
+            )?)
+            .subject(reference(&patient_id)?)
+            .date(FhirDateTime::DateTime(instant(self.created)?))
+            .author(vec![Some(reference(&practitioner_id)?)])
+            .title(title.clone())
+            .custodian(reference(&custodian_id)?)
+            .section(sections);
+        if let Some(id) = &encounter_id {
+            composition = composition.encounter(reference(id)?);
+        }
+        if let Some(original) = &self.replaces {
+            composition = composition.relates_to(vec![Some(
+                CompositionRelatesTo::builder()
+                    .code(DocumentRelationshipType::Replaces)
+                    .target(CompositionRelatesToTarget::Identifier(uuid_identifier(
+                        original,
+                    )?))
+                    .build()?,
+            )]);
+        }
+
+        let mut entries = vec![
+            entry(&composition_id, composition.build()?)?,
+            entry(&patient_id, patient_resource(&patient_id, &self.patient)?)?,
+            entry(&gp_id, organization(&gp_id, &self.gp_practice)?)?,
+            entry(&custodian_id, organization(&custodian_id, &self.custodian)?)?,
+            entry(
+                &practitioner_id,
+                practitioner(&practitioner_id, &self.author)?,
+            )?,
+        ];
+        if let (Some(id), Some(stay)) = (&encounter_id, &self.encounter) {
+            let mut period =
+                Period::builder().start(FhirDateTime::DateTime(instant(stay.admitted)?));
+            if let Some(end) = stay.discharged {
+                period = period.end(FhirDateTime::DateTime(instant(end)?));
+            }
+            let encounter = Encounter::builder()
+                .id(id.to_string())
+                .meta(meta(profile::ITK_ENCOUNTER)?)
+                .status(if stay.discharged.is_some() {
+                    EncounterStatus::Finished
+                } else {
+                    EncounterStatus::InProgress
+                })
+                .class(coding(system::ACT_CODE, "IMP", "inpatient encounter")?)
+                .subject(reference(&patient_id)?)
+                .period(period.build()?)
+                .service_provider(reference(&custodian_id)?)
+                .build()?;
+            entries.push(entry(id, encounter)?);
+        }
+        let document = document_bundle(&document_id, entries)?;
+
+        let handling = MessageHandling {
+            bus_ack_requested: opts.bus_ack_requested,
+            inf_ack_requested: opts.inf_ack_requested,
+            recipient_type: opts.recipient_type.clone(),
+            message_definition: opts.message_definition.clone(),
+            sender_reference: self
+                .sender_reference
+                .clone()
+                .unwrap_or_else(|| composition_id.urn()),
+            local_extension: opts.local_extension.clone(),
+        };
+        let built = message_bundle(
+            HeaderSpec {
+                event: MessageEvent::MentalHealthEDischarge,
+                handling: &handling,
+                sender_ods: &self.custodian.ods_code,
+                source_endpoint: &self.sender_mailbox,
+                timestamp: self.created,
+                focus: Some((document_id.clone(), document.into())),
+                response: None,
+                extra_entries: Vec::new(),
+            },
+            envelope_ids,
+        )?;
+        let mesh = MeshRouting {
+            from: self.sender_mailbox.clone(),
+            to: opts
+                .recipient_mailbox
+                .clone()
+                .unwrap_or_else(|| gpprovider_address(&self.patient, opts.dob_format)),
+            workflow_id: opts.workflow_id.clone(),
+            ack_workflow_id: opts.ack_workflow_id.clone(),
+            subject: format!(
+                "{title} for {}, NHS Number: {}",
+                self.patient.display_name(),
+                self.patient.nhs_number.expose()
+            ),
+            local_id: built.bundle_identifier.to_string(),
+        };
+        Ok(ItkMessage {
+            bundle: built.bundle,
+            mesh,
+            message_id: built.message_id,
+            bundle_identifier: built.bundle_identifier,
+            document_identifier: Some(document_id),
+        })
+    }
+}
+
+fn has_entries(section: MhSection) -> bool {
+    matches!(
+        section,
+        MhSection::PatientDemographics
+            | MhSection::GpPractice
+            | MhSection::PersonCompletingRecord
+            | MhSection::AdmissionDetails
+            | MhSection::DischargeDetails
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_codes_are_unique_and_round_trip() {
+        for s in MhSection::ALL {
+            assert_eq!(MhSection::from_code(s.code()), Some(*s));
+        }
+        assert_eq!(MhSection::ALL.len(), 23);
+    }
+}
