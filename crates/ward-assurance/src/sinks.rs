@@ -196,7 +196,11 @@ impl AuditLog for MemoryAuditLog {
 
 /// Something an administrator must look at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 #[non_exhaustive]
 pub enum AdminAlert {
     /// An audit already synced to a task on one ward arrived again naming another ward.
