@@ -44,6 +44,7 @@ pub mod outbox;
 pub mod reference;
 pub mod retry;
 pub mod verify;
+pub mod wire;
 
 pub use clock::{Clock, TokioClock};
 pub use engine::{Accepted, EngineConfig, Worker, WritebackEngine};
