@@ -590,3 +590,70 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use chrono::NaiveDate;
+    use nhs_identifiers::strategies::test_nhs_number;
+    use proptest::prelude::*;
+
+    use super::super::contract::t;
+    use super::*;
+
+    fn arb_note() -> impl Strategy<Value = CaseNote> {
+        (
+            test_nhs_number(),
+            "[A-Za-z' -]{1,30}",
+            (1900i32..2025, 1u32..13, 1u32..29),
+            prop_oneof![
+                Just(Sex::Male),
+                Just(Sex::Female),
+                Just(Sex::Indeterminate),
+                Just(Sex::Unknown)
+            ],
+            "\\PC{1,40}",
+            proptest::option::of("[A-Za-z0-9._-]{1,20}"),
+            "(\\PC{1,60}\n?){1,4}",
+            proptest::option::of(("\\PC{1,30}", "\\PC{1,30}")),
+        )
+            .prop_filter_map(
+                "valid note",
+                |(nhs, surname, (y, m, d), sex, author_name, username, narrative, task)| {
+                    let patient =
+                        PatientIdentity::new(nhs, &surname, NaiveDate::from_ymd_opt(y, m, d)?, sex)
+                            .ok()?;
+                    let author = match username {
+                        Some(u) => {
+                            Author::with_username(&author_name, SystmOneUsername::try_from(u).ok()?)
+                                .ok()?
+                        }
+                        None => Author::named(&author_name).ok()?,
+                    };
+                    let mut note = CaseNote::new(patient, author, &narrative).ok()?;
+                    if let Some((task_type, content)) = task {
+                        note = note.with_task(GpTask::new(&task_type, &content).ok()?);
+                    }
+                    Some(note)
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever valid note is accepted comes back from the store exactly as it went in.
+        #[test]
+        fn accepted_notes_round_trip(notes in proptest::collection::vec(arb_note(), 1..4)) {
+            let mut store = SqliteOutbox::open_in_memory().unwrap();
+            let mut ids = Vec::new();
+            for note in &notes {
+                ids.push(store.accept(note, t(0)).unwrap().id);
+            }
+            for (id, note) in ids.iter().zip(&notes) {
+                let entry = store.get(*id).unwrap().unwrap();
+                prop_assert_eq!(&entry.note, note);
+                prop_assert_eq!(entry.status, NoteStatus::Queued);
+            }
+        }
+    }
+}
