@@ -3,3 +3,5 @@
 
 mod common;
 mod reference_examples;
+mod request_snapshots;
+mod responses;
