@@ -133,6 +133,13 @@ impl SyncRequest {
         self
     }
 
+    /// The JSON body (camelCase), as [`parse_sync_body`] reads it back. Serialising these
+    /// types cannot fail (string keys only), so this returns the text directly.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
     /// Parse the sync-request JSON shape only (not a dashboard webhook).
     ///
     /// # Errors
@@ -204,6 +211,12 @@ impl DashboardWebhook {
     pub fn from_json(body: &[u8]) -> Result<Self, AssuranceError> {
         let wire: WireBody = parse_json(body)?;
         wire.into_webhook()
+    }
+
+    /// The webhook as JSON, as [`DashboardWebhook::from_json`] reads it back.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// The transform Power Automate does: the hub sync request for this audit.
