@@ -457,11 +457,9 @@ pub(crate) fn apply_update(
             }
         }
     }
-    for (field, _) in &update.demographics.fields {
+    for (field, value) in &update.demographics.fields {
         if field == "UsualGPUserName" {
-            if let Some((_, name)) = update.demographics.fields.iter().find(|(f, _)| f == field) {
-                check_user(state, name, "UsualGPUserName")?;
-            }
+            check_user(state, value, "UsualGPUserName")?;
         }
     }
     let record_state = access_record(state, ctx.gateway, nhs, ctx.leave_open, true)?;

@@ -41,6 +41,8 @@ pub(crate) enum Reply {
     Silent,
     /// Close the connection without a response.
     Close,
+    /// Send this document, then the client exits (`ExitClient`); `true`: it restarts.
+    RespondThenExit(String, bool),
 }
 
 /// Mutable per-gateway state.
@@ -288,7 +290,10 @@ impl Gateway {
                     None => RequestOutcome::Answered,
                 };
                 self.set_outcome(sequence, logged);
-                Reply::Respond(outcome.document)
+                match outcome.exit {
+                    Some(restart) => Reply::RespondThenExit(outcome.document, restart),
+                    None => Reply::Respond(outcome.document),
+                }
             }
         }
     }

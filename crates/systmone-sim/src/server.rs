@@ -16,6 +16,12 @@ use crate::gateway::{Gateway, Life, Reply};
 use crate::log::RequestRecord;
 use crate::organisation::Organisation;
 
+/// How long after answering `ExitClient` the client exits (SystmOne: within about 3 s).
+const EXIT_DELAY: Duration = Duration::from_millis(200);
+
+/// How long a client exiting with `<Restart/>` stays down.
+const RESTART_DELAY: Duration = Duration::from_secs(2);
+
 /// Buffer size of in-memory duplex streams.
 const DUPLEX_BUFFER: usize = 64 * 1024;
 
@@ -382,6 +388,21 @@ where
                 if written.is_err() {
                     return;
                 }
+            }
+            Reply::RespondThenExit(mut text, restart) => {
+                text.push('\n');
+                let _ = writer.write_all(text.as_bytes()).await;
+                let _ = writer.flush().await;
+                let exiting = Arc::clone(&gateway);
+                tokio::spawn(async move {
+                    tokio::time::sleep(EXIT_DELAY).await;
+                    exiting.set_availability(Availability::Killed);
+                    if restart {
+                        tokio::time::sleep(RESTART_DELAY).await;
+                        exiting.set_availability(Availability::Running);
+                    }
+                });
+                return;
             }
             Reply::Silent => {}
             Reply::Close => {
