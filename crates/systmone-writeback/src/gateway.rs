@@ -199,6 +199,11 @@ pub trait Gateways: Send + Sync + 'static {
     ) -> impl Future<Output = Result<WriteReceipt, GatewayError>> + Send;
 
     /// A `GetPatientRecord` of the narrative entries entered in the query's date range.
+    ///
+    /// Reconciliation trusts "not found" from this read, so an implementation must only answer
+    /// once no write sent earlier can still be applied: e.g. read through every gateway, since
+    /// each SystmOne client works one request at a time (a read it answers comes after any
+    /// write it was still applying), skipping only gateways that are not running.
     fn read_entries(
         &self,
         query: &EntriesQuery,
