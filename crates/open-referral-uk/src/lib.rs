@@ -9,6 +9,7 @@
 //! * [`page`]: the ORUK 3.0 page envelope.
 //! * [`marketplace`]: listing states and referral rules (Joy defaults), time injected.
 //! * [`csv_import`]: bulk upload of services from a spreadsheet with row-level errors.
+//! * [`synthetic`]: fictitious directories of any size for benches and demos.
 //! * `api` (feature `api`, on by default): the ORUK 3.0 HTTP API on axum.
 //!
 //! ```
@@ -33,6 +34,7 @@ pub mod marketplace;
 pub mod model;
 pub mod page;
 pub mod search;
+pub mod synthetic;
 pub mod validate;
 
 pub use error::OrukError;

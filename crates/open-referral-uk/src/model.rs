@@ -226,6 +226,11 @@ impl Service {
         }
     }
 
+    /// Parses one service from JSON (the entry point fuzzed by `oruk_service_json`).
+    pub fn from_json(json: &[u8]) -> Result<Self, crate::OrukError> {
+        Ok(serde_json::from_slice(json)?)
+    }
+
     /// The list-item form used by `GET /services` (`compiled/service_list.json`): the
     /// one-to-one fields and the organization, without child arrays.
     pub fn to_list_item(&self) -> Service {
