@@ -1,4 +1,119 @@
-//! Placeholder: the owning crate's issue fills this example in.
-fn main() {
-    println!("not implemented yet");
+//! The ward assurance sync endpoint over a JSON task file.
+//!
+//! ```sh
+//! cargo run --example assurance_sync -- --port 8080 \
+//!     --tasks crates/ward-assurance/examples-data/tasks.json --api-key KEY
+//! curl -s -X POST http://127.0.0.1:8080/api/assurance/sync \
+//!     -H 'Content-Type: application/json' -H 'X-Api-Key: KEY' \
+//!     -d '{"auditType":"fridge_temps","ward":"Ward 7","auditId":"AUD-1",
+//!          "completedBy":{"name":"Alex Example","staffId":"S10042"},
+//!          "completedAt":"2026-06-15T00:30:00+01:00","values":{"fridgeTempC":4.2}}'
+//! ```
+//!
+//! Tasks are read once at start and held in memory; completions are logged (ids and codes
+//! only) and lost when the process stops. HMAC signatures are accepted with `--hmac-secret`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+use nhs_integration::ward_assurance::http::{SystemClock, TracingAuditLog, router, serve, shared};
+use nhs_integration::ward_assurance::{
+    AdminAlert, AdminAlerts, ApiKey, AuthConfig, Authenticator, InMemoryTaskStore, StaffWardAccess,
+    SyncEndpoint, SyncEngine, TaskFile, TaskStore, TrustDashboardWardAccess, WardAccess,
+};
+
+/// Serve POST /api/assurance/sync over a JSON task file.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// TCP port to listen on.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to bind (loopback unless you mean otherwise).
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    bind: IpAddr,
+    /// The task file: `{"tasks": [...], "wardAccess": {"<staffId>": ["<ward>", ...]}}`.
+    #[arg(long)]
+    tasks: PathBuf,
+    /// Accept this key in the X-Api-Key header.
+    #[arg(long)]
+    api_key: Option<String>,
+    /// Accept X-Assurance-Signature HMAC-SHA256 signatures made with this secret.
+    #[arg(long)]
+    hmac_secret: Option<String>,
+    /// With no wardAccess table in the file, let anyone complete audits for any ward.
+    #[arg(long)]
+    allow_any_ward: bool,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, default_value_t = nhs_integration::ward_assurance::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+}
+
+/// Admin alerts written as warnings.
+struct LogAlerts;
+
+impl AdminAlerts for LogAlerts {
+    fn alert(&mut self, alert: AdminAlert) {
+        let json = serde_json::to_string(&alert).unwrap_or_default();
+        tracing::warn!(target: "ward_assurance::admin_alert", "{json}");
+    }
+}
+
+fn build<S: TaskStore + 'static>(
+    store: S,
+    access: impl WardAccess + 'static,
+    auth: AuthConfig,
+    limit: usize,
+) -> SyncEndpoint<S> {
+    let engine = SyncEngine::new(store, access, TracingAuditLog, LogAlerts);
+    SyncEndpoint::new(Authenticator::new(auth), engine).with_max_body_bytes(limit)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt().with_target(true).init();
+    let args = Args::parse();
+
+    let file = TaskFile::from_json(&std::fs::read(&args.tasks)?)
+        .map_err(|e| format!("{}: {e}", args.tasks.display()))?;
+    let task_count = file.tasks.len();
+    let store = InMemoryTaskStore::from_tasks(file.tasks)?;
+
+    let mut auth = AuthConfig::default();
+    if let Some(key) = &args.api_key {
+        auth = auth.with_api_key(ApiKey::new("cli", key));
+    }
+    if let Some(secret) = &args.hmac_secret {
+        auth = auth.with_hmac_secret(nhs_integration::ward_assurance::HmacSecret::new(
+            "cli",
+            secret.as_bytes(),
+        ));
+    }
+    if auth.api_keys.is_empty() && auth.hmac_secrets.is_empty() {
+        return Err("give --api-key and/or --hmac-secret: the endpoint never runs open".into());
+    }
+
+    let endpoint = match (&file.ward_access, args.allow_any_ward) {
+        (Some(table), _) => build(
+            store,
+            StaffWardAccess::from_table(table),
+            auth,
+            args.max_body_bytes,
+        ),
+        (None, true) => build(store, TrustDashboardWardAccess, auth, args.max_body_bytes),
+        (None, false) => {
+            return Err(
+                "the task file has no wardAccess table: add one or pass --allow-any-ward".into(),
+            );
+        }
+    };
+
+    let addr = SocketAddr::new(args.bind, args.port);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tracing::info!("serving {task_count} tasks on http://{bound}/api/assurance/sync");
+    serve(listener, router(shared(endpoint), Arc::new(SystemClock))).await?;
+    Ok(())
 }

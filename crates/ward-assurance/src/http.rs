@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::auth::{API_KEY_HEADER, Credentials, SIGNATURE_HEADER, TIMESTAMP_HEADER};
@@ -23,13 +23,14 @@ use crate::store::TaskStore;
 /// The sync endpoint's path.
 pub const SYNC_PATH: &str = "/api/assurance/sync";
 
-/// The real clock (the one place outside tests and examples that reads it).
+/// The real clock (the one place outside tests and examples that reads it), to the
+/// millisecond.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(3)
     }
 }
 
