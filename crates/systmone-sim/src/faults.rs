@@ -112,6 +112,49 @@ impl FaultProbabilities {
         }
     }
 
+    /// Sets the chance of [`Fault::NoResponse`].
+    #[must_use]
+    pub fn with_no_response(mut self, p: f64) -> Self {
+        self.no_response = p;
+        self
+    }
+
+    /// Sets the chance of [`Fault::Delay`] and the delay.
+    #[must_use]
+    pub fn with_delay(mut self, p: f64, by: Duration) -> Self {
+        self.delay = p;
+        self.delay_by = by;
+        self
+    }
+
+    /// Sets the chance of [`Fault::CloseBeforeApply`].
+    #[must_use]
+    pub fn with_close_before_apply(mut self, p: f64) -> Self {
+        self.close_before_apply = p;
+        self
+    }
+
+    /// Sets the chance of [`Fault::CloseAfterApply`].
+    #[must_use]
+    pub fn with_close_after_apply(mut self, p: f64) -> Self {
+        self.close_after_apply = p;
+        self
+    }
+
+    /// Sets the chance of [`Fault::MalformedResponse`].
+    #[must_use]
+    pub fn with_malformed_response(mut self, p: f64) -> Self {
+        self.malformed_response = p;
+        self
+    }
+
+    /// Sets the chance of [`Fault::RecordInUse`].
+    #[must_use]
+    pub fn with_record_in_use(mut self, p: f64) -> Self {
+        self.record_in_use = p;
+        self
+    }
+
     /// Restricts the schedule to these functions.
     #[must_use]
     pub fn only_for<I, S>(mut self, functions: I) -> Self
