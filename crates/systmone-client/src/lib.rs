@@ -4,5 +4,59 @@
 //! `systmone-api`, sends one request at a time, applies per-function timeouts, persists the
 //! allocated device id and classifies failures (retry is safe, outcome unknown, permanent).
 //! A gateway pool spreads work over an organisation's Gateway PCs and fails over.
+//!
+//! # Layout
+//!
+//! * [`Client`] / [`ClientBuilder`] (module `dispatcher`): one dispatcher task per SystmOne
+//!   client. It owns the connection (via a [`Connector`]: [`TcpConnector`] to
+//!   `127.0.0.1:40700` by default, or any stream, e.g. the simulator's in-memory one), the
+//!   throttle (`systmone_api`'s policy on a [`TokioClock`]) and the device id
+//!   ([`DeviceIdStore`], [`FileDeviceIdStore`] by default for installations).
+//! * [`GatewayPool`]: several Gateway PCs of one organisation, health checks, selection of a
+//!   healthy idle gateway, failover. `pool.call(request)` returns `(GatewayId, Response)`;
+//!   `pool.call_on(&gateway, request)` targets one gateway.
+//! * [`ClientError`] with [`ClientError::retry`] → [`Retry`]: `Safe` (never sent, or a read),
+//!   `Later` (record in use, gateway down), `CheckFirst` (a write whose outcome is unknown:
+//!   never retried blindly), `Never`.
+//! * [`BlockingClient`] / [`BlockingPool`]: the same for callers without a runtime.
+//!
+//! # Invariants
+//!
+//! * Exactly one dispatcher per SystmOne client: requests on it are strictly one at a time,
+//!   and no two sends are closer than the throttle policy allows (1 s; 30 s between full
+//!   record reads), across reconnects.
+//! * A write that was sent and got no usable answer is reported as
+//!   [`ClientError::OutcomeUnknown`] and never resent by this crate (the pool included).
+//! * `tracing` spans carry the function, the `RequestUID` and the gateway; never a patient
+//!   identifier, and never the API key.
 
 #![warn(missing_docs)]
+
+mod backoff;
+mod blocking;
+mod clock;
+mod config;
+mod connector;
+mod device_id;
+mod dispatcher;
+mod error;
+mod gateway;
+mod pool;
+mod wire;
+
+pub use backoff::BackoffPolicy;
+pub use blocking::{BlockingClient, BlockingPool};
+pub use clock::{TokioClock, TokioInstant};
+pub use config::{ClientConfig, Timeouts};
+pub use connector::{
+    BoxStream, ByteStream, ConnectFuture, Connector, DEFAULT_ADDR, FnConnector, TcpConnector,
+};
+pub use device_id::{DeviceIdStore, FileDeviceIdStore, MAX_DEVICE_ID_LEN, MemoryDeviceIdStore};
+pub use dispatcher::{Client, ClientBuilder, ClientStatus};
+pub use error::{ClientError, FailureCause, Retry};
+pub use gateway::GatewayId;
+pub use pool::{GatewayPool, GatewayPoolBuilder};
+pub use wire::TodayFn;
+
+/// The `systmone-api` types this crate's API uses, re-exported for convenience.
+pub use systmone_api::{ApiKey, FunctionRequest, Request, Response, ThrottleConfig};

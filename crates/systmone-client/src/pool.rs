@@ -1,0 +1,276 @@
+//! The gateway pool: see [`GatewayPool`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+
+use crate::dispatcher::{Client, ClientStatus};
+use crate::error::ClientError;
+use crate::gateway::GatewayId;
+use crate::wire;
+use systmone_api::{Request, Response};
+
+/// Builds a [`GatewayPool`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct GatewayPoolBuilder {
+    clients: Vec<Client>,
+    health_check_interval: Option<Duration>,
+}
+
+impl GatewayPoolBuilder {
+    /// Adds a gateway (its client must talk to a SystmOne client no other `Client` uses).
+    pub fn gateway(mut self, client: Client) -> Self {
+        self.clients.push(client);
+        self
+    }
+
+    /// Probes gateways in the background every `interval`: an unhealthy gateway that is not
+    /// backing off gets a `GetFunctions` request, and becomes healthy again if it answers.
+    /// Off by default ([`GatewayPool::check_health`] can be called instead).
+    pub fn health_check_interval(mut self, interval: Duration) -> Self {
+        self.health_check_interval = Some(interval);
+        self
+    }
+
+    /// Builds the pool (spawning the health checker if configured, so call it inside a tokio
+    /// runtime in that case).
+    pub fn build(self) -> GatewayPool {
+        let inner = Arc::new(PoolInner {
+            clients: self.clients,
+            next: AtomicUsize::new(0),
+        });
+        let health_task = self.health_check_interval.map(|interval| {
+            let weak = Arc::downgrade(&inner);
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(1)));
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                ticker.tick().await;
+                loop {
+                    ticker.tick().await;
+                    let Some(inner) = weak.upgrade() else { break };
+                    inner.check_health().await;
+                }
+            })
+        });
+        GatewayPool { inner, health_task }
+    }
+}
+
+#[derive(Debug)]
+struct PoolInner {
+    clients: Vec<Client>,
+    next: AtomicUsize,
+}
+
+/// A pool of an organisation's Gateway PCs: each its own [`Client`] (dispatcher, connection,
+/// throttle, device id), health checks, selection of a healthy idle gateway, and failover.
+///
+/// # Using the pool
+///
+/// ```ignore
+/// let pool = GatewayPool::builder()
+///     .gateway(Client::builder("gw-1", api_key.clone()).connector(gw1).spawn()?)
+///     .gateway(Client::builder("gw-2", api_key).connector(gw2).spawn()?)
+///     .build();
+/// // Any healthy gateway; reads fail over, writes only when certainly not sent:
+/// let (gateway, response) = pool.call(request).await?;
+/// // A specific gateway (no failover):
+/// let response = pool.call_on(&gateway, other_request).await?;
+/// ```
+///
+/// # Failover rules
+///
+/// [`GatewayPool::call`] tries gateways in order of preference: healthy ones first, the least
+/// loaded (idle) first, round-robin among equals; then unhealthy ones, which fail fast while
+/// they back off. It moves on to the next gateway when
+/// * the request was **never sent** ([`ClientError::never_sent`]: connection refused, gateway
+///   backing off, client shut down), for reads and writes alike; or
+/// * a **read** was sent but got no usable answer ([`ClientError::ReadFailed`]), since reads are
+///   safe to repeat.
+///
+/// It never resends a write that may have reached SystmOne: [`ClientError::OutcomeUnknown`] is
+/// returned to the caller at once, as are SystmOne's own answers ([`ClientError::Remote`]).
+#[derive(Debug)]
+pub struct GatewayPool {
+    inner: Arc<PoolInner>,
+    health_task: Option<JoinHandle<()>>,
+}
+
+impl Drop for GatewayPool {
+    fn drop(&mut self) {
+        if let Some(task) = self.health_task.take() {
+            task.abort();
+        }
+    }
+}
+
+impl GatewayPool {
+    /// A builder.
+    pub fn builder() -> GatewayPoolBuilder {
+        GatewayPoolBuilder::default()
+    }
+
+    /// The gateways, in the order they were added.
+    #[must_use]
+    pub fn gateways(&self) -> Vec<GatewayId> {
+        self.inner
+            .clients
+            .iter()
+            .map(|client| client.gateway().clone())
+            .collect()
+    }
+
+    /// The client of one gateway.
+    #[must_use]
+    pub fn client(&self, gateway: &GatewayId) -> Option<&Client> {
+        self.inner
+            .clients
+            .iter()
+            .find(|client| client.gateway() == gateway)
+    }
+
+    /// A status snapshot of every gateway.
+    #[must_use]
+    pub fn status(&self) -> Vec<ClientStatus> {
+        self.inner.clients.iter().map(Client::status).collect()
+    }
+
+    /// Sends `request` to the best available gateway, failing over as the
+    /// [`GatewayPool`] docs describe. Returns which gateway answered.
+    ///
+    /// # Errors
+    /// The first error that must not be failed over (a remote error, an outcome-unknown write),
+    /// or [`ClientError::NoGateway`] when every gateway was tried.
+    pub async fn call(
+        &self,
+        request: impl Into<Request>,
+    ) -> Result<(GatewayId, Response), ClientError> {
+        self.inner.call(request.into()).await
+    }
+
+    /// Sends `request` to one gateway, with no failover.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownGateway`], or the gateway's error.
+    pub async fn call_on(
+        &self,
+        gateway: &GatewayId,
+        request: impl Into<Request>,
+    ) -> Result<Response, ClientError> {
+        let client = self
+            .client(gateway)
+            .ok_or_else(|| ClientError::UnknownGateway {
+                gateway: gateway.clone(),
+            })?;
+        client.call(request).await
+    }
+
+    /// Probes every unhealthy gateway that is not backing off, once (see
+    /// [`GatewayPoolBuilder::health_check_interval`]). Returns the gateways healthy afterwards.
+    pub async fn check_health(&self) -> Vec<GatewayId> {
+        self.inner.check_health().await
+    }
+
+    /// Shuts every gateway's client down (see [`Client::shutdown`]).
+    pub async fn shutdown(&self) {
+        if let Some(task) = &self.health_task {
+            task.abort();
+        }
+        for client in &self.inner.clients {
+            client.shutdown().await;
+        }
+    }
+}
+
+impl PoolInner {
+    /// Gateways in order of preference.
+    fn candidates(&self) -> Vec<&Client> {
+        let count = self.clients.len();
+        if count == 0 {
+            return Vec::new();
+        }
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % count;
+        let mut ranked: Vec<(usize, &Client, ClientStatus)> = (0..count)
+            .map(|offset| {
+                let index = (start + offset) % count;
+                (offset, &self.clients[index], self.clients[index].status())
+            })
+            .collect();
+        ranked.retain(|(_, _, status)| !status.shut_down);
+        ranked.sort_by_key(|(offset, _, status)| {
+            let load = status.queued + usize::from(status.busy);
+            (
+                !status.healthy,
+                status.unavailable_for.is_some(),
+                load,
+                *offset,
+            )
+        });
+        ranked.into_iter().map(|(_, client, _)| client).collect()
+    }
+
+    async fn call(&self, request: Request) -> Result<(GatewayId, Response), ClientError> {
+        let writes = wire::writes(&request);
+        let function = wire::function_name(&request);
+        let candidates = self.candidates();
+        if candidates.is_empty() {
+            return Err(ClientError::NoGateway {
+                function,
+                reason: "the pool has no running gateway".to_owned(),
+            });
+        }
+        let mut last_error: Option<ClientError> = None;
+        for client in candidates {
+            match client.call(request.clone()).await {
+                Ok(response) => return Ok((client.gateway().clone(), response)),
+                Err(error) => {
+                    let fail_over = error.never_sent()
+                        || (!writes && matches!(error, ClientError::ReadFailed { .. }));
+                    if !fail_over {
+                        return Err(error);
+                    }
+                    warn!(gateway = %client.gateway(), function = %function, error = %error, "failing over to the next gateway");
+                    last_error = Some(error);
+                }
+            }
+        }
+        let reason = match last_error {
+            Some(error) => format!("every gateway failed; last: {error}"),
+            None => "every gateway failed".to_owned(),
+        };
+        Err(ClientError::NoGateway { function, reason })
+    }
+
+    async fn check_health(&self) -> Vec<GatewayId> {
+        let mut healthy = Vec::new();
+        for client in &self.clients {
+            let status = client.status();
+            if status.shut_down {
+                continue;
+            }
+            if status.healthy {
+                healthy.push(client.gateway().clone());
+                continue;
+            }
+            if status.unavailable_for.is_some() || !status.is_idle() {
+                continue;
+            }
+            debug!(gateway = %client.gateway(), "probing an unhealthy gateway");
+            match client.call(wire::health_probe()).await {
+                Ok(_) => {
+                    info!(gateway = %client.gateway(), "gateway healthy again");
+                    healthy.push(client.gateway().clone());
+                }
+                Err(ClientError::Remote { .. }) => healthy.push(client.gateway().clone()),
+                Err(error) => {
+                    debug!(gateway = %client.gateway(), error = %error, "gateway still unhealthy")
+                }
+            }
+        }
+        healthy
+    }
+}

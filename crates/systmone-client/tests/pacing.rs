@@ -1,0 +1,194 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Pacing, proved from the simulator's arrival log (paused time: the log's instants are tokio's
+//! virtual clock, the same clock the client's throttle reads).
+//!
+//! Utilisation is measured with a backlog: `(requests - 1) × allowed interval / (last arrival -
+//! first arrival)`. 100 % means the line never idled while work was queued.
+//! `cargo test -p systmone-client --test pacing -- --nocapture` prints the figures.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use systmone_client::Client;
+use systmone_sim::{Fault, RequestOutcome, RequestRecord};
+use tokio::time::Instant;
+
+const SECOND: Duration = Duration::from_secs(1);
+const THIRTY: Duration = Duration::from_secs(30);
+
+fn gaps(records: &[&RequestRecord]) -> Vec<Duration> {
+    records
+        .windows(2)
+        .map(|w| w[1].arrival.duration_since(w[0].arrival))
+        .collect()
+}
+
+fn utilisation(records: &[&RequestRecord], interval: Duration) -> f64 {
+    let span = records
+        .last()
+        .unwrap()
+        .arrival
+        .duration_since(records[0].arrival);
+    ((records.len() - 1) as f64 * interval.as_secs_f64()) / span.as_secs_f64()
+}
+
+async fn run_backlog(client: &Client, requests: Vec<systmone_client::Request>) {
+    let mut handles = Vec::new();
+    for request in requests {
+        let client = client.clone();
+        handles.push(tokio::spawn(async move { client.call(request).await }));
+    }
+    for handle in handles {
+        handle.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn backlog_of_mixed_requests_keeps_every_limit_and_the_line_busy() {
+    let org = organisation();
+    let sim = gateway(&org, "gateway0001");
+    let client = client("gw-1", &sim);
+    // 4 whole-record reads (30 s limit) queued among 120 other requests (41 of them exempt
+    // demographics reads), all at once.
+    let mut requests = Vec::new();
+    for index in 0..124 {
+        requests.push(match index {
+            1..=4 => full_record(),
+            i if i % 3 == 0 => demographics(),
+            i if i % 3 == 1 => search(),
+            _ => get_functions(),
+        });
+    }
+    let expected_record_reads = (0..124)
+        .filter(|i| (1..=4).contains(i) || i % 3 == 0)
+        .count();
+    let started = Instant::now();
+    run_backlog(&client, requests).await;
+    let log = sim.request_log();
+    assert_eq!(log.len(), 124);
+    assert!(
+        log.iter().all(|r| r.outcome == RequestOutcome::Answered),
+        "nothing dropped by the throttle"
+    );
+    let all: Vec<&RequestRecord> = log.iter().collect();
+    let shortest = gaps(&all).into_iter().min().unwrap();
+    assert!(shortest >= SECOND, "two requests {shortest:?} apart");
+    // The simulator drops (never answers) a whole-record read less than 30 s after the last
+    // one, exactly as SystmOne does, so "all answered" also proves the 30 s limit; the
+    // exempt demographics reads went on meanwhile.
+    let record_reads = log
+        .iter()
+        .filter(|r| r.function.as_deref() == Some("GetPatientRecord"))
+        .count();
+    assert_eq!(record_reads, expected_record_reads);
+    let ratio = utilisation(&all, SECOND);
+    println!(
+        "mixed backlog: {} requests in {:?} (first arrival after {:?}), shortest gap {shortest:?}, utilisation {:.2} %",
+        all.len(),
+        all.last().unwrap().arrival.duration_since(all[0].arrival),
+        all[0].arrival.duration_since(started),
+        ratio * 100.0
+    );
+    assert!(ratio >= 0.98, "utilisation {ratio}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn whole_record_reads_alone_go_every_thirty_seconds() {
+    let org = organisation();
+    let sim = gateway(&org, "gateway0001");
+    let client = client("gw-1", &sim);
+    run_backlog(&client, (0..5).map(|_| full_record()).collect()).await;
+    let log = sim.request_log();
+    let all: Vec<&RequestRecord> = log.iter().collect();
+    assert!(all.iter().all(|r| r.answered()));
+    let spacing = gaps(&all);
+    assert!(spacing.iter().all(|gap| *gap >= THIRTY), "{spacing:?}");
+    let ratio = utilisation(&all, THIRTY);
+    println!(
+        "whole-record backlog: gaps {spacing:?}, utilisation {:.2} %",
+        ratio * 100.0
+    );
+    assert!(ratio >= 0.98, "utilisation {ratio}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn pacing_holds_across_reconnects() {
+    let org = organisation();
+    let sim = gateway(&org, "gateway0001");
+    let client = client("gw-1", &sim);
+    let mut results = Vec::new();
+    for index in 0..10 {
+        if index % 3 == 1 {
+            sim.inject_next("PatientSearch", Fault::CloseBeforeApply);
+        }
+        results.push(client.call(search()).await);
+    }
+    let log = sim.request_log();
+    assert!(
+        sim.connections_accepted() >= 4,
+        "reconnected after each close"
+    );
+    let all: Vec<&RequestRecord> = log.iter().collect();
+    let shortest = gaps(&all).into_iter().min().unwrap();
+    assert!(shortest >= SECOND, "{shortest:?}");
+    assert!(log.iter().all(|r| r.outcome != RequestOutcome::Throttled));
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_gateways_are_paced_independently() {
+    let org = organisation();
+    let one = gateway(&org, "gateway0001");
+    let two = gateway(&org, "gateway0002");
+    let pool = Arc::new(
+        systmone_client::GatewayPool::builder()
+            .gateway(client("gw-1", &one))
+            .gateway(client("gw-2", &two))
+            .build(),
+    );
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for _ in 0..40 {
+        let pool = Arc::clone(&pool);
+        handles.push(tokio::spawn(async move { pool.call(search()).await }));
+    }
+    for handle in handles {
+        handle.await.unwrap().unwrap();
+    }
+    let elapsed = started.elapsed();
+    for sim in [&one, &two] {
+        let log = sim.request_log();
+        let all: Vec<&RequestRecord> = log.iter().collect();
+        assert!(gaps(&all).into_iter().all(|gap| gap >= SECOND));
+        assert!(log.iter().all(|r| r.answered()));
+    }
+    assert!(
+        elapsed <= Duration::from_secs(20),
+        "two gateways share 40 requests: {elapsed:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_answers_do_not_idle_the_line() {
+    let org = organisation();
+    let sim = gateway(&org, "gateway0001");
+    let mut slow = systmone_sim::FaultProbabilities::none();
+    slow.delay = 1.0;
+    slow.delay_by = Duration::from_millis(400);
+    sim.set_random_faults(slow, 7);
+    let client = client("gw-1", &sim);
+    run_backlog(&client, (0..60).map(|_| search()).collect()).await;
+    let log = sim.request_log();
+    let all: Vec<&RequestRecord> = log.iter().collect();
+    assert!(all.iter().all(|r| r.answered()));
+    assert!(gaps(&all).into_iter().all(|gap| gap >= SECOND));
+    let ratio = utilisation(&all, SECOND);
+    println!(
+        "backlog with 400 ms answers: utilisation {:.2} %",
+        ratio * 100.0
+    );
+    assert!(ratio >= 0.98, "utilisation {ratio}");
+}
