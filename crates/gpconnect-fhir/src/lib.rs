@@ -20,6 +20,7 @@ pub mod mesh;
 pub mod model;
 pub mod response;
 pub mod send_document;
+pub mod validate;
 pub mod xml;
 
 pub use codes::{GuideVersion, MessageEvent, RecipientType, ResponseCode};
@@ -33,3 +34,4 @@ pub use mesh::{DobFormat, MeshRouting};
 pub use model::{AttachmentData, Gender, OrganisationDetails, PatientDetails, PractitionerDetails};
 pub use response::{ItkResponse, ReceivedResponse, Responder};
 pub use send_document::{SendDocument, SendDocumentOptions};
+pub use validate::{Finding, Severity, ValidationReport, validate_bundle, validate_json};

@@ -146,10 +146,8 @@ pub fn parse(xml: &str) -> Result<Element> {
                     .ok_or_else(|| xml_err(before, "unexpected end tag"))?;
                 attach(&mut stack, &mut root, el);
             }
-            Event::Text(text) => {
-                if !text.trim().is_empty() {
-                    return Err(xml_err(before, "text content where FHIR XML has none"));
-                }
+            Event::Text(text) if !text.trim().is_empty() => {
+                return Err(xml_err(before, "text content where FHIR XML has none"));
             }
             Event::GeneralRef(_) => {
                 return Err(xml_err(before, "character data where FHIR XML has none"));
