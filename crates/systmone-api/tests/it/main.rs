@@ -2,6 +2,8 @@
 //! One integration-test binary for the crate (keeps link time down).
 
 mod common;
+mod properties;
 mod reference_examples;
 mod request_snapshots;
 mod responses;
+mod strategies;
