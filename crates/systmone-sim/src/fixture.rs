@@ -170,6 +170,15 @@ mod tests {
     }
 
     #[test]
+    fn snapshots_save_as_fixtures_that_load_back_equal() {
+        let org = crate::Organisation::builtin_default();
+        org.open_record_elsewhere(&"9990001006".parse().unwrap());
+        let snapshot = org.snapshot();
+        let json = serde_json::to_string_pretty(&snapshot).unwrap();
+        assert_eq!(OrganisationData::from_json_str(&json).unwrap(), snapshot);
+    }
+
+    #[test]
     fn syntax_errors_say_where() {
         let err = OrganisationData::from_json_str("{\n  \"name\": 3\n}").unwrap_err();
         match err {

@@ -301,3 +301,30 @@ async fn unknown_device_ids_can_be_refused() {
         .into_result()
         .unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn exit_client_with_restart_comes_back() {
+    let sim = Simulator::new(
+        Organisation::builtin_default(),
+        GatewayConfig::default().with_throttle(ThrottleConfig::relaxed()),
+    )
+    .unwrap();
+    let mut conn = Conn::new(sim.connect_in_memory().unwrap());
+    let mut exit = systmone_api::exit_client::v1::Request::new();
+    exit.restart = true;
+    conn.call(&request("dev", "1", exit))
+        .await
+        .into_result()
+        .unwrap();
+    assert!(matches!(conn.read_answer().await, Answer::Closed));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sim.availability(), Availability::Killed);
+    assert!(sim.connect_in_memory().is_err());
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(sim.availability(), Availability::Running);
+    Conn::new(sim.connect_in_memory().unwrap())
+        .call(&ping("2"))
+        .await
+        .into_result()
+        .unwrap();
+}

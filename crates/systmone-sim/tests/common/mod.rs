@@ -69,6 +69,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         self.stream.get_mut().flush().await.unwrap();
     }
 
+    /// Writes without asserting: the simulator may close mid-write.
+    pub async fn try_send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.get_mut().write_all(bytes).await?;
+        self.stream.get_mut().flush().await
+    }
+
     pub async fn read_answer(&mut self) -> Answer {
         let mut line = String::new();
         match tokio::time::timeout(self.wait, self.stream.read_line(&mut line)).await {
