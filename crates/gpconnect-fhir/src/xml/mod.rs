@@ -60,3 +60,16 @@ pub fn from_xml(xml: &str) -> Result<Resource> {
     let value = xml_to_json(xml)?;
     serde_json::from_value(value).map_err(Error::from)
 }
+
+/// The STU3 element names of `type_name` in definition order (choice elements as `value[x]`),
+/// if the type is in the crate's order table.
+pub fn element_order(type_name: &str) -> Option<Vec<String>> {
+    order::elements(type_name).map(|els| {
+        els.iter()
+            .map(|el| match el.2 {
+                order::Child::Choice => format!("{}[x]", el.0),
+                _ => el.0.to_owned(),
+            })
+            .collect()
+    })
+}

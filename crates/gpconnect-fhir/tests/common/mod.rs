@@ -20,7 +20,6 @@ pub fn patient() -> PatientDetails {
         ["Robin", "Alex"],
         NaiveDate::from_ymd_opt(1984, 2, 29).unwrap(),
     )
-    .with_gender(Gender::Female)
 }
 
 pub fn ward_hub() -> OrganisationDetails {
@@ -68,7 +67,7 @@ pub fn send_document_message() -> ItkMessage {
 
 pub fn discharge() -> MentalHealthDischarge {
     MentalHealthDischarge::new(
-        patient(),
+        patient().with_gender(Gender::Female),
         gp_practice(),
         OrganisationDetails::new(
             OdsCode::try_from("RX1").unwrap(),

@@ -1,0 +1,305 @@
+//! The public NHS example payloads: parse, validate with the expected findings, compare structure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use gpconnect_fhir::xml::dom::{self, Element};
+use gpconnect_fhir::{ItkResponse, ResponseCode, Severity, validate_json, xml};
+
+const MH_JSON: &str =
+    "careconnect-examples_mh_eDischarge_elizabeth_black_full_payload_example-01_9658220169.json";
+
+#[test]
+fn json_discharge_example_parses_and_validates_with_the_expected_findings() {
+    let Some(json) = example(MH_JSON) else { return };
+    // fhir-model reads it.
+    let parsed: gpconnect_fhir::fhir_model::stu3::resources::Bundle =
+        serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed.entry.len(), 25);
+
+    let report = validate_json(&json);
+    let errors: Vec<_> = report.errors().collect();
+    // The NHS number 9996668887 fails Modulus 11: reported once, without the number.
+    let nhs: Vec<_> = report.matching("Modulus 11").collect();
+    assert_eq!(nhs.len(), 1, "{report}");
+    assert_eq!(nhs[0].severity, Severity::Error);
+    assert_eq!(
+        nhs[0].location,
+        "Bundle.entry[13].resource.identifier[0].value"
+    );
+    assert!(!report.to_string().contains("9996668887"));
+    // The 56 non-standard fhir_comments properties are reported, not silently dropped.
+    let unknown: Vec<_> = report.matching("unknown property").collect();
+    assert_eq!(unknown.len(), 56);
+    assert!(
+        unknown
+            .iter()
+            .all(|f| f.location.ends_with("fhir_comments"))
+    );
+    assert!(
+        unknown
+            .iter()
+            .any(|f| f.location == "Bundle.entry[0].resource._status.fhir_comments")
+    );
+    // The pre-2019 care setting extension URL.
+    assert_eq!(report.matching("old care setting extension URL").count(), 1);
+    // Nothing else is an error; the resources lack ids (warnings); no envelope (information).
+    assert_eq!(errors.len(), 1 + 56 + 1, "{report}");
+    assert_eq!(report.matching("GPCM-SD-028").count(), 25);
+    assert_eq!(
+        report.matching("without its ITK3 message envelope").count(),
+        1
+    );
+    assert_eq!(
+        report.response_code(),
+        ResponseCode::PayloadValidationFailure
+    );
+}
+
+#[test]
+fn itk3_response_examples_read_from_xml() {
+    let cases = [
+        (
+            "STU3-FHIR-Assets_ITK-Response-20013-Example-1.xml",
+            ResponseCode::Success,
+            "ok",
+        ),
+        (
+            "STU3-FHIR-Assets_ITK-Response-30001-Example-1.xml",
+            ResponseCode::PatientKnownHere,
+            "ok",
+        ),
+        (
+            "STU3-FHIR-Assets_ITK-Response-20009-Example-1.xml",
+            ResponseCode::PayloadValidationFailure,
+            "fatal-error",
+        ),
+    ];
+    for (name, code, response_type) in cases {
+        let Some(text) = example(name) else { return };
+        let got = ItkResponse::from_xml(&text).unwrap();
+        assert_eq!(got.response.code, code, "{name}");
+        assert_eq!(got.response_type, response_type);
+        assert_eq!(got.responder_mailbox, "NOROT003");
+        assert_eq!(got.response.sender_reference, "None");
+        assert_eq!(got.response.is_positive(), response_type == "ok");
+        // And the validator accepts them as ITK3 responses.
+        let json = xml::xml_to_json(&text).unwrap().to_string();
+        let report = validate_json(&json);
+        assert!(report.is_valid(), "{name}: {report}");
+    }
+}
+
+fn strip_jekyll(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("{%"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The resource inside an `entry`.
+fn entry_resource(entry: &Element) -> Option<&Element> {
+    entry.child("resource").and_then(|r| r.children.first())
+}
+
+fn entries(bundle: &Element) -> Vec<&Element> {
+    bundle
+        .children
+        .iter()
+        .filter(|c| c.name == "entry")
+        .filter_map(entry_resource)
+        .collect()
+}
+
+/// Distinct child names with consecutive repeats collapsed, sorted into STU3 order when the
+/// type is known (the public examples are out of schema order in places).
+fn canonical(el: &Element, type_name: Option<&str>, keep: Option<&[String]>) -> Vec<String> {
+    let mut names: Vec<String> = el
+        .child_names()
+        .into_iter()
+        .map(str::to_owned)
+        .filter(|n| keep.is_none_or(|k| k.contains(n)))
+        .collect();
+    if let Some(order) = type_name.and_then(xml::element_order) {
+        names.sort_by_key(|n| {
+            order
+                .iter()
+                .position(|o| {
+                    o == n || (o.ends_with("[x]") && n.starts_with(o.trim_end_matches("[x]")))
+                })
+                .unwrap_or(usize::MAX)
+        });
+    }
+    names.dedup();
+    names
+}
+
+/// Ours has no element the example lacks, and in the same (STU3) order.
+fn same_structure(ours: &Element, theirs: &Element, type_name: Option<&str>, path: &str) {
+    let our_names = canonical(ours, type_name, None);
+    let their_names = canonical(theirs, type_name, Some(&our_names));
+    assert_eq!(our_names, their_names, "{path}: element names/order differ");
+    // Our own document order is already canonical (no sorting needed).
+    let mut raw: Vec<String> = ours.child_names().into_iter().map(str::to_owned).collect();
+    raw.dedup();
+    assert_eq!(raw, our_names, "{path}: our XML is out of STU3 order");
+}
+
+fn nested_type(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "meta" => "Meta",
+        "identifier" => "Identifier",
+        "name" => "HumanName",
+        "telecom" => "ContactPoint",
+        "event" | "valueCoding" => "Coding",
+        "type" | "code" => "CodeableConcept",
+        "sender" | "subject" | "author" | "custodian" | "focus" => "Reference",
+        "source" => "MessageHeaderSource",
+        "section" => "CompositionSection",
+        "text" => "Narrative",
+        _ => return None,
+    })
+}
+
+fn deep_compare(ours: &Element, theirs: &Element, type_name: &str, path: &str) {
+    same_structure(ours, theirs, Some(type_name), path);
+    for child in &ours.children {
+        if child.name == "entry" || child.name == "resource" || child.children.is_empty() {
+            continue;
+        }
+        if let (Some(t), Some(other)) = (nested_type(&child.name), theirs.child(&child.name)) {
+            same_structure(child, other, Some(t), &format!("{path}.{}", child.name));
+        }
+    }
+}
+
+#[test]
+fn our_send_document_xml_has_the_structure_of_the_public_example() {
+    let Some(text) = example("gpconnect-messaging_consultation_report.xml") else {
+        return;
+    };
+    let theirs = dom::parse(&strip_jekyll(&text)).unwrap();
+    let ours = dom::parse(&send_document_message().to_xml().unwrap()).unwrap();
+
+    // Message bundle: id, meta, identifier, type, then MessageHeader, header Organization,
+    // document Bundle.
+    assert_eq!(ours.child_names(), theirs.child_names());
+    deep_compare(&ours, &theirs, "Bundle", "Bundle");
+    let (our_entries, their_entries) = (entries(&ours), entries(&theirs));
+    let names = |v: &[&Element]| v.iter().map(|e| e.name.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&our_entries),
+        ["MessageHeader", "Organization", "Bundle"]
+    );
+    assert_eq!(names(&our_entries), names(&their_entries));
+
+    // MessageHeader (the example puts `source` before `event`, out of STU3 order).
+    deep_compare(
+        our_entries[0],
+        their_entries[0],
+        "MessageHeader",
+        "MessageHeader",
+    );
+    let handling_urls = |h: &Element| {
+        h.child("extension")
+            .unwrap()
+            .children
+            .iter()
+            .map(|e| e.attribute("url").unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        handling_urls(our_entries[0]),
+        handling_urls(their_entries[0])
+    );
+    deep_compare(
+        our_entries[1],
+        their_entries[1],
+        "Organization",
+        "header Organization",
+    );
+
+    // Document bundle and its resources, paired by type.
+    deep_compare(
+        our_entries[2],
+        their_entries[2],
+        "Bundle",
+        "document Bundle",
+    );
+    let (our_doc, their_doc) = (entries(our_entries[2]), entries(their_entries[2]));
+    assert_eq!(our_doc[0].name, "Composition");
+    assert_eq!(their_doc[0].name, "Composition");
+    for ty in [
+        "Composition",
+        "Binary",
+        "Practitioner",
+        "Organization",
+        "Patient",
+    ] {
+        let o = our_doc.iter().find(|e| e.name == ty).unwrap();
+        let t = their_doc.iter().find(|e| e.name == ty).unwrap();
+        deep_compare(o, t, ty, ty);
+    }
+    // The relative order of the resource types in the document matches too.
+    let order = |v: &[&Element]| {
+        let mut n: Vec<String> = v
+            .iter()
+            .map(|e| e.name.clone())
+            .filter(|n| n != "Observation")
+            .collect();
+        n.dedup();
+        n
+    };
+    assert_eq!(order(&our_doc), order(&their_doc));
+}
+
+#[test]
+fn our_envelope_matches_the_itk3_send_payload_example() {
+    let Some(text) = example("STU3-FHIR-Assets_ITK-SendPayload-Payload-Removed-Example-1.xml")
+    else {
+        return;
+    };
+    let theirs = dom::parse(&text).unwrap();
+    let ours = dom::parse(&send_document_message().to_xml().unwrap()).unwrap();
+    let (our_header, their_header) = (entries(&ours)[0], entries(&theirs)[0]);
+    // That example is schema-ordered; it has a receiver, which Send Document forbids.
+    let their_names: Vec<&str> = their_header
+        .child_names()
+        .into_iter()
+        .filter(|n| *n != "receiver")
+        .collect();
+    assert_eq!(our_header.child_names(), their_names);
+}
+
+#[test]
+fn mh_document_xml_examples_share_our_composition_structure() {
+    let Some(text) = example("STU3-FHIR-Assets_ITK-MH-Document-Bundle-Example-1.xml") else {
+        return;
+    };
+    let theirs = dom::parse(&text).unwrap();
+    let ours = dom::parse(&discharge_message().to_xml().unwrap()).unwrap();
+    let our_doc = entries(entries(&ours)[2]);
+    let their_doc = entries(&theirs);
+    deep_compare(our_doc[0], their_doc[0], "Composition", "MH Composition");
+    // Every section code we emit is one the example uses or a current code of the profile.
+    let codes = |c: &Element| {
+        c.children
+            .iter()
+            .filter(|s| s.name == "section")
+            .filter_map(|s| {
+                s.child("code")?
+                    .child("coding")?
+                    .child("code")?
+                    .attribute("value")
+                    .map(str::to_owned)
+            })
+            .collect::<Vec<_>>()
+    };
+    let their_codes = codes(their_doc[0]);
+    for code in codes(our_doc[0]) {
+        assert!(
+            their_codes.contains(&code) || gpconnect_fhir::MhSection::from_code(&code).is_some()
+        );
+    }
+}
