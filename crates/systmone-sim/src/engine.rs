@@ -377,10 +377,42 @@ fn item_from_wire(item: &DataItem, state: &mut OrgState) -> JournalItem {
             comments: a.comments.clone().unwrap_or_default(),
             document_uid: state.allocate_uid(),
         },
+        DataItem::Other(raw) => JournalItem::Other {
+            element: raw.name.clone(),
+            summary: raw.text.trim().to_owned(),
+        },
         other => JournalItem::Other {
             element: other.element_name().to_owned(),
-            summary: String::new(),
+            summary: summary_of(other),
         },
+    }
+}
+
+/// A one-line summary of a data item the journal model does not type.
+fn summary_of(item: &DataItem) -> String {
+    let join = |parts: &[Option<&str>]| {
+        parts
+            .iter()
+            .flatten()
+            .filter(|p| !p.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match item {
+        DataItem::Medication(m) => join(&[
+            m.drug
+                .as_ref()
+                .map(|d| d.name.as_deref().unwrap_or(d.product_id.as_str())),
+            m.dose.as_deref(),
+            m.quantity.as_deref(),
+        ]),
+        DataItem::Vaccination(v) => join(&[v.name.as_deref(), v.batch_number.as_deref()]),
+        DataItem::Recall(r) => join(&[r.recall_type.as_deref(), r.free_text.as_deref()]),
+        DataItem::Reminder(r) => join(&[r.free_text.as_deref()]),
+        DataItem::Letter(l) => join(&[l.letter_type.as_deref(), l.document_path.as_deref()]),
+        DataItem::Activity(a) => join(&[a.performed.as_deref(), a.with.as_deref()]),
+        _ => String::new(),
     }
 }
 
@@ -545,7 +577,7 @@ fn run(
             ctx.leave_open = r.leave_record_open;
             let mut state = org.lock();
             let nhs = target_patient(&state, gateway.id, Some(&r.identity))?;
-            let update = update_of(r, &mut state);
+            let update = update_of(r, &mut state)?;
             let result = behaviour::apply_update(&mut state, &ctx, &nhs, update)?;
             let Some(patient) = state.patient(&nhs) else {
                 return Err(Refusal::no_patient());
@@ -891,7 +923,10 @@ fn selection_of(filter: Option<&api::get_patient_record::v1::Filter>) -> RecordS
     .normalised()
 }
 
-fn update_of(r: &api::update_patient_record::v1::Request, state: &mut OrgState) -> Update {
+fn update_of(
+    r: &api::update_patient_record::v1::Request,
+    state: &mut OrgState,
+) -> Result<Update, Refusal> {
     let events = r
         .events
         .iter()
@@ -931,7 +966,20 @@ fn update_of(r: &api::update_patient_record::v1::Request, state: &mut OrgState) 
                     comments: a.comments.clone(),
                 });
             }
-            _ => {}
+            NonClinicalItem::Visit(_) => {
+                return Err(Refusal::permanent(
+                    "Visits are not supported by this simulated client",
+                ));
+            }
+            other => {
+                let name = match other {
+                    NonClinicalItem::Other(raw) => raw.name.clone(),
+                    _ => "item".to_owned(),
+                };
+                return Err(Refusal::permanent(format!(
+                    "Unknown NonClinical item '{name}'"
+                )));
+            }
         }
     }
     let mut demographics = DemographicChanges::default();
@@ -966,10 +1014,10 @@ fn update_of(r: &api::update_patient_record::v1::Request, state: &mut OrgState) 
             set("Address/Postcode", &a.postcode);
         }
     }
-    Update {
+    Ok(Update {
         events,
         tasks,
         appointments,
         demographics,
-    }
+    })
 }

@@ -620,3 +620,40 @@ async fn undecodable_requests_get_a_permanent_error_and_the_connection_lives_on(
         .unwrap();
     assert_eq!(sim.request_log()[0].function, None);
 }
+
+#[tokio::test]
+async fn untyped_items_are_kept_and_unsupported_ones_refused_not_dropped() {
+    use systmone_api::record::{DataItem, Medication, Visit};
+    use systmone_api::{Drug, DrugScheme};
+    let org = org();
+    let (_sim, addr) = relaxed_tcp_gateway(&org).await;
+    let mut conn = tcp(addr).await;
+    let patient = nhs("9990001049");
+    let mut medication = Medication::default();
+    let mut drug = Drug::new(DrugScheme::Dmd, "39732311000001104");
+    drug.name = Some("Amoxicillin 500mg capsules".into());
+    medication.drug = Some(drug);
+    medication.dose = Some("One three times a day".into());
+    let update = update_patient_record::v1::Request::new(patient).with_event(
+        Event::new(vec![DataItem::Medication(medication)]).with_user_name("jbloggs1234"),
+    );
+    conn.call(&request("d1", "1", update))
+        .await
+        .into_result()
+        .unwrap();
+    let view = org.journal_view(&patient).unwrap();
+    assert!(
+        view.contains("Medication: Amoxicillin 500mg capsules, One three times a day"),
+        "{view}"
+    );
+
+    let visit =
+        update_patient_record::v1::Request::new(patient).with_non_clinical(Visit::default());
+    let error = conn
+        .call(&request("d1", "2", visit))
+        .await
+        .into_result()
+        .unwrap_err();
+    assert!(!error.is_retryable());
+    assert_eq!(org.journal(&patient).len(), 1);
+}
