@@ -582,7 +582,8 @@ impl Dispatcher {
     async fn exchange(&mut self, job: Job) {
         self.shared.queued.fetch_sub(1, Ordering::SeqCst);
         let request_uid = self.next_request_uid();
-        job.span.record("request_uid", request_uid.as_str());
+        job.span
+            .record("request_uid", tracing::field::display(&request_uid));
         let span = job.span.clone();
         self.shared.busy.store(true, Ordering::SeqCst);
         let result = self
@@ -642,8 +643,10 @@ impl Dispatcher {
             self.config.timeouts.for_function(&function)
         };
         let max = self.config.max_response_bytes;
+        let mut dirty = false;
         let outcome = match tokio::time::timeout(timeout, read_response(stream, max)).await {
-            Ok(Ok(message)) => {
+            Ok(Ok((message, leftover))) => {
+                dirty = leftover;
                 wire::decode(&message).map_err(|detail| FailureCause::Malformed { detail })
             }
             Ok(Err(ReadFailure::Io(kind))) => Err(FailureCause::ConnectionLost { kind }),
@@ -672,6 +675,10 @@ impl Dispatcher {
         };
         self.backoff.succeeded();
         self.note_unavailable(None);
+        if dirty {
+            warn!("unrequested bytes followed the response; the connection will not be reused");
+            self.disconnect().await;
+        }
         if let Some(device_id) = decoded.device_id.as_deref() {
             self.remember_device_id(device_id)?;
         }
@@ -771,7 +778,12 @@ enum ReadFailure {
     Framing(String),
 }
 
-async fn read_response(stream: &mut BoxStream, max_bytes: usize) -> Result<Vec<u8>, ReadFailure> {
+/// Reads one framed response; also says whether more bytes followed it (the connection is then
+/// not reused: nothing may arrive that was not asked for).
+async fn read_response(
+    stream: &mut BoxStream,
+    max_bytes: usize,
+) -> Result<(Vec<u8>, bool), ReadFailure> {
     let mut framer = wire::Framer::new(max_bytes);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -783,7 +795,7 @@ async fn read_response(stream: &mut BoxStream, max_bytes: usize) -> Result<Vec<u
             return Err(ReadFailure::Io(std::io::ErrorKind::UnexpectedEof));
         }
         if let Some(message) = framer.push(&buf[..read]).map_err(ReadFailure::Framing)? {
-            return Ok(message);
+            return Ok((message, framer.has_leftover()));
         }
     }
 }

@@ -55,7 +55,7 @@ pub use device_id::{DeviceIdStore, FileDeviceIdStore, MAX_DEVICE_ID_LEN, MemoryD
 pub use dispatcher::{Client, ClientBuilder, ClientStatus};
 pub use error::{ClientError, FailureCause, Retry};
 pub use gateway::GatewayId;
-pub use pool::{GatewayPool, GatewayPoolBuilder};
+pub use pool::{DEFAULT_HEALTH_CHECK_INTERVAL, GatewayPool, GatewayPoolBuilder};
 pub use wire::TodayFn;
 
 /// The `systmone-api` types this crate's API uses, re-exported for convenience.

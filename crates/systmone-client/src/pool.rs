@@ -14,11 +14,23 @@ use crate::wire;
 use systmone_api::{Request, Response};
 
 /// Builds a [`GatewayPool`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[must_use]
 pub struct GatewayPoolBuilder {
     clients: Vec<Client>,
     health_check_interval: Option<Duration>,
+}
+
+/// Default interval of the background health checks.
+pub const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
+
+impl Default for GatewayPoolBuilder {
+    fn default() -> Self {
+        Self {
+            clients: Vec::new(),
+            health_check_interval: Some(DEFAULT_HEALTH_CHECK_INTERVAL),
+        }
+    }
 }
 
 impl GatewayPoolBuilder {
@@ -28,16 +40,24 @@ impl GatewayPoolBuilder {
         self
     }
 
-    /// Probes gateways in the background every `interval`: an unhealthy gateway that is not
-    /// backing off gets a `GetFunctions` request, and becomes healthy again if it answers.
-    /// Off by default ([`GatewayPool::check_health`] can be called instead).
+    /// Probes gateways in the background every `interval` (default
+    /// [`DEFAULT_HEALTH_CHECK_INTERVAL`]): an unhealthy gateway that is idle and not backing
+    /// off gets a `GetFunctions` request (one throttle slot of that gateway), and is preferred
+    /// again once it answers. Healthy gateways are not probed: their traffic shows their health.
     pub fn health_check_interval(mut self, interval: Duration) -> Self {
         self.health_check_interval = Some(interval);
         self
     }
 
-    /// Builds the pool (spawning the health checker if configured, so call it inside a tokio
-    /// runtime in that case).
+    /// No background health checks: an unhealthy gateway is then used again only when the
+    /// healthy ones fail, or after [`GatewayPool::check_health`].
+    pub fn without_health_checks(mut self) -> Self {
+        self.health_check_interval = None;
+        self
+    }
+
+    /// Builds the pool. With health checks on (the default) this spawns a task, so it must be
+    /// called inside a tokio runtime.
     pub fn build(self) -> GatewayPool {
         let inner = Arc::new(PoolInner {
             clients: self.clients,
@@ -224,6 +244,7 @@ impl PoolInner {
             });
         }
         let mut last_error: Option<ClientError> = None;
+        let mut last_sent_error: Option<ClientError> = None;
         for client in candidates {
             match client.call(request.clone()).await {
                 Ok(response) => return Ok((client.gateway().clone(), response)),
@@ -234,9 +255,17 @@ impl PoolInner {
                         return Err(error);
                     }
                     warn!(gateway = %client.gateway(), function = %function, error = %error, "failing over to the next gateway");
-                    last_error = Some(error);
+                    if error.never_sent() {
+                        last_error = Some(error);
+                    } else {
+                        last_sent_error = Some(error);
+                    }
                 }
             }
+        }
+        // A read that reached a gateway and failed everywhere: report that (retry is safe).
+        if let Some(error) = last_sent_error {
+            return Err(error);
         }
         let reason = match last_error {
             Some(error) => format!("every gateway failed; last: {error}"),

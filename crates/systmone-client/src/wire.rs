@@ -124,6 +124,11 @@ impl Framer {
         self.inner.push(bytes);
         self.inner.next_message().map_err(|error| error.to_string())
     }
+
+    /// Whether bytes beyond the yielded message are buffered (nothing should follow an answer).
+    pub(crate) fn has_leftover(&self) -> bool {
+        self.inner.buffered_len() > 0
+    }
 }
 
 /// The api's throttle on tokio's clock, plus the dispatcher's own note of when each

@@ -86,7 +86,7 @@ async fn backlog_of_mixed_requests_keeps_every_limit_and_the_line_busy() {
     assert_eq!(record_reads, expected_record_reads);
     let ratio = utilisation(&all, SECOND);
     println!(
-        "mixed backlog: {} requests in {:?} (first arrival after {:?}), shortest gap {shortest:?}, utilisation {:.2} %",
+        "mixed backlog: {} requests in {:?} (first arrival after {:?}), shortest gap {shortest:?}, utilisation {:.3} %",
         all.len(),
         all.last().unwrap().arrival.duration_since(all[0].arrival),
         all[0].arrival.duration_since(started),
@@ -108,7 +108,7 @@ async fn whole_record_reads_alone_go_every_thirty_seconds() {
     assert!(spacing.iter().all(|gap| *gap >= THIRTY), "{spacing:?}");
     let ratio = utilisation(&all, THIRTY);
     println!(
-        "whole-record backlog: gaps {spacing:?}, utilisation {:.2} %",
+        "whole-record backlog: gaps {spacing:?}, utilisation {:.3} %",
         ratio * 100.0
     );
     assert!(ratio >= 0.98, "utilisation {ratio}");
@@ -187,8 +187,43 @@ async fn slow_answers_do_not_idle_the_line() {
     assert!(gaps(&all).into_iter().all(|gap| gap >= SECOND));
     let ratio = utilisation(&all, SECOND);
     println!(
-        "backlog with 400 ms answers: utilisation {:.2} %",
+        "backlog with 400 ms answers: utilisation {:.3} %",
         ratio * 100.0
     );
+    assert!(ratio >= 0.98, "utilisation {ratio}");
+}
+
+/// The same measurement on the real clock over loopback TCP (about 30 s of wall time, so it is
+/// ignored by default): `cargo test -p systmone-client --test pacing -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "takes ~30 s of real time; run by hand for BENCHMARKS.md"]
+async fn real_time_utilisation_over_tcp() {
+    let org = organisation();
+    let sim = gateway(&org, "gateway0001");
+    let addr = sim
+        .listen_tcp("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = Client::builder("gw-tcp", api_key())
+        .connector(Arc::new(systmone_client::TcpConnector::new(addr)))
+        .spawn()
+        .unwrap();
+    let requests: Vec<_> = (0..31)
+        .map(|i| if i % 2 == 0 { search() } else { demographics() })
+        .collect();
+    run_backlog(&client, requests).await;
+    let log = sim.request_log();
+    let all: Vec<&RequestRecord> = log.iter().collect();
+    assert!(all.iter().all(|r| r.answered()));
+    let spacing = gaps(&all);
+    let shortest = spacing.iter().min().unwrap();
+    let longest = spacing.iter().max().unwrap();
+    let ratio = utilisation(&all, SECOND);
+    println!(
+        "real time over TCP: {} requests, gaps {shortest:?}..{longest:?}, utilisation {:.3} %",
+        all.len(),
+        ratio * 100.0
+    );
+    assert!(*shortest >= SECOND);
     assert!(ratio >= 0.98, "utilisation {ratio}");
 }

@@ -1,0 +1,167 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `tracing` output carries function, request uid and gateway but no patient identifier or API
+//! key; the TCP transport and the blocking adapters work against the simulator over loopback.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use systmone_client::{
+    BlockingClient, BlockingPool, Client, ClientError, GatewayId, TcpConnector, ThrottleConfig,
+};
+use systmone_sim::{Fault, GatewayConfig, Simulator};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn spans_name_function_request_and_gateway_never_the_patient() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let org = organisation();
+    let sim = gateway(&org, "gateway0001");
+    let client = client("gw-1", &sim);
+    client.call(note("traced")).await.unwrap();
+    sim.inject_next("UpdatePatientRecord", Fault::CloseAfterApply);
+    let error = client.call(note("traced-again")).await.unwrap_err();
+    assert!(error.is_outcome_unknown());
+    client.call(demographics()).await.unwrap();
+    client.shutdown().await;
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("function=UpdatePatientRecord"), "{text}");
+    assert!(text.contains("function=GetPatientRecord"), "{text}");
+    assert!(text.contains("request_uid=nhsi-1"), "{text}");
+    assert!(text.contains("request_uid=nhsi-2"), "{text}");
+    assert!(text.contains("gateway=gw-1"), "{text}");
+    assert!(
+        text.contains("request sent") && text.contains("no usable response"),
+        "{text}"
+    );
+    let nhs = fixture_patient().expose();
+    assert!(
+        !text.contains(&nhs),
+        "patient identifier in the logs: {text}"
+    );
+    assert!(!text.contains("Test note"), "note content in the logs");
+    assert!(!text.contains(api_key().expose()), "API key in the logs");
+    assert!(!format!("{error:?}").contains(&nhs));
+}
+
+/// The simulator on its own runtime thread, listening on loopback.
+fn tcp_gateway(user: &str) -> (Simulator, std::net::SocketAddr, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = Simulator::new(
+        organisation(),
+        GatewayConfig::for_user(user).with_throttle(systmone_sim::ThrottleConfig::relaxed()),
+    )
+    .unwrap();
+    let addr = runtime
+        .block_on(sim.listen_tcp("127.0.0.1:0".parse().unwrap()))
+        .unwrap();
+    (sim, addr, runtime)
+}
+
+/// The simulator and the client both relax the throttle so real-time tests stay quick.
+fn relaxed() -> ThrottleConfig {
+    ThrottleConfig::default()
+        .with_client_interval(Duration::from_millis(10))
+        .with_function_interval(systmone_api::FunctionName::GetPatientRecord, Duration::ZERO)
+}
+
+#[tokio::test]
+async fn tcp_transport_against_the_simulator() {
+    let sim = Simulator::new(
+        organisation(),
+        GatewayConfig::for_user("gateway0001")
+            .with_throttle(systmone_sim::ThrottleConfig::relaxed()),
+    )
+    .unwrap();
+    let addr = sim
+        .listen_tcp("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = Client::builder("gw-tcp", api_key())
+        .connector(Arc::new(TcpConnector::new(addr)))
+        .throttle(relaxed())
+        .spawn()
+        .unwrap();
+    client.call(get_functions()).await.unwrap();
+    let typed = client
+        .send(systmone_api::get_functions::v1::Request::new())
+        .await
+        .unwrap();
+    assert!(typed.supports(&systmone_api::FunctionName::UpdatePatientRecord));
+    client.call(note("tcp")).await.unwrap();
+    assert_eq!(notes_with(sim.organisation(), "tcp"), 1);
+    assert_eq!(sim.connections_accepted(), 1, "one connection reused");
+    client.shutdown().await;
+}
+
+#[test]
+fn blocking_client_and_pool_without_a_runtime() {
+    let (sim, addr, _runtime) = tcp_gateway("gateway0001");
+    let builder = Client::builder("gw-1", api_key())
+        .connector(Arc::new(TcpConnector::new(addr)))
+        .throttle(relaxed());
+    let client = BlockingClient::new(builder).unwrap();
+    client.call(get_functions()).unwrap();
+    client.call(note("blocking")).unwrap();
+    assert_eq!(client.status().sent, 2);
+    client.shutdown();
+    assert_eq!(notes_with(sim.organisation(), "blocking"), 1);
+
+    let (other, other_addr, _other_runtime) = tcp_gateway("gateway0002");
+    let pool = BlockingPool::new(
+        vec![
+            Client::builder("gw-1", api_key())
+                .connector(Arc::new(TcpConnector::new(addr)))
+                .throttle(relaxed()),
+            Client::builder("gw-2", api_key())
+                .connector(Arc::new(TcpConnector::new(other_addr)))
+                .throttle(relaxed()),
+        ],
+        |pool| pool.without_health_checks(),
+    )
+    .unwrap();
+    sim.kill();
+    for _ in 0..3 {
+        let (gateway, _) = pool.call(search()).unwrap();
+        assert_eq!(gateway, GatewayId::new("gw-2"));
+    }
+    pool.call_on(&GatewayId::new("gw-2"), get_functions())
+        .unwrap();
+    let error = pool
+        .call_on(&GatewayId::new("gw-1"), get_functions())
+        .unwrap_err();
+    assert!(error.never_sent(), "{error}");
+    assert!(matches!(
+        error,
+        ClientError::Connect { .. } | ClientError::GatewayUnavailable { .. }
+    ));
+    assert_eq!(pool.status().len(), 2);
+    pool.shutdown();
+    assert_eq!(other.request_log().len(), 4);
+}
