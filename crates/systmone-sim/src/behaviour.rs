@@ -1033,4 +1033,89 @@ mod tests {
         assert!(demographics_only.events(patient).is_empty());
         assert!(demographics_only.include_demographics());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Write {
+                device: u8,
+                user: &'static str,
+                leave_open: bool,
+            },
+            Delete {
+                device: u8,
+                pick: usize,
+            },
+            OpenElsewhere,
+            Save,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                4 => (0u8..3, prop::sample::select(vec!["jbloggs1234", "JBLOGGS1234", "nobody", "lworker0042"]), any::<bool>())
+                    .prop_map(|(device, user, leave_open)| Op::Write { device, user, leave_open }),
+                3 => (0u8..3, 0usize..8).prop_map(|(device, pick)| Op::Delete { device, pick }),
+                1 => Just(Op::OpenElsewhere),
+                1 => Just(Op::Save),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+            /// Writes and deletes are all or nothing: the journal always equals the model of
+            /// what succeeded; every added event names a real author, the gateway user and its
+            /// device; only the adding device ever deletes.
+            #[test]
+            fn journal_matches_successful_operations(ops in prop::collection::vec(op(), 1..40)) {
+                let org = Organisation::builtin_default();
+                let patient = nhs("9990001022");
+                let mut expected: Vec<(String, String)> = Vec::new(); // (uid, device)
+                for op in ops {
+                    let mut state = org.lock();
+                    match op {
+                        Op::Write { device, user, leave_open } => {
+                            let device = format!("d{device}");
+                            let result = apply_update(&mut state, &ctx(1, &device, leave_open), &patient, note(user));
+                            if let Ok(result) = result {
+                                prop_assert!(state.user(user).is_some());
+                                expected.push((result.event_uids[0].clone(), device));
+                            }
+                        }
+                        Op::Delete { device, pick } => {
+                            let device = format!("d{device}");
+                            let Some((uid, owner)) = expected.get(pick).cloned() else { continue };
+                            let deletion = Deletion {
+                                reason: "Wrong patient".into(),
+                                event_uids: vec![uid.clone()],
+                                ..Deletion::default()
+                            };
+                            if apply_delete(&mut state, &ctx(1, &device, false), &patient, &deletion).is_ok() {
+                                prop_assert_eq!(&owner, &device);
+                                expected.retain(|(u, _)| u != &uid);
+                            }
+                        }
+                        Op::OpenElsewhere => {
+                            state.open_records.insert(patient, RecordHolder::AnotherUser);
+                        }
+                        Op::Save => state.save_and_close(&patient),
+                    }
+                    let journal = &state.patient(&patient).unwrap().journal;
+                    let actual: Vec<(String, String)> = journal
+                        .iter()
+                        .map(|e| (e.event_uid.clone(), e.added_by.as_ref().unwrap().device_id.clone()))
+                        .collect();
+                    prop_assert_eq!(&actual, &expected);
+                    for event in journal {
+                        prop_assert!(state.user(&event.author).is_some());
+                        prop_assert_eq!(&event.entered_by, "gateway0001");
+                    }
+                }
+            }
+        }
+    }
 }
