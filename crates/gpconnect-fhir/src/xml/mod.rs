@@ -6,17 +6,18 @@
 //! of the primitive element, the XHTML narrative copied as markup (checked well-formed), and
 //! nested resources inside `resource`/`contained`.
 //!
-//! **Element order** comes from an STU3 table (`stu3_types.rs`) covering every type the crate
-//! emits or reads and all types reachable from them (88 types). For a type not in the table the
-//! fallback order is: the base elements (`id`, `meta`, `implicitRules`, `language`, `text`,
-//! `contained`, `extension`, `modifierExtension` for resources; `id`, `extension`,
-//! `modifierExtension` for elements) first, then the remaining elements in the order the JSON
-//! gives them. `fhir-model` serialises fields in definition order, so for resources coming from
-//! `fhir-model` the fallback is also the STU3 order.
+//! **Element order** comes from an STU3 table (`stu3_types.rs`) with one row per STU3 resource,
+//! backbone element and data type (487 rows, generated from the FHIR 3.0.2 definitions that
+//! `fhir-model` is generated from). For a name not in the table (not an STU3 type) the fallback
+//! order is: the base elements (`id`, `meta`, `implicitRules`, `language`, `text`, `contained`,
+//! `extension`, `modifierExtension` for resources; `id`, `extension`, `modifierExtension` for
+//! elements) first, then the remaining elements in the order the JSON gives them (`fhir-model`
+//! serialises fields in definition order). Properties a known type does not define go last.
 //!
 //! The reader uses the same table for cardinality (arrays) and primitive JSON types (booleans,
-//! numbers); elements of types outside the table become arrays only when repeated, and their
-//! primitives strings.
+//! numbers). Outside the table an element becomes an array only when it repeats, an element
+//! with a `value` attribute is a string primitive, and anything else is a complex element.
+//! JSON `null` placeholders in arrays have no XML form and are dropped.
 
 pub mod dom;
 mod order;

@@ -57,8 +57,9 @@ pub(crate) fn lookup(type_name: &str, name: &str) -> Option<(usize, El, Option<&
 /// The table name for a choice suffix, if it is a complex type we know.
 fn choice_type(suffix: &str) -> Option<&'static str> {
     TYPES
-        .iter()
-        .find(|(name, _)| *name == suffix)
+        .binary_search_by(|(name, _)| name.cmp(&suffix))
+        .ok()
+        .and_then(|i| TYPES.get(i))
         .map(|(name, _)| *name)
 }
 

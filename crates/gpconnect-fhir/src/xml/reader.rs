@@ -52,8 +52,7 @@ fn fill(
             None if name == "extension" || name == "modifierExtension" => {
                 Child::Complex("Extension")
             }
-            None if child.attribute("value").is_some() => Child::String,
-            None if child.children.is_empty() && child.xhtml.is_none() => Child::String,
+            None if child.attribute("value").is_some() || child.xhtml.is_some() => Child::String,
             None => Child::Complex(""),
         };
         let (value, ext) = match kind {

@@ -1,7 +1,5 @@
 //! FHIR JSON → FHIR XML.
 
-use quick_xml::escape::escape;
-
 use super::order::{Child, fallback_rank, lookup};
 use super::ordered::Json;
 use crate::error::{Error, Result};
@@ -205,7 +203,7 @@ impl Writer {
         match value {
             Some(Json::Object(fields)) if fields.iter().any(|(k, _)| k == "resourceType") => {
                 self.indent(depth);
-                self.open(name, &[]);
+                self.open(name, &[])?;
                 self.out.push('>');
                 self.resource(value.unwrap_or(&Json::Null), depth + 1, false, loc)?;
                 self.indent(depth);
@@ -214,7 +212,7 @@ impl Writer {
             Some(Json::Object(fields)) => {
                 self.indent(depth);
                 let attrs = attributes(fields, child_type);
-                self.open(name, &attrs);
+                self.open(name, &attrs)?;
                 let has_children = fields.iter().any(|(k, _)| {
                     let base = k.strip_prefix('_').unwrap_or(k);
                     !is_attribute(base, child_type, false)
@@ -235,6 +233,12 @@ impl Writer {
             Some(Json::Null) | None if ext.is_none() => {}
             primitive => {
                 let text = match primitive {
+                    Some(Json::String(s)) if has_forbidden_char(s) => {
+                        return Err(Error::Xml {
+                            position: 0,
+                            reason: format!("a control character XML cannot carry at {loc}"),
+                        });
+                    }
                     Some(Json::String(s)) => Some(s.clone()),
                     Some(Json::Bool(b)) => Some(b.to_string()),
                     Some(Json::Number(n)) => Some(n.to_string()),
@@ -262,7 +266,7 @@ impl Writer {
                 if let Some(text) = text {
                     attrs.push(("value", text));
                 }
-                self.open(name, &attrs);
+                self.open(name, &attrs)?;
                 let extensions: Vec<&(String, Json)> =
                     ext_fields.iter().filter(|(k, _)| k != "id").collect();
                 if extensions.is_empty() {
@@ -279,16 +283,23 @@ impl Writer {
         Ok(())
     }
 
-    fn open(&mut self, name: &str, attrs: &[(&str, String)]) {
+    fn open(&mut self, name: &str, attrs: &[(&str, String)]) -> Result<()> {
+        if attrs.iter().any(|(_, v)| has_forbidden_char(v)) {
+            return Err(Error::Xml {
+                position: 0,
+                reason: format!("a control character XML cannot carry in `{name}`"),
+            });
+        }
         self.out.push('<');
         self.out.push_str(name);
         for (k, v) in attrs {
             self.out.push(' ');
             self.out.push_str(k);
             self.out.push_str("=\"");
-            self.out.push_str(&escape(v.as_str()));
+            escape_attribute(&mut self.out, v);
             self.out.push('"');
         }
+        Ok(())
     }
 
     fn close(&mut self, name: &str) {
@@ -296,6 +307,31 @@ impl Writer {
         self.out.push_str(name);
         self.out.push('>');
     }
+}
+
+/// Escapes an attribute value so that it reads back unchanged: markup characters as entities,
+/// and tab / line feed / carriage return as character references (a parser would otherwise
+/// normalise them to spaces).
+fn escape_attribute(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Characters XML 1.0 cannot carry at all.
+fn has_forbidden_char(value: &str) -> bool {
+    value.chars().any(|c| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+    })
 }
 
 /// `id` on elements and `url` on extensions are XML attributes.
@@ -339,14 +375,20 @@ fn xhtml(div: &str, loc: &str) -> Result<String> {
     let mut roots = 0;
     loop {
         match reader.read_event() {
-            Ok(quick_xml::events::Event::Start(_)) => {
+            Ok(quick_xml::events::Event::Start(start)) => {
+                check_attributes(&start).map_err(bad)?;
                 if depth == 0 {
                     roots += 1;
                 }
                 depth += 1;
             }
             Ok(quick_xml::events::Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(quick_xml::events::Event::Empty(_)) if depth == 0 => roots += 1,
+            Ok(quick_xml::events::Event::Empty(start)) => {
+                check_attributes(&start).map_err(bad)?;
+                if depth == 0 {
+                    roots += 1;
+                }
+            }
             Ok(quick_xml::events::Event::Text(t)) if depth == 0 => {
                 if !t.trim().is_empty() {
                     return Err(bad("text outside the div".to_owned()));
@@ -364,4 +406,14 @@ fn xhtml(div: &str, loc: &str) -> Result<String> {
         return Err(bad("must be exactly one element".to_owned()));
     }
     Ok(with_ns)
+}
+
+/// Attributes must be well-formed and unique.
+fn check_attributes(start: &quick_xml::events::BytesStart<'_>) -> std::result::Result<(), String> {
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| e.to_string())?;
+        attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

@@ -1,0 +1,152 @@
+//! Hostile input to the public parsing entry points (the same ones the fuzz targets drive):
+//! never a panic, always a typed error or findings, and what parses re-encodes and re-parses
+//! equal.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use gpconnect_fhir::fhir_model::stu3::resources::Resource;
+use gpconnect_fhir::{Error, ItkResponse, ResponseCode, Severity, validate_json, xml};
+
+/// What the `gpconnect_bundle_json` fuzz target checks, for one input.
+fn bundle_json_invariants(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let report = validate_json(text);
+    let _ = report.response_code();
+    if let Ok(resource) = serde_json::from_str::<Resource>(text) {
+        let json = serde_json::to_string(&resource).unwrap();
+        let again: Resource = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&again).unwrap(), json);
+        // XML cannot carry JSON's null placeholders, so compare from the first XML on.
+        if let Ok(xml_text) = xml::to_xml(&resource) {
+            let back = xml::from_xml(&xml_text).unwrap();
+            assert_eq!(xml::to_xml(&back).unwrap(), xml_text);
+        }
+    }
+}
+
+/// What the `gpconnect_itk_response_xml` fuzz target checks, for one input.
+fn response_xml_invariants(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = ItkResponse::from_xml(text);
+    if let Ok(resource) = xml::from_xml(text) {
+        let xml_text = xml::to_xml(&resource).unwrap();
+        let again = xml::from_xml(&xml_text).unwrap();
+        assert_eq!(again, resource);
+    }
+}
+
+fn hostile_strings() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "",
+        "null",
+        "[]",
+        "{}",
+        "\"Bundle\"",
+        r#"{"resourceType":"Bundle"}"#,
+        r#"{"resourceType":"Bundle","type":"message"}"#,
+        r#"{"resourceType":"Bundle","type":"message","entry":[null]}"#,
+        r#"{"resourceType":"Bundle","type":"message","entry":[{"resource":{"resourceType":"Patient"}}]}"#,
+        r#"{"resourceType":"Bundle","type":"message","entry":[{"fullUrl":"a","resource":{"resourceType":"MessageHeader","event":{},"source":{"endpoint":""},"timestamp":"2020-01-01T00:00:00Z"}}]}"#,
+        r#"{"resourceType":"Bundle","type":"documentx"}"#,
+        r#"{"resourceType":"Bundle","type":"document","entry":[{"resource":{"resourceType":"Composition","section":[{"code":{"coding":[{"system":"http://snomed.info/sct"}]}}]}}]}"#,
+        r#"{"resourceType":"Patient","text":{"status":"generated","div":"<div><p>unclosed</div>"}}"#,
+        r#"{"resourceType":"Patient","text":{"status":"generated","div":"not xhtml"}}"#,
+        r#"{"resourceType":"Patient","name":[{"family":"a\u0001b"}]}"#,
+        r#"{"resourceType":"Basic","code":{},"bad key":"x"}"#,
+        "<Bundle/>",
+        "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"message\"/></Bundle>",
+        "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"message\"/><type value=\"message\"/></Bundle>",
+        "<Bundle xmlns=\"http://hl7.org/fhir\"><total value=\"-1\"/></Bundle>",
+        "<Bundle xmlns=\"http://hl7.org/fhir\"><entry><resource/></entry></Bundle>",
+        "<Bundle xmlns=\"http://hl7.org/fhir\"><entry><resource><Nope/><Nope/></resource></entry></Bundle>",
+        "<Patient xmlns=\"http://hl7.org/fhir\"><active value=\"maybe\"/></Patient>",
+        "<Patient xmlns=\"http://hl7.org/fhir\"><text><div>",
+        "<!DOCTYPE lol [<!ENTITY a \"aaaa\">]><Bundle/>",
+        "<?xml version=\"1.0\"?>",
+        "\u{feff}<Bundle/>",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    v.push("[".repeat(10_000));
+    v.push("{\"a\":".repeat(5_000));
+    v.push("<a>".repeat(5_000));
+    v.push(format!(
+        "<Bundle xmlns=\"http://hl7.org/fhir\">{}",
+        "<entry><resource><Bundle>".repeat(200)
+    ));
+    v
+}
+
+#[test]
+fn hostile_inputs_never_panic() {
+    for s in hostile_strings() {
+        bundle_json_invariants(s.as_bytes());
+        response_xml_invariants(s.as_bytes());
+    }
+}
+
+#[test]
+fn truncated_messages_give_typed_errors_or_findings() {
+    let msg = send_document_message();
+    let json = msg.to_json().unwrap();
+    let xml_text = msg.to_xml().unwrap();
+    for cut in (0..json.len()).step_by(97) {
+        let part = &json[..cut];
+        bundle_json_invariants(part.as_bytes());
+        let report = validate_json(part);
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.severity == Severity::Fatal)
+        );
+        assert_eq!(report.response_code(), ResponseCode::UnreadableMessage);
+    }
+    for cut in (0..xml_text.len()).step_by(89) {
+        let Some(part) = xml_text.get(..cut) else {
+            continue;
+        };
+        response_xml_invariants(part.as_bytes());
+        assert!(matches!(
+            xml::from_xml(part),
+            Err(Error::Xml { .. } | Error::TooLarge { .. })
+        ));
+    }
+}
+
+#[test]
+fn mutated_messages_never_panic() {
+    let json = send_document_message().to_json().unwrap();
+    let xml_text = discharge_message().to_xml().unwrap();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..300 {
+        for source in [json.as_bytes(), xml_text.as_bytes()] {
+            let mut bytes = source.to_vec();
+            for _ in 0..4 {
+                let i = usize::try_from(next() % bytes.len() as u64).unwrap();
+                bytes[i] = b"<>\"{}[]:,&/ x0"[usize::try_from(next() % 14).unwrap()];
+            }
+            bundle_json_invariants(&bytes);
+            response_xml_invariants(&bytes);
+        }
+    }
+}
+
+#[test]
+fn oversized_inputs_are_refused() {
+    let big = format!("<Bundle>{}</Bundle>", " ".repeat(xml::dom::MAX_XML_BYTES));
+    assert!(matches!(xml::from_xml(&big), Err(Error::TooLarge { .. })));
+}
