@@ -225,15 +225,32 @@ fn finish(stack: &mut [RawElement], root: &mut Option<RawElement>, element: RawE
     }
 }
 
+/// An XML name (simplified: ASCII letters, digits, `_ : - .`, and any non-ASCII character; not
+/// starting with a digit, `-` or `.`).
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':' || !c.is_ascii() => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.') || !c.is_ascii())
+}
+
 fn element_from_start(
     start: &quick_xml::events::BytesStart<'_>,
     position: u64,
 ) -> Result<RawElement, Error> {
     let name = start.name().as_ref().to_owned();
+    if !is_xml_name(&name) {
+        return Err(malformed(position, "invalid element name"));
+    }
     let mut attributes = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| malformed(position, e.to_string()))?;
         let key = attr.key.as_ref().to_owned();
+        if !is_xml_name(&key) {
+            return Err(malformed(position, "invalid attribute name"));
+        }
         let value = attr
             .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|e| malformed(position, e.to_string()))?

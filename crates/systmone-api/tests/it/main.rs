@@ -2,6 +2,7 @@
 //! One integration-test binary for the crate (keeps link time down).
 
 mod common;
+mod hostile;
 mod properties;
 mod reference_examples;
 mod request_snapshots;
