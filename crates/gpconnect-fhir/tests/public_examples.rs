@@ -303,3 +303,84 @@ fn mh_document_xml_examples_share_our_composition_structure() {
         );
     }
 }
+
+#[test]
+fn public_xml_examples_read_into_the_model_and_write_back() {
+    let names = [
+        "gpconnect-messaging_consultation_report.xml",
+        "STU3-FHIR-Assets_ITK-MH-Document-Bundle-Example-1.xml",
+        "NHSDigital-FHIR-ImplementationGuide-STU3_TOC-MentalHealthDischarge-JonBurrows.xml",
+        "STU3-FHIR-Assets_ITK-SendPayload-Payload-Removed-Example-1.xml",
+    ];
+    for name in names {
+        let Some(text) = example(name) else { return };
+        let text = strip_jekyll(&text);
+        if name.contains("Payload-Removed") {
+            // Its payload Bundle is empty (removed for display): Bundle.type is missing.
+            assert!(matches!(
+                xml::from_xml(&text),
+                Err(gpconnect_fhir::Error::Json(_))
+            ));
+            continue;
+        }
+        let resource = xml::from_xml(&text).unwrap();
+        let ours = xml::to_xml(&resource).unwrap();
+        assert_eq!(xml::from_xml(&ours).unwrap(), resource, "{name}");
+    }
+}
+
+/// Drops `"_field": {}`: fhir-model re-emits an empty primitive extension where the input's
+/// `_field` held only unknown keys (here `fhir_comments`); it is not valid FHIR and has no XML
+/// form.
+fn drop_empty_primitive_extensions(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.retain(|k, v| !(k.starts_with('_') && v.as_object().is_some_and(|o| o.is_empty())));
+            map.values_mut().for_each(drop_empty_primitive_extensions);
+        }
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(drop_empty_primitive_extensions)
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn json_discharge_example_converts_to_xml_and_back() {
+    let Some(json) = example(MH_JSON) else { return };
+    let resource: gpconnect_fhir::fhir_model::stu3::resources::Resource =
+        serde_json::from_str(&json).unwrap();
+    let xml_text = xml::to_xml(&resource).unwrap();
+    let back = xml::from_xml(&xml_text).unwrap();
+    let mut expected = serde_json::to_value(&resource).unwrap();
+    drop_empty_primitive_extensions(&mut expected);
+    assert_eq!(serde_json::to_value(&back).unwrap(), expected);
+    assert_eq!(xml::to_xml(&back).unwrap(), xml_text);
+}
+
+#[test]
+fn public_send_document_example_validates_with_the_expected_findings() {
+    let Some(text) = example("gpconnect-messaging_consultation_report.xml") else {
+        return;
+    };
+    let json = xml::xml_to_json(&strip_jekyll(&text)).unwrap().to_string();
+    let report = validate_json(&json);
+    // 9989453456 fails Modulus 11.
+    assert_eq!(report.matching("Modulus 11").count(), 1, "{report}");
+    // Older-edition values are warnings, not errors.
+    assert_eq!(
+        report
+            .matching("older gpconnect-messaging MessageDefinition")
+            .count(),
+        1
+    );
+    assert_eq!(report.matching("the current guide fixes `NONE`").count(), 1);
+    // Message and document bundles share one identifier.
+    assert_eq!(
+        report
+            .matching("same identifier as the message bundle")
+            .count(),
+        1
+    );
+    assert_eq!(report.errors().count(), 1, "{report}");
+}
