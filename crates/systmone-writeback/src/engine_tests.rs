@@ -375,3 +375,32 @@ fn the_journal_write_shape_is_stable() {
         &NoteReference::new("0badc0de", 1)
     ));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_background_worker_files_submitted_notes_and_shuts_down() {
+    let g = gateways(3);
+    let engine = engine(&g);
+    let worker = engine.spawn_worker();
+    let first = engine.submit(note(1, jo())).unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(matches!(
+        engine.status(first.id).unwrap().unwrap(),
+        NoteStatus::Filed { .. }
+    ));
+    g.script(&[Fault::None, Fault::NotApplied]);
+    let second = engine.submit(note(2, jo())).unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(matches!(
+        engine.status(second.id).unwrap().unwrap(),
+        NoteStatus::Filed { .. }
+    ));
+    worker.shutdown().await;
+    let third = engine.submit(note(1, jo())).unwrap();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(
+        engine.status(third.id).unwrap().unwrap(),
+        NoteStatus::Queued,
+        "nothing runs after shutdown"
+    );
+    assert_eq!(g.journal().len(), 2);
+}
