@@ -68,11 +68,20 @@ impl Connector for TcpConnector {
 
 /// A connector built from a closure, e.g. one returning the simulator's in-memory stream:
 ///
-/// ```ignore
-/// let connector = FnConnector::new(move || {
+/// ```
+/// use std::sync::Arc;
+/// use systmone_client::{BoxStream, Connector, FnConnector};
+/// use systmone_sim::{GatewayConfig, Organisation, Simulator};
+///
+/// # fn main() -> Result<(), systmone_sim::SimError> {
+/// let gateway = Simulator::new(Organisation::builtin_default(), GatewayConfig::default())?;
+/// let connector: Arc<dyn Connector> = Arc::new(FnConnector::new(move || {
 ///     let gateway = gateway.clone();
 ///     Box::pin(async move { Ok(Box::new(gateway.connect_in_memory()?) as BoxStream) })
-/// });
+/// }));
+/// # let _ = connector;
+/// # Ok(())
+/// # }
 /// ```
 pub struct FnConnector<F> {
     connect: F,

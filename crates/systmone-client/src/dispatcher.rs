@@ -280,6 +280,13 @@ impl Client {
     /// is safe ([`ClientError::retry`]).
     pub async fn call(&self, request: impl Into<Request>) -> Result<Response, ClientError> {
         let request = request.into();
+        if let Err(error) = request.validate() {
+            // Refused before queueing: it would fail the same way at encoding time.
+            return Err(ClientError::Encode {
+                function: request.metadata().function.to_owned(),
+                detail: error.to_string(),
+            });
+        }
         let prepared = wire::prepare(&request, (self.inner.today)());
         let span = info_span!("systmone_call", gateway = %self.inner.gateway, function = %prepared.function, request_uid = tracing::field::Empty);
         let (reply, answer) = oneshot::channel();

@@ -91,15 +91,45 @@ struct PoolInner {
 ///
 /// # Using the pool
 ///
-/// ```ignore
-/// let pool = GatewayPool::builder()
-///     .gateway(Client::builder("gw-1", api_key.clone()).connector(gw1).spawn()?)
-///     .gateway(Client::builder("gw-2", api_key).connector(gw2).spawn()?)
-///     .build();
+/// ```
+/// use std::sync::Arc;
+/// use systmone_api::{NhsNumber, get_functions, get_patient_record};
+/// use systmone_client::{ApiKey, Client, GatewayPool, TcpConnector};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # // Two simulated Gateway PCs on loopback stand in for the practice's real ones.
+/// # let org = systmone_sim::Organisation::builtin_default();
+/// # let relaxed = systmone_sim::GatewayConfig::default().with_throttle(systmone_sim::ThrottleConfig::relaxed());
+/// # let sim1 = systmone_sim::Simulator::new(org.clone(), relaxed.clone().with_user("gateway0001"))?;
+/// # let sim2 = systmone_sim::Simulator::new(org, relaxed.with_user("gateway0002"))?;
+/// # let gw1_addr = sim1.listen_tcp("127.0.0.1:0".parse()?).await?;
+/// # let gw2_addr = sim2.listen_tcp("127.0.0.1:0".parse()?).await?;
+/// # let throttle = systmone_client::ThrottleConfig::default()
+/// #     .with_client_interval(std::time::Duration::from_millis(10))
+/// #     .with_function_interval(systmone_api::FunctionName::GetPatientRecord, std::time::Duration::ZERO);
+/// let api_key = ApiKey::new("0a1b2c3d4e5f6071");
+/// let gw1 = Client::builder("gw-1", api_key.clone())
+///     .connector(Arc::new(TcpConnector::new(gw1_addr)))
+/// #   .throttle(throttle.clone())
+///     .spawn()?;
+/// let gw2 = Client::builder("gw-2", api_key)
+///     .connector(Arc::new(TcpConnector::new(gw2_addr)))
+/// #   .throttle(throttle)
+///     .spawn()?;
+/// let pool = GatewayPool::builder().gateway(gw1).gateway(gw2).build();
+///
 /// // Any healthy gateway; reads fail over, writes only when certainly not sent:
-/// let (gateway, response) = pool.call(request).await?;
+/// let patient: NhsNumber = "9990001006".parse()?;
+/// let (gateway, response) = pool.call(get_patient_record::v1::Request::demographics(patient)).await?;
+/// let record = get_patient_record::v1::Response::try_from(response)?;
+/// # let _ = record;
 /// // A specific gateway (no failover):
-/// let response = pool.call_on(&gateway, other_request).await?;
+/// let functions = pool.call_on(&gateway, get_functions::v1::Request::new()).await?;
+/// # let _ = functions;
+/// pool.shutdown().await;
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// # Failover rules

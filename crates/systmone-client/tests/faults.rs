@@ -507,3 +507,24 @@ async fn random_faults_each_lead_to_the_documented_outcome() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_invalid_request_is_refused_before_it_is_queued() {
+    let org = organisation();
+    let sim = gateway(&org, "gateway0001");
+    let client = client("gw-1", &sim);
+    let mut one_criterion = systmone_api::patient_search::v1::Request::new();
+    one_criterion.surname = Some("Example".to_owned());
+    let error = client.call(one_criterion).await.unwrap_err();
+    assert!(matches!(&error, ClientError::Encode { .. }), "{error}");
+    assert!(error.never_sent());
+    assert_eq!(error.retry(), Retry::Never);
+    assert!(sim.request_log().is_empty());
+    let started = tokio::time::Instant::now();
+    client.call(search()).await.unwrap();
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
+        "no throttle slot was spent on it"
+    );
+}

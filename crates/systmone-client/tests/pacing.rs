@@ -227,3 +227,52 @@ async fn real_time_utilisation_over_tcp() {
     assert!(*shortest >= SECOND);
     assert!(ratio >= 0.98, "utilisation {ratio}");
 }
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn request(kind: u8) -> systmone_client::Request {
+        match kind {
+            0 => full_record(),
+            1 => demographics(),
+            2 => search(),
+            _ => get_functions(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Whatever the arrival schedule and mix, the simulator (which silently drops anything
+        /// over SystmOne's limits) answers every request, and no two arrive closer than 1 s.
+        #[test]
+        fn any_schedule_keeps_the_limits(schedule in proptest::collection::vec((0u64..2_500, 0u8..4), 1..25)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+            runtime.block_on(async {
+                let org = organisation();
+                let sim = gateway(&org, "gateway0001");
+                let client = client("gw-1", &sim);
+                let mut handles = Vec::new();
+                let mut offset = 0;
+                for (delay, kind) in schedule.iter().copied() {
+                    offset += delay;
+                    let client = client.clone();
+                    handles.push(tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(offset)).await;
+                        client.call(request(kind)).await
+                    }));
+                }
+                for handle in handles {
+                    prop_assert!(handle.await.unwrap().is_ok());
+                }
+                let log = sim.request_log();
+                prop_assert_eq!(log.len(), schedule.len());
+                prop_assert!(log.iter().all(|r| r.outcome == RequestOutcome::Answered));
+                let all: Vec<&RequestRecord> = log.iter().collect();
+                prop_assert!(gaps(&all).into_iter().all(|gap| gap >= SECOND));
+                Ok(())
+            })?;
+        }
+    }
+}
