@@ -56,16 +56,21 @@ impl GatewayPoolBuilder {
         self
     }
 
-    /// Builds the pool. With health checks on (the default) this spawns a task, so it must be
-    /// called inside a tokio runtime.
+    /// Builds the pool. With health checks on (the default) it spawns the checker on the
+    /// current tokio runtime; outside a runtime the checks are off (and a warning is logged).
     pub fn build(self) -> GatewayPool {
         let inner = Arc::new(PoolInner {
             clients: self.clients,
             next: AtomicUsize::new(0),
         });
-        let health_task = self.health_check_interval.map(|interval| {
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        if runtime.is_none() && self.health_check_interval.is_some() {
+            warn!("GatewayPool built outside a tokio runtime: background health checks are off");
+        }
+        let interval = self.health_check_interval.zip(runtime);
+        let health_task = interval.map(|(interval, runtime)| {
             let weak = Arc::downgrade(&inner);
-            tokio::spawn(async move {
+            runtime.spawn(async move {
                 let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(1)));
                 ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 ticker.tick().await;

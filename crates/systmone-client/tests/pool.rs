@@ -28,6 +28,19 @@ fn two_gateway_pool() -> (
 #[tokio::test(start_paused = true)]
 async fn all_reads_complete_on_the_other_gateway_when_one_is_killed_mid_run() {
     let (_org, one, two, pool) = two_gateway_pool();
+    // gw-1's third request is slow, so a read is on the wire when gw-1 dies.
+    one.inject(
+        systmone_sim::FaultTarget::AnyFunction,
+        Fault::Delay(Duration::ZERO),
+    );
+    one.inject(
+        systmone_sim::FaultTarget::AnyFunction,
+        Fault::Delay(Duration::ZERO),
+    );
+    one.inject(
+        systmone_sim::FaultTarget::AnyFunction,
+        Fault::Delay(Duration::from_secs(10)),
+    );
     let pool = std::sync::Arc::new(pool);
     let reads = 40;
     let mut handles = Vec::new();
@@ -66,6 +79,13 @@ async fn all_reads_complete_on_the_other_gateway_when_one_is_killed_mid_run() {
     assert_eq!(
         served_by.get(&GatewayId::new("gw-2")).copied().unwrap_or(0),
         answered_by_two
+    );
+    assert!(
+        one.request_log()
+            .iter()
+            .any(|r| r.outcome == systmone_sim::RequestOutcome::ConnectionClosed),
+        "a read was in flight on gw-1 when it was killed, and completed on gw-2: {:?}",
+        one.request_log()
     );
     let status = pool.status();
     assert!(!status[0].healthy && status[1].healthy, "{status:?}");
