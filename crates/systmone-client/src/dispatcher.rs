@@ -194,6 +194,7 @@ impl ClientBuilder {
             queue: VecDeque::new(),
             connection: None,
             next_uid: 1,
+            device_id_unsaved: false,
             shared: Arc::clone(&shared),
         };
         let span = info_span!("systmone_dispatcher", gateway = %self.gateway);
@@ -380,6 +381,8 @@ struct Dispatcher {
     queue: VecDeque<Job>,
     connection: Option<BoxStream>,
     next_uid: u64,
+    /// The device id in use has not reached the store yet.
+    device_id_unsaved: bool,
     shared: Arc<Shared>,
 }
 
@@ -428,7 +431,7 @@ impl Dispatcher {
         }
         self.receiver.close();
         while let Ok(job) = self.receiver.try_recv() {
-            self.enqueue(job);
+            self.queue.push_back(job);
         }
         for job in std::mem::take(&mut self.queue) {
             self.shared.queued.fetch_sub(1, Ordering::SeqCst);
@@ -588,6 +591,10 @@ impl Dispatcher {
 
     async fn exchange(&mut self, job: Job) {
         self.shared.queued.fetch_sub(1, Ordering::SeqCst);
+        if job.reply.is_closed() {
+            // The caller gave up just now: do not send what nobody waits for.
+            return;
+        }
         let request_uid = self.next_request_uid();
         job.span
             .record("request_uid", tracing::field::display(&request_uid));
@@ -629,20 +636,24 @@ impl Dispatcher {
                 retry_after: Duration::ZERO,
             });
         };
-        if let Err(error) = write_request(stream, &bytes).await {
-            // The terminating newline never went out, so SystmOne did not see a whole request.
+        if let Err(error) = stream.write_all(&bytes).await {
+            // `write_all` failed before handing over the last byte, the terminating newline, so
+            // SystmOne never saw a whole request: nothing can have been applied.
             warn!(error = %error, "connection failed while writing the request; not sent");
             self.disconnect().await;
-            self.backoff.failed(Instant::now());
-            self.note_unavailable(None);
             self.shared.healthy.store(false, Ordering::SeqCst);
-            return Err(ClientError::Connect {
+            return Err(ClientError::WriteFailed {
                 gateway: self.gateway.clone(),
                 function,
                 source: error,
             });
         }
         self.shared.sent.fetch_add(1, Ordering::SeqCst);
+        if let Err(error) = stream.flush().await {
+            // Every byte was handed over: from here on the request may have been applied.
+            let cause = FailureCause::ConnectionLost { kind: error.kind() };
+            return Err(self.failed_after_send(job, request_uid, cause).await);
+        }
         debug!(bytes = bytes.len(), first_contact, "request sent");
         let timeout = if first_contact {
             self.config.first_contact_timeout
@@ -687,7 +698,7 @@ impl Dispatcher {
             self.disconnect().await;
         }
         if let Some(device_id) = decoded.device_id.as_deref() {
-            self.remember_device_id(device_id)?;
+            self.remember_device_id(device_id);
         }
         match decoded.result {
             Ok(response) => {
@@ -738,24 +749,31 @@ impl Dispatcher {
         }
     }
 
-    fn remember_device_id(&mut self, device_id: &str) -> Result<(), ClientError> {
-        if device_id.is_empty() || self.device_id.as_deref() == Some(device_id) {
-            return Ok(());
+    /// Adopts a device id SystmOne sent (on first contact, the newly allocated one) and
+    /// persists it. A store failure never fails the call (the request was answered, and may
+    /// have been a write): the id is kept in memory and saving is tried again on the next
+    /// response.
+    fn remember_device_id(&mut self, device_id: &str) {
+        let known = self.device_id.as_deref() == Some(device_id);
+        if device_id.is_empty() || (known && !self.device_id_unsaved) {
+            return;
         }
         if !is_plausible_device_id(device_id) {
             warn!("SystmOne returned an implausible device id; ignoring it");
-            return Ok(());
+            return;
         }
-        self.device_store
-            .save(device_id)
-            .map_err(|source| ClientError::DeviceIdStore {
-                gateway: self.gateway.clone(),
-                source,
-            })?;
-        debug!("device id allocated and stored");
         self.device_id = Some(device_id.to_owned());
         self.shared.device_id_known.store(true, Ordering::SeqCst);
-        Ok(())
+        match self.device_store.save(device_id) {
+            Ok(()) => {
+                self.device_id_unsaved = false;
+                debug!("device id allocated and stored");
+            }
+            Err(error) => {
+                self.device_id_unsaved = true;
+                warn!(error = %error, "device id could not be stored; kept in memory, will retry");
+            }
+        }
     }
 
     async fn disconnect(&mut self) {
@@ -773,11 +791,6 @@ fn peer_has_closed(stream: &mut BoxStream) -> bool {
     let mut buf = ReadBuf::new(&mut byte);
     let mut context = Context::from_waker(Waker::noop());
     tokio::io::AsyncRead::poll_read(Pin::new(&mut **stream), &mut context, &mut buf).is_ready()
-}
-
-async fn write_request(stream: &mut BoxStream, bytes: &[u8]) -> std::io::Result<()> {
-    stream.write_all(bytes).await?;
-    stream.flush().await
 }
 
 enum ReadFailure {

@@ -60,7 +60,8 @@ impl std::fmt::Display for FailureCause {
 /// The outcome rules:
 /// * [`Remote`](Self::Remote): SystmOne answered with an `ErrorMessage`; `permanent` is its
 ///   `PermanentError` flag (`false` is e.g. "record in use": retry later).
-/// * [`Connect`](Self::Connect), [`GatewayUnavailable`](Self::GatewayUnavailable),
+/// * [`Connect`](Self::Connect), [`WriteFailed`](Self::WriteFailed),
+///   [`GatewayUnavailable`](Self::GatewayUnavailable),
 ///   [`ShutDown`](Self::ShutDown), [`DeviceIdStore`](Self::DeviceIdStore),
 ///   [`NoGateway`](Self::NoGateway): the request was **never sent**; retrying is safe,
 ///   writes included.
@@ -97,6 +98,20 @@ pub enum ClientError {
         #[source]
         source: io::Error,
     },
+    /// The connection failed while the request was being written, before its terminating
+    /// newline went out, so SystmOne never saw a whole request (not sent).
+    #[error(
+        "{function} was not sent: the connection to gateway {gateway} failed while writing it: {source}"
+    )]
+    WriteFailed {
+        /// Gateway whose connection failed.
+        gateway: GatewayId,
+        /// Wire function name.
+        function: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
     /// The gateway failed recently and is backing off before reconnecting (not sent).
     #[error(
         "{function} was not sent: gateway {gateway} is unavailable for another {retry_after:?}"
@@ -117,8 +132,9 @@ pub enum ClientError {
         /// Wire function name.
         function: String,
     },
-    /// The device id could not be loaded or saved (the request was not sent, or it was a
-    /// first contact whose allocated id could not be kept).
+    /// The stored device id could not be loaded when the client started (nothing was sent).
+    /// (A failure to *save* a newly allocated id never fails a call: it is logged, the id is
+    /// kept in memory and saving is retried.)
     #[error("device id store of gateway {gateway} failed: {source}")]
     DeviceIdStore {
         /// Gateway whose store failed.
@@ -195,7 +211,10 @@ impl ClientError {
             Self::Remote {
                 permanent: false, ..
             } => Retry::Later,
-            Self::Connect { .. } | Self::ShutDown { .. } | Self::ReadFailed { .. } => Retry::Safe,
+            Self::Connect { .. }
+            | Self::WriteFailed { .. }
+            | Self::ShutDown { .. }
+            | Self::ReadFailed { .. } => Retry::Safe,
             Self::GatewayUnavailable { .. }
             | Self::DeviceIdStore { .. }
             | Self::NoGateway { .. }
@@ -211,6 +230,7 @@ impl ClientError {
         matches!(
             self,
             Self::Connect { .. }
+                | Self::WriteFailed { .. }
                 | Self::GatewayUnavailable { .. }
                 | Self::ShutDown { .. }
                 | Self::DeviceIdStore { .. }
@@ -245,6 +265,7 @@ impl ClientError {
         match self {
             Self::Remote { gateway, .. }
             | Self::Connect { gateway, .. }
+            | Self::WriteFailed { gateway, .. }
             | Self::GatewayUnavailable { gateway, .. }
             | Self::ShutDown { gateway, .. }
             | Self::DeviceIdStore { gateway, .. }
@@ -262,6 +283,7 @@ impl ClientError {
         matches!(
             self,
             Self::Connect { .. }
+                | Self::WriteFailed { .. }
                 | Self::GatewayUnavailable { .. }
                 | Self::ShutDown { .. }
                 | Self::ReadFailed { .. }

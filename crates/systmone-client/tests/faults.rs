@@ -528,3 +528,46 @@ async fn an_invalid_request_is_refused_before_it_is_queued() {
         "no throttle slot was spent on it"
     );
 }
+
+/// A store whose first save fails.
+#[derive(Debug, Default)]
+struct FlakyStore {
+    saves: std::sync::Mutex<Vec<Result<String, ()>>>,
+}
+
+impl systmone_client::DeviceIdStore for FlakyStore {
+    fn load(&self) -> std::io::Result<Option<String>> {
+        Ok(None)
+    }
+    fn save(&self, device_id: &str) -> std::io::Result<()> {
+        let mut saves = self.saves.lock().unwrap();
+        if saves.is_empty() {
+            saves.push(Err(()));
+            return Err(std::io::Error::other("disk full"));
+        }
+        saves.push(Ok(device_id.to_owned()));
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_device_id_that_cannot_be_stored_never_fails_the_write_that_brought_it() {
+    let org = organisation();
+    let sim = gateway(&org, "gateway0001");
+    let store = Arc::new(FlakyStore::default());
+    let client = builder("gw-1", &sim)
+        .device_store(store.clone())
+        .spawn()
+        .unwrap();
+    client.call(note("first-contact")).await.unwrap();
+    assert_eq!(notes_with(&org, "first-contact"), 1);
+    client.call(search()).await.unwrap();
+    let allocated = sim.allocated_devices();
+    assert_eq!(allocated.len(), 1, "the id was kept in memory and reused");
+    let saves = store.saves.lock().unwrap().clone();
+    assert_eq!(
+        saves,
+        vec![Err(()), Ok(allocated[0].clone())],
+        "saving was retried"
+    );
+}

@@ -280,3 +280,60 @@ async fn a_write_that_gets_garbage_is_outcome_unknown() {
             .contains(&systmone_api::NhsNumber::fictitious(7).expose())
     );
 }
+
+/// A stream that never has anything to read and refuses every write.
+struct RefusesWrites;
+
+impl tokio::io::AsyncRead for RefusesWrites {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        _: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Pending
+    }
+}
+
+impl tokio::io::AsyncWrite for RefusesWrites {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        _: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_write_that_could_not_be_written_was_never_sent() {
+    let connector =
+        FnConnector::new(|| Box::pin(async { Ok(Box::new(RefusesWrites) as BoxStream) }));
+    let client = Client::builder("gw-x", ApiKey::new("0a1b2c3d4e5f6071"))
+        .connector(Arc::new(connector))
+        .config(config())
+        .spawn()
+        .unwrap();
+    let note = systmone_api::update_patient_record::v1::Request::new(
+        systmone_api::NhsNumber::fictitious(7),
+    )
+    .with_event(systmone_api::record::Event::new(vec![
+        systmone_api::record::Narrative::new(["x"]).into(),
+    ]));
+    let error = client.call(note).await.unwrap_err();
+    assert!(matches!(error, ClientError::WriteFailed { .. }), "{error}");
+    assert!(error.never_sent() && !error.is_outcome_unknown());
+    assert_eq!(client.status().sent, 0);
+    assert!(!client.status().healthy);
+}
