@@ -104,7 +104,8 @@ impl std::fmt::Debug for ClientBuilder {
 
 impl ClientBuilder {
     /// A client for `gateway` using `api_key`, connecting over TCP to `127.0.0.1:40700`, with
-    /// an in-memory device id store, SystmOne's throttle limits and default timeouts.
+    /// SystmOne's throttle limits and default timeouts. Give it a place to keep the device id
+    /// ([`device_id_file`](Self::device_id_file)); by default it is kept in memory only.
     pub fn new(gateway: impl Into<GatewayId>, api_key: ApiKey) -> Self {
         Self {
             gateway: gateway.into(),
@@ -128,10 +129,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Where the allocated device id is kept (e.g. a [`FileDeviceIdStore`](crate::FileDeviceIdStore)).
+    /// Where the allocated device id is kept. Without this (or
+    /// [`device_id_file`](Self::device_id_file)) it lives in memory only, and every new
+    /// process asks SystmOne's user to approve the software again.
     pub fn device_store(mut self, store: Arc<dyn DeviceIdStore>) -> Self {
         self.device_store = store;
         self
+    }
+
+    /// Keeps the device id in a file (a [`FileDeviceIdStore`](crate::FileDeviceIdStore)): what
+    /// an installation should use, one file per gateway.
+    pub fn device_id_file(self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.device_store(Arc::new(crate::device_id::FileDeviceIdStore::new(path)))
     }
 
     /// The `DeviceVersion` text shown in SystmOne's audit and approval dialog.

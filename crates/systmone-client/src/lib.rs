@@ -11,7 +11,8 @@
 //!   client. It owns the connection (via a [`Connector`]: [`TcpConnector`] to
 //!   `127.0.0.1:40700` by default, or any stream, e.g. the simulator's in-memory one), the
 //!   throttle (`systmone_api`'s policy on a [`TokioClock`]) and the device id
-//!   ([`DeviceIdStore`], [`FileDeviceIdStore`] by default for installations).
+//!   ([`DeviceIdStore`]; [`FileDeviceIdStore`] via [`ClientBuilder::device_id_file`] for an
+//!   installation, [`MemoryDeviceIdStore`] when none is given).
 //! * [`GatewayPool`]: several Gateway PCs of one organisation, health checks, selection of a
 //!   healthy idle gateway, failover. `pool.call(request)` returns `(GatewayId, Response)`;
 //!   `pool.call_on(&gateway, request)` targets one gateway.

@@ -103,7 +103,9 @@ async fn tcp_transport_against_the_simulator() {
         .listen_tcp("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let client = Client::builder("gw-tcp", api_key())
+        .device_id_file(dir.path().join("gw-tcp.device-id"))
         .connector(Arc::new(TcpConnector::new(addr)))
         .throttle(relaxed())
         .spawn()
@@ -117,6 +119,8 @@ async fn tcp_transport_against_the_simulator() {
     client.call(note("tcp")).await.unwrap();
     assert_eq!(notes_with(sim.organisation(), "tcp"), 1);
     assert_eq!(sim.connections_accepted(), 1, "one connection reused");
+    let stored = std::fs::read_to_string(dir.path().join("gw-tcp.device-id")).unwrap();
+    assert_eq!(stored.trim(), sim.allocated_devices()[0]);
     client.shutdown().await;
 }
 
