@@ -5,6 +5,10 @@
 //! Signed material: the decimal Unix timestamp in seconds, a full stop, then the raw body
 //! bytes: `HMAC-SHA256(secret, "1774740600." || body)`, sent as
 //! `X-Assurance-Signature: sha256=<64 lower-case hex digits>`.
+//!
+//! A signature is accepted once: a caller that retries (after a 5xx, a 429 or a timeout) signs
+//! the retry again with a fresh timestamp. The sync itself is idempotent, so a re-signed
+//! redelivery of the same audit is answered with success and changes nothing.
 
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;

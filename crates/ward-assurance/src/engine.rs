@@ -78,8 +78,8 @@ impl SyncConfig {
     pub fn candidate_dates(&self, audit_type: AuditType, local_date: NaiveDate) -> Vec<NaiveDate> {
         match (audit_type.cadence(), self.weekly_matching) {
             (Cadence::Weekly, WeeklyMatching::SameIsoWeek) => {
-                let monday = local_date
-                    - Duration::days(i64::from(local_date.weekday().num_days_from_monday()));
+                let back = Duration::days(i64::from(local_date.weekday().num_days_from_monday()));
+                let monday = local_date.checked_sub_signed(back).unwrap_or(local_date);
                 (0..7)
                     .filter_map(|d| monday.checked_add_signed(Duration::days(d)))
                     .collect()
@@ -371,7 +371,10 @@ impl<S: TaskStore> SyncEngine<S> {
         now: DateTime<Utc>,
         local_date: NaiveDate,
     ) -> Result<SyncOutcome, AssuranceError> {
-        if request.completed_at.with_timezone(&Utc) > now + self.config.max_future_skew {
+        let latest = now
+            .checked_add_signed(self.config.max_future_skew)
+            .unwrap_or(now);
+        if request.completed_at.with_timezone(&Utc) > latest {
             return Err(AssuranceError::InvalidField {
                 field: "completedAt".into(),
                 reason: "is in the future".into(),

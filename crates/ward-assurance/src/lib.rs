@@ -48,6 +48,21 @@
 //! Every attempt, accepted or refused, is written to the [`AuditLog`] (ids and codes only: no
 //! names, e-mails, notes, keys or signatures).
 //!
+//! # Readings of the design, and where they are configurable
+//!
+//! - *Ward mismatch* is an audit id that already completed a task on one ward arriving again
+//!   naming another ward (a re-mapped or tampered redelivery): `WARD_MISMATCH`, nothing
+//!   changes, [`AdminAlert::WardMismatch`]. A person completing an audit for a ward they have
+//!   no access to is the separate `WARD_ACCESS_DENIED` (also alerted).
+//! - Weekly audits: exact due date ([`WeeklyMatching::DueDateOnly`], default) or any day of
+//!   the ISO week ([`WeeklyMatching::SameIsoWeek`]).
+//! - Replay cache full: refuse ([`WhenReplayCacheFull::Refuse`], default) or forget the oldest
+//!   ([`WhenReplayCacheFull::EvictOldest`]).
+//! - Ward access: a staff-id → wards table ([`StaffWardAccess`], default in the example) or,
+//!   explicitly, trust the dashboard ([`TrustDashboardWardAccess`]).
+//! - Several pending tasks with the same type, ward and date: the one inserted first is
+//!   completed; the next delivery of a *different* audit completes the next.
+//!
 //! # Request and response bodies
 //!
 //! `POST /api/assurance/sync` takes the hub sync request ([`SyncRequest`], camelCase):
