@@ -1,21 +1,312 @@
 //! The README's main command: `cargo run --example writeback`.
 //!
-//! Until the SystmOne writeback crate lands this only shows the identifier layer it will use.
-use nhs_integration::nhs_identifiers::{NhsNumber, scan};
+//! Starts the embedded SystmOne simulator (two Gateway PCs over one fictitious organisation,
+//! on loopback TCP), files several case notes for fictitious patients through the durable
+//! outbox while faults are injected (a write's response is lost, a record is in use, a gateway
+//! dies), then prints each note's status and audit trail and each patient's journal as a
+//! clinician sees it (author, Entered by, Added by).
+//!
+//! `--addr 127.0.0.1:40700 --api-key KEY` files the same fictitious notes through real SystmOne
+//! clients instead (repeat `--addr` for several Gateway PCs), e.g. TPP's Demo environment.
 
-fn main() {
-    let patient = NhsNumber::fictitious(42);
-    println!("writeback example (foundation stage)");
-    println!("- fictitious patient NHS number, as logs show it: {patient}");
-    let note = format!(
-        "Link worker call; patient {} agreed a walking group.",
-        patient.expose_spaced()
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use clap::Parser;
+use nhs_integration::systmone_client::{
+    ApiKey, Client, ClientConfig, DeviceIdStore, FileDeviceIdStore, GatewayPool,
+    MemoryDeviceIdStore, TcpConnector, Timeouts,
+};
+use nhs_integration::systmone_sim::{
+    Fault, GatewayConfig, Organisation, Simulator, ThrottleConfig,
+};
+use nhs_integration::systmone_writeback::client::PoolGateways;
+use nhs_integration::systmone_writeback::{
+    Accepted, Author, CaseNote, CodedEntry, EngineConfig, GpTask, NhsNumber, NoteStatus,
+    PatientIdentity, RetryPolicy, Sex, SnomedCode, SqliteOutbox, SystmOneUsername, TokioClock,
+    WritebackEngine,
+};
+
+/// Command-line options.
+#[derive(Debug, Parser)]
+#[command(
+    about = "File case notes into SystmOne through the durable outbox (fictitious data only)"
+)]
+struct Args {
+    /// A real SystmOne client (Gateway PC) to file through instead of the embedded simulator;
+    /// repeat for several.
+    #[arg(long)]
+    addr: Vec<SocketAddr>,
+    /// The API key TPP issued (needed with --addr).
+    #[arg(long, default_value = "0a1b2c3d4e5f6071")]
+    api_key: String,
+    /// The outbox database (default: a fresh file in a temporary directory).
+    #[arg(long)]
+    outbox: Option<PathBuf>,
+    /// Give up waiting for notes to settle after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    wait_secs: u64,
+}
+
+type Error = Box<dyn std::error::Error>;
+
+fn fictitious_notes() -> Result<Vec<CaseNote>, Error> {
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).ok_or("bad date");
+    let patient = |nhs: &str, surname, dob, sex| -> Result<PatientIdentity, Error> {
+        Ok(PatientIdentity::new(
+            nhs.parse::<NhsNumber>()?,
+            surname,
+            dob,
+            sex,
+        )?)
+    };
+    let link_worker = Author::with_username(
+        "Sam Worker (Social Prescribing Link Worker)",
+        SystmOneUsername::try_from("lworker0042")?,
+    )?;
+    let nurse = Author::with_username(
+        "Alex Smith (Practice Nurse)",
+        SystmOneUsername::try_from("asmith5678")?,
+    )?;
+    let volunteer = Author::named("Priya Patel (Link worker, Example Social Prescribing CIC)")?;
+    Ok(vec![
+        CaseNote::new(
+            patient("9990001006", "Example", date(1970, 5, 14)?, Sex::Female)?,
+            link_worker.clone(),
+            "Telephone review completed by link worker.\nPatient agreed to attend the weekly walking group.",
+        )?
+        .with_code(
+            CodedEntry::new(SnomedCode::try_from("871731000000106")?)
+                .with_free_text("Linked to local walking group")?,
+        )
+        .with_task(
+            GpTask::new("Clinical Review Required", "Please review the social prescribing outcome.")?
+                .assigned_to(SystmOneUsername::try_from("jbloggs1234")?),
+        )
+        .done_at("Community hub")?
+        .method("Telephone")?,
+        CaseNote::new(
+            patient("9990001014", "Sample", date(1985, 11, 2)?, Sex::Male)?,
+            volunteer,
+            "Home visit by community link worker. Benefits advice given; food bank referral made.",
+        )?
+        .done_at("Patient's home")?,
+        CaseNote::new(
+            patient("9990001022", "Testcase", date(1992, 1, 30)?, Sex::Female)?,
+            nurse,
+            "Ward hub discharge call: medicines reconciled, no concerns raised.",
+        )?
+        .method("Telephone")?,
+        // The platform has the wrong date of birth for this patient: the write is stopped.
+        CaseNote::new(
+            patient("9990001030", "Example", date(2001, 9, 7)?, Sex::Male)?,
+            link_worker.clone(),
+            "Signposted to a local carers' support group.",
+        )?,
+        CaseNote::new(
+            patient("9990001049", "Fictional", date(1958, 3, 21)?, Sex::Indeterminate)?,
+            link_worker.clone(),
+            "Befriending service started; first weekly call went well.",
+        )?
+        .method("Telephone")?,
+        CaseNote::new(
+            patient("9990001006", "Example", date(1970, 5, 14)?, Sex::Female)?,
+            link_worker,
+            "Follow-up: attended two walking group sessions, reports better sleep.",
+        )?,
+    ])
+}
+
+fn client_config(embedded: bool) -> ClientConfig {
+    let mut config = ClientConfig::default();
+    if embedded {
+        // Short timeouts keep the demo quick when a response is lost.
+        config.timeouts = Timeouts::uniform(Duration::from_secs(3));
+    }
+    config
+}
+
+/// A client for one Gateway PC; `device_file` keeps the allocated device id across runs (a real
+/// SystmOne client asks a person to approve every new one).
+fn client(
+    label: &str,
+    addr: SocketAddr,
+    api_key: &str,
+    device_file: Option<PathBuf>,
+) -> Result<Client, Error> {
+    let embedded = device_file.is_none();
+    let store: Arc<dyn DeviceIdStore> = match device_file {
+        Some(path) => Arc::new(FileDeviceIdStore::new(path)),
+        None => Arc::new(MemoryDeviceIdStore::default()),
+    };
+    Ok(Client::builder(label, ApiKey::new(api_key))
+        .connector(Arc::new(TcpConnector::new(addr)))
+        .device_store(store)
+        .device_version("nhs-integration writeback example 0.1.0")
+        .config(client_config(embedded))
+        .spawn()?)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let args = Args::parse();
+    let started = Instant::now();
+    let temp = tempfile::tempdir()?;
+    let outbox_path = args
+        .outbox
+        .clone()
+        .unwrap_or_else(|| temp.path().join("outbox.sqlite"));
+
+    let mut embedded = None;
+    let mut builder = GatewayPool::builder();
+    if args.addr.is_empty() {
+        println!(
+            "SystmOne writeback demo: embedded simulator, two Gateway PCs over one fictitious organisation"
+        );
+        println!(
+            "  (the simulator's throttle is relaxed; the client still paces each gateway at 1 request/s as TPP requires)"
+        );
+        let organisation = Organisation::builtin_default();
+        let mut gateways = Vec::new();
+        for (index, user) in ["gateway0001", "gateway0002"].into_iter().enumerate() {
+            let sim = Simulator::new(
+                organisation.clone(),
+                GatewayConfig::for_user(user).with_throttle(ThrottleConfig::relaxed()),
+            )?;
+            let addr = sim.listen_tcp("127.0.0.1:0".parse()?).await?;
+            let label = format!("gateway-{}", index + 1);
+            println!("  {label}: SystmOne client logged on as {user}, listening on {addr}");
+            builder = builder.gateway(client(&label, addr, &args.api_key, None)?);
+            gateways.push(sim);
+        }
+        println!("Faults injected:");
+        gateways[0].inject_next("UpdatePatientRecord", Fault::CloseAfterApply);
+        println!(
+            "  - gateway-1: the first write is applied, then the connection drops (its response is lost)"
+        );
+        gateways[1].inject_next("UpdatePatientRecord", Fault::RecordInUse);
+        println!("  - gateway-2: the first write finds the record in use");
+        println!("  - gateway-2 dies once two notes are filed");
+        embedded = Some((organisation, gateways));
+    } else {
+        println!(
+            "SystmOne writeback: filing the demo's fictitious notes through {} real SystmOne client(s)",
+            args.addr.len()
+        );
+        for (index, addr) in args.addr.iter().enumerate() {
+            let label = format!("gateway-{}", index + 1);
+            let device_file = outbox_path.with_extension(format!("{label}.device-id"));
+            builder = builder.gateway(client(&label, *addr, &args.api_key, Some(device_file))?);
+        }
+    }
+    println!("  outbox: {}", outbox_path.display());
+
+    let engine = WritebackEngine::new(
+        SqliteOutbox::open(&outbox_path)?,
+        PoolGateways::new(builder.build()),
+        TokioClock::from_system_time(),
+        EngineConfig::default()
+            .with_max_in_flight(2)
+            .with_retry(RetryPolicy::new(
+                Duration::from_secs(1),
+                Duration::from_secs(10),
+                Duration::from_secs(1),
+            )),
     );
+
+    println!("\nAccepted into the outbox (on disk before submit returned):");
+    let mut accepted: Vec<(Accepted, NhsNumber)> = Vec::new();
+    for note in fictitious_notes()? {
+        let nhs = note.patient.nhs_number;
+        let receipt = engine.submit(note)?;
+        println!(
+            "  note {} ref {} for patient {nhs}: {}",
+            receipt.id, receipt.reference, receipt.authorship
+        );
+        accepted.push((receipt, nhs));
+    }
+
+    let killer = embedded.as_ref().map(|(_, gateways)| {
+        let gateway = gateways[1].clone();
+        let engine = engine.clone();
+        let ids: Vec<_> = accepted.iter().map(|(a, _)| a.id).collect();
+        tokio::spawn(async move {
+            loop {
+                let filed = ids
+                    .iter()
+                    .filter(|id| matches!(engine.status(**id), Ok(Some(NoteStatus::Filed { .. }))))
+                    .count();
+                if filed >= 2 {
+                    gateway.kill();
+                    println!("  !! gateway-2 killed ({filed} notes filed so far)");
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    });
+
+    println!("\nFiling...");
+    let settled = tokio::time::timeout(
+        Duration::from_secs(args.wait_secs),
+        engine.run_until_settled(),
+    )
+    .await;
+    if let Some(killer) = killer {
+        killer.abort();
+    }
+    match settled {
+        Ok(result) => result?,
+        Err(_) => println!(
+            "  (gave up waiting after {} s; unfinished notes stay in the outbox)",
+            args.wait_secs
+        ),
+    }
+
     println!(
-        "- a note with the number redacted for non-clinical channels: {}",
-        scan::redact(&note)
+        "\nStatus of each note ({:.1} s):",
+        started.elapsed().as_secs_f64()
     );
-    println!(
-        "- the SystmOne simulator, client and writeback engine are not built yet: nothing was filed"
-    );
+    for (receipt, _) in &accepted {
+        let status = engine
+            .status(receipt.id)?
+            .ok_or("note missing from the outbox")?;
+        println!("  note {}: {status}", receipt.id);
+        for record in engine.audit_trail(receipt.id)? {
+            println!("    {:<17} {}", record.kind.name(), record.detail);
+        }
+    }
+
+    if let Some((organisation, _gateways)) = &embedded {
+        let mut shown = Vec::new();
+        for (_, nhs) in &accepted {
+            if shown.contains(nhs) {
+                continue;
+            }
+            shown.push(*nhs);
+            println!("\nJournal of patient {nhs}, as a clinician sees it:");
+            match organisation.journal_view(nhs) {
+                Some(view) => {
+                    for line in view.lines() {
+                        println!("  {line}");
+                    }
+                }
+                None => println!("  (no such patient)"),
+            }
+            for task in organisation.tasks(nhs) {
+                println!(
+                    "  Task {} for {}: {} ({})",
+                    task.task_uid,
+                    task.user_name_assigned.as_deref().unwrap_or("nobody"),
+                    task.task_type,
+                    task.status
+                );
+            }
+        }
+    }
+    engine.gateways().pool().shutdown().await;
+    Ok(())
 }

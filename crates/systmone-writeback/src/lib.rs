@@ -11,6 +11,8 @@
 //! - [`gateway`]: the [`Gateways`] trait the engine files through and its error classes.
 //! - [`engine`]: [`WritebackEngine`], the per-note state machine, backoff and reconciliation.
 //! - [`verify`]: patient verification against a demographics-only read.
+//! - [`wire`]: the SystmOne messages (via `systmone-api`); [`client`]: [`Gateways`] over the
+//!   `systmone-client` gateway pool.
 
 //!
 //! ```no_run
@@ -35,6 +37,7 @@
 
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod clock;
 pub mod engine;
 mod error;

@@ -1,0 +1,109 @@
+//! [`Gateways`] over the `systmone-client` [`GatewayPool`]: each operation is one typed
+//! SystmOne request ([`crate::wire`]) sent to the best available Gateway PC (the pool fails
+//! over), and each [`ClientError`] is classified by what the engine may do next.
+
+use nhs_identifiers::NhsNumber;
+use systmone_api::{get_patient_record, update_patient_record};
+use systmone_client::{ClientError, GatewayPool, Retry};
+
+use crate::gateway::{
+    EntriesQuery, GatewayError, Gateways, JournalEvent, JournalWrite, WriteReceipt,
+};
+use crate::verify::RecordDemographics;
+use crate::wire;
+
+/// The engine's [`Gateways`] over an organisation's [`GatewayPool`].
+#[derive(Debug)]
+pub struct PoolGateways {
+    pool: GatewayPool,
+}
+
+impl PoolGateways {
+    /// Files through `pool`.
+    pub fn new(pool: GatewayPool) -> Self {
+        Self { pool }
+    }
+
+    /// The pool (for status and shutdown).
+    pub fn pool(&self) -> &GatewayPool {
+        &self.pool
+    }
+}
+
+/// What the engine may do after a client error.
+pub fn classify(error: &ClientError) -> GatewayError {
+    let reason = error.to_string();
+    match error.retry() {
+        Retry::Safe | Retry::Later => GatewayError::RetrySafe { reason },
+        Retry::Never => GatewayError::Permanent { reason },
+        // CheckFirst, and anything a newer client adds: assume the worst.
+        _ => GatewayError::OutcomeUnknown { reason },
+    }
+}
+
+fn unexpected(what: &str, error: impl std::fmt::Display) -> GatewayError {
+    GatewayError::Permanent {
+        reason: format!("unexpected {what} response: {error}"),
+    }
+}
+
+impl Gateways for PoolGateways {
+    async fn read_demographics(
+        &self,
+        nhs_number: &NhsNumber,
+    ) -> Result<RecordDemographics, GatewayError> {
+        let request = wire::demographics_request(*nhs_number);
+        let (_gateway, response) = self.pool.call(request).await.map_err(|e| classify(&e))?;
+        let record = get_patient_record::v1::Response::try_from(response)
+            .map_err(|e| unexpected("GetPatientRecord", e))?;
+        wire::record_demographics(*nhs_number, &record)
+    }
+
+    async fn write_note(&self, write: &JournalWrite) -> Result<WriteReceipt, GatewayError> {
+        let request = wire::update_request(write);
+        let (gateway, response) = self.pool.call(request).await.map_err(|e| classify(&e))?;
+        let response = update_patient_record::v1::Response::try_from(response).map_err(|e| {
+            GatewayError::OutcomeUnknown {
+                reason: format!("unexpected UpdatePatientRecord response: {e}"),
+            }
+        })?;
+        let (event_uid, task_uid) = wire::written_uids(&response)?;
+        Ok(WriteReceipt::new(event_uid, task_uid, gateway.as_str()))
+    }
+
+    /// Reads through **every** gateway in turn. Each SystmOne client handles one request at a
+    /// time, so a read answered by a gateway comes after any write that gateway may still have
+    /// been applying; a gateway that refuses connections is not running and can apply nothing.
+    /// Only then is "not in the journal" trusted. Any other failure is a failed read.
+    async fn read_entries(&self, query: &EntriesQuery) -> Result<Vec<JournalEvent>, GatewayError> {
+        let request = wire::entries_request(query);
+        let mut events = Vec::new();
+        let mut answered = 0usize;
+        for gateway in self.pool.gateways() {
+            match self.pool.call_on(&gateway, request.clone()).await {
+                Ok(response) => {
+                    let record = get_patient_record::v1::Response::try_from(response)
+                        .map_err(|e| unexpected("GetPatientRecord", e))?;
+                    answered += 1;
+                    for event in wire::journal_events(&record) {
+                        if !events.contains(&event) {
+                            events.push(event);
+                        }
+                    }
+                }
+                Err(ClientError::Connect { .. }) => {}
+                Err(error) => {
+                    return Err(GatewayError::RetrySafe {
+                        reason: format!("journal read not confirmed by every gateway: {error}"),
+                    });
+                }
+            }
+        }
+        if answered == 0 {
+            return Err(GatewayError::RetrySafe {
+                reason: "no gateway answered the journal read".into(),
+            });
+        }
+        Ok(events)
+    }
+}
