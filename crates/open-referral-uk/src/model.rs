@@ -231,6 +231,11 @@ impl Service {
         Ok(serde_json::from_slice(json)?)
     }
 
+    /// Serialises the service to compact JSON (absent values omitted, unknown properties kept).
+    pub fn to_json(&self) -> Result<String, crate::OrukError> {
+        Ok(serde_json::to_string(self)?)
+    }
+
     /// The list-item form used by `GET /services` (`compiled/service_list.json`): the
     /// one-to-one fields and the organization, without child arrays.
     pub fn to_list_item(&self) -> Service {

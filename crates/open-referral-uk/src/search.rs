@@ -470,10 +470,18 @@ struct Session {
     closes: Option<u16>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Posting {
-    doc: u32,
-    weight: u16,
+/// The documents containing a word (ascending) and the word's weight in each.
+#[derive(Debug, Clone, Default)]
+struct Postings {
+    docs: Vec<u32>,
+    weights: Vec<u16>,
+}
+
+impl Postings {
+    fn weight(&self, doc: u32) -> Option<u16> {
+        let index = self.docs.binary_search(&doc).ok()?;
+        self.weights.get(index).copied()
+    }
 }
 
 /// What search needs to know about one service, derived once.
@@ -615,7 +623,7 @@ pub struct Directory {
     by_id: HashMap<String, u32>,
     facts: Vec<Facts>,
     states: Vec<ListingState>,
-    text: HashMap<String, Vec<Posting>>,
+    text: HashMap<String, Postings>,
     by_term: HashMap<String, Vec<u32>>,
     by_taxonomy: HashMap<String, Vec<u32>>,
     by_day: [Vec<u32>; 7],
@@ -712,11 +720,9 @@ impl Directory {
         for (doc, service) in services.iter().enumerate() {
             let doc = u32::try_from(doc).unwrap_or(u32::MAX);
             for (word, weight) in weighted_words(service) {
-                directory
-                    .text
-                    .entry(word)
-                    .or_default()
-                    .push(Posting { doc, weight });
+                let postings = directory.text.entry(word).or_default();
+                postings.docs.push(doc);
+                postings.weights.push(weight);
             }
             for attribute in &service.attributes {
                 if let Some(term_id) = attribute.term_id() {
@@ -895,9 +901,7 @@ impl Directory {
         let mut lists: Vec<std::borrow::Cow<'_, [u32]>> = Vec::new();
         for word in &prepared.words {
             match self.text.get(word) {
-                Some(postings) => {
-                    lists.push(postings.iter().map(|p| p.doc).collect::<Vec<_>>().into())
-                }
+                Some(postings) => lists.push(postings.docs.as_slice().into()),
                 None => return Some(Vec::new()),
             }
         }
@@ -1017,7 +1021,7 @@ impl Directory {
     }
 
     fn idf(&self, word: &str) -> f64 {
-        let df = self.text.get(word).map_or(0, Vec::len) as f64;
+        let df = self.text.get(word).map_or(0, |p| p.docs.len()) as f64;
         (1.0 + self.services.len() as f64 / (1.0 + df)).ln()
     }
 
@@ -1052,9 +1056,7 @@ impl Directory {
             let distance = self.passes(&self.facts[doc as usize], query, &prepared)?;
             let mut score = 0.0;
             for (word, idf) in prepared.words.iter().zip(&idf) {
-                let postings = self.text.get(word)?;
-                let index = postings.binary_search_by_key(&doc, |p| p.doc).ok()?;
-                score += f64::from(postings[index].weight) * idf;
+                score += f64::from(self.text.get(word)?.weight(doc)?) * idf;
             }
             Some((doc, score, distance))
         };

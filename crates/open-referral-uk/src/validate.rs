@@ -200,6 +200,50 @@ pub enum PageKind {
     TaxonomyTerms,
 }
 
+/// What kind of document a JSON text is, for [`validate_json`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Document {
+    /// A fully nested service.
+    Service,
+    /// A JSON array of fully nested services.
+    Services,
+    /// A page of a list endpoint.
+    Page(PageKind),
+    /// A taxonomy.
+    Taxonomy,
+    /// A taxonomy term.
+    TaxonomyTerm,
+    /// The `GET /` response.
+    ApiDetails,
+}
+
+/// Parses and validates a JSON text; text that is not JSON gives one `invalid_json` error at
+/// `$` naming the line and column.
+pub fn validate_json(json: &[u8], document: Document, context: &ValidationContext) -> Report {
+    let value: Value = match serde_json::from_slice(json) {
+        Ok(value) => value,
+        Err(error) => {
+            let mut report = Report::default();
+            report.findings.push(Finding {
+                severity: Severity::Error,
+                rule: Rule::InvalidJson,
+                path: "$".to_owned(),
+                message: format!("not valid JSON: {error}"),
+            });
+            return report;
+        }
+    };
+    match document {
+        Document::Service => validate_service(&value, context),
+        Document::Services => validate_services(&value, context),
+        Document::Page(kind) => validate_page(&value, kind, context),
+        Document::Taxonomy => validate_taxonomy(&value, context),
+        Document::TaxonomyTerm => validate_taxonomy_term(&value, context),
+        Document::ApiDetails => validate_api_details(&value, context),
+    }
+}
+
 /// Validates a fully nested service (`GET /services/{id}`).
 pub fn validate_service(document: &Value, context: &ValidationContext) -> Report {
     let mut walker = Walker::new(context);

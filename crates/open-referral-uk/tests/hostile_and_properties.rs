@@ -6,21 +6,25 @@
 use open_referral_uk::csv_import::import_csv;
 use open_referral_uk::model::{Service, ServiceStatus, number};
 use open_referral_uk::search::Directory;
-use open_referral_uk::validate::{PageKind, ValidationContext, validate_page, validate_service};
+use open_referral_uk::validate::{
+    Document, PageKind, Rule, ValidationContext, validate_json, validate_service,
+};
 use open_referral_uk::{OrukError, SearchQuery, synthetic};
 use proptest::prelude::*;
 use serde_json::Value;
 
 /// What the `oruk_service_json` fuzz target asserts.
 fn service_json_invariants(bytes: &[u8]) {
-    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-        let context = ValidationContext::default();
-        let _ = validate_service(&value, &context);
-        let _ = validate_page(&value, PageKind::Services, &context);
+    let context = ValidationContext::default();
+    let report = validate_json(bytes, Document::Service, &context);
+    if serde_json::from_slice::<Value>(bytes).is_err() {
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(report.findings[0].rule, Rule::InvalidJson);
     }
+    let _ = validate_json(bytes, Document::Page(PageKind::Services), &context);
     if let Ok(service) = Service::from_json(bytes) {
-        let encoded = serde_json::to_vec(&service).unwrap();
-        let again = Service::from_json(&encoded).unwrap();
+        let encoded = service.to_json().unwrap();
+        let again = Service::from_json(encoded.as_bytes()).unwrap();
         assert_eq!(again, service);
     }
 }
@@ -28,6 +32,10 @@ fn service_json_invariants(bytes: &[u8]) {
 /// What the `oruk_csv_import` fuzz target asserts.
 fn csv_invariants(bytes: &[u8]) {
     if let Ok(import) = import_csv(bytes) {
+        let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        for error in &import.errors {
+            assert!(error.line >= 1 && error.line <= lines, "{error}");
+        }
         for service in &import.services {
             let encoded = serde_json::to_vec(service).unwrap();
             assert_eq!(&Service::from_json(&encoded).unwrap(), service);
