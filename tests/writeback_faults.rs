@@ -177,7 +177,12 @@ fn assert_filed_once(
 async fn seeded_faults_and_a_killed_gateway_file_every_note_exactly_once() {
     const NOTES: usize = 10;
     let mut seen: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for seed in 1..=12u64 {
+    // WRITEBACK_SEEDS=200 cargo test --test writeback_faults runs a longer soak.
+    let seeds: u64 = std::env::var("WRITEBACK_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
+    for seed in 1..=seeds {
         let org = Organisation::builtin_default();
         let (a, b) = gateways(&org);
         let mut faults = FaultProbabilities::none();
@@ -185,6 +190,9 @@ async fn seeded_faults_and_a_killed_gateway_file_every_note_exactly_once() {
         faults.close_before_apply = 0.05;
         faults.close_after_apply = 0.08;
         faults.record_in_use = 0.08;
+        // Answered only after the client's 5 s timeout: applied late, after the caller gave up.
+        faults.delay = 0.03;
+        faults.delay_by = Duration::from_secs(8);
         a.set_random_faults(faults.clone(), seed);
         b.set_random_faults(faults, seed.wrapping_mul(31).wrapping_add(7));
         let engine = WritebackEngine::new(
@@ -218,10 +226,21 @@ async fn seeded_faults_and_a_killed_gateway_file_every_note_exactly_once() {
                 }
             })
         };
-        tokio::time::timeout(Duration::from_secs(3_600), engine.run_until_settled())
-            .await
-            .expect("settles within an hour of virtual time")
-            .unwrap();
+        let settled =
+            tokio::time::timeout(Duration::from_secs(3_600), engine.run_until_settled()).await;
+        if settled.is_err() {
+            for (note, _) in &accepted {
+                let trail: Vec<String> = engine
+                    .audit_trail(note.id)
+                    .unwrap()
+                    .iter()
+                    .map(|r| format!("{}: {}", r.kind.name(), r.detail))
+                    .collect();
+                eprintln!("seed {seed} note {}: {:#?}", note.id, trail);
+            }
+            panic!("seed {seed} did not settle within an hour of virtual time");
+        }
+        settled.unwrap().unwrap();
         killer.abort();
         let statuses: Vec<_> = accepted
             .iter()
@@ -251,6 +270,7 @@ async fn seeded_faults_and_a_killed_gateway_file_every_note_exactly_once() {
         "fault close-before-apply",
         "fault record-in-use",
         "fault no-response",
+        "fault delay",
     ] {
         assert!(
             seen.get(kind).copied().unwrap_or(0) > 0,

@@ -73,7 +73,8 @@ impl Gateways for PoolGateways {
 
     /// Reads through **every** gateway in turn. Each SystmOne client handles one request at a
     /// time, so a read answered by a gateway comes after any write that gateway may still have
-    /// been applying; a gateway that refuses connections is not running and can apply nothing.
+    /// been applying; a gateway that refuses connections is not running and can apply nothing
+    /// (assumption: a SystmOne client that cannot be connected to has no request in hand).
     /// Only then is "not in the journal" trusted. Any other failure is a failed read.
     async fn read_entries(&self, query: &EntriesQuery) -> Result<Vec<JournalEvent>, GatewayError> {
         let request = wire::entries_request(query);
@@ -91,7 +92,10 @@ impl Gateways for PoolGateways {
                         }
                     }
                 }
-                Err(ClientError::Connect { .. }) => {}
+                // The SystmOne client refuses connections (or its client is backing off after
+                // failing to connect, which is the only cause of `GatewayUnavailable`): it is
+                // not running, so it holds no write that could still be applied.
+                Err(ClientError::Connect { .. } | ClientError::GatewayUnavailable { .. }) => {}
                 Err(error) => {
                     return Err(GatewayError::RetrySafe {
                         reason: format!("journal read not confirmed by every gateway: {error}"),
