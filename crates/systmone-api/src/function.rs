@@ -79,6 +79,18 @@ impl Metadata {
         FunctionName::from_wire(self.function)
     }
 
+    /// The throttle class of this function's requests before any per-request exemption
+    /// ([`crate::Request::throttle_class`] applies those, e.g. a demographics-only
+    /// `GetPatientRecord` is [`ThrottleClass::ClientOnly`]).
+    pub fn default_throttle_class(&self) -> ThrottleClass {
+        ThrottleClass::Function(self.name())
+    }
+
+    /// Whether TPP limits this function beyond the whole-client 1 request/s by default.
+    pub fn is_throttled_by_default(&self) -> bool {
+        self.default_limit.is_some()
+    }
+
     /// Whether a received `FunctionVersion` is this version (`1`, `1.0`, `1.00` all match 1.0).
     pub fn accepts_version(&self, received: &str) -> bool {
         fn normal(v: &str) -> &str {

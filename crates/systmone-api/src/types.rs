@@ -667,7 +667,15 @@ pub(crate) fn opt_attr_date_time(
 ) -> Result<Option<NaiveDateTime>, Error> {
     match el.attr(name) {
         Some(v) if !v.trim().is_empty() => {
-            date::parse_date_time(&format!("{}@{name}", el.name), v).map(Some)
+            date::parse_date_time(name, v)
+                .map(Some)
+                .map_err(|e| match e {
+                    Error::InvalidValue { reason, .. } => Error::InvalidValue {
+                        element: format!("{}@{name}", el.name),
+                        reason,
+                    },
+                    other => other,
+                })
         }
         _ => Ok(None),
     }

@@ -293,7 +293,9 @@ impl Writer {
         }
     }
 
-    fn escape(&mut self, owner: &str, value: &str, attribute: bool) {
+    /// Escapes `value`; `owner` and `attribute` (its name, if an attribute value) only name the
+    /// place in an error.
+    fn escape(&mut self, owner: &str, value: &str, attribute: Option<&str>) {
         if !value.bytes().any(|b| {
             matches!(b, b'&' | b'<' | b'>' | b'"' | b'\n' | b'\r' | b'\t')
                 || !(0x20..0xef).contains(&b)
@@ -306,13 +308,16 @@ impl Writer {
                 '&' => self.out.push_str("&amp;"),
                 '<' => self.out.push_str("&lt;"),
                 '>' => self.out.push_str("&gt;"),
-                '"' if attribute => self.out.push_str("&quot;"),
+                '"' if attribute.is_some() => self.out.push_str("&quot;"),
                 '\n' => self.out.push_str("&#10;"),
                 '\r' => self.out.push_str("&#13;"),
-                '\t' if attribute => self.out.push_str("&#9;"),
+                '\t' if attribute.is_some() => self.out.push_str("&#9;"),
                 c if !is_xml_char(c) => {
                     if self.bad_text.is_none() {
-                        self.bad_text = Some(owner.to_owned());
+                        self.bad_text = Some(match attribute {
+                            Some(key) => format!("{owner}@{key}"),
+                            None => owner.to_owned(),
+                        });
                     }
                 }
                 c => self.out.push(c),
@@ -326,8 +331,7 @@ impl Writer {
                 self.out.push(' ');
                 self.out.push_str(key);
                 self.out.push_str("=\"");
-                let owner = format!("{name}@{key}");
-                self.escape(&owner, value, true);
+                self.escape(name, value, Some(key));
                 self.out.push('"');
             }
         }
@@ -365,7 +369,7 @@ impl Writer {
 
     /// Escaped text content.
     pub(crate) fn text(&mut self, owner: &str, value: &str) {
-        self.escape(owner, value, false);
+        self.escape(owner, value, None);
     }
 
     /// `<name>text</name>`

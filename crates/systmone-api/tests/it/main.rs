@@ -3,6 +3,7 @@
 
 mod common;
 mod hostile;
+mod privacy;
 mod properties;
 mod reference_examples;
 mod request_snapshots;
