@@ -131,6 +131,9 @@ async fn killed_with_notes_in_flight_then_restarted_loses_and_duplicates_nothing
             "some notes are mid-write when the process dies"
         );
         drop(worker); // killed: no shutdown, the outbox connection and pool go with the engine
+        drop(engine);
+        // Let the runtime drop the aborted task (and with it the outbox connection and lock).
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     a.clear_faults();
     b.clear_faults();

@@ -243,7 +243,9 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
 
     /// Starts a background worker that files notes as they are submitted. Dropping the
     /// returned handle stops the worker at once, like a crash (in-flight notes are reconciled
-    /// by the next engine); [`Worker::shutdown`] stops it between steps.
+    /// by the next engine); [`Worker::shutdown`] stops it between steps. The aborted task (and
+    /// its hold on the outbox file) is released the next time the runtime runs, so let it run
+    /// before opening the same [`crate::SqliteOutbox`] file again in this process.
     pub fn spawn_worker(&self) -> Worker {
         let engine = self.clone();
         let stop = Arc::new(Notify::new());

@@ -279,6 +279,9 @@ async fn a_killed_process_mid_write_loses_nothing_and_files_nothing_twice() {
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert_eq!(engine.status(ids[0]).unwrap().unwrap(), NoteStatus::Filing);
         drop(worker); // killed: no shutdown
+        drop(engine);
+        // Let the runtime drop the aborted task (and with it the outbox connection and lock).
+        tokio::time::sleep(Duration::from_millis(1)).await;
         ids
     };
     assert_eq!(g.journal().len(), 1, "the hung write was applied");

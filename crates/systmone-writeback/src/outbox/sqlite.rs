@@ -93,7 +93,11 @@ impl SqliteOutbox {
     }
 
     fn init(mut connection: Connection) -> Result<Self, WritebackError> {
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.busy_timeout(std::time::Duration::from_secs(1))?;
+        // One engine per outbox: the first write takes the file's lock and keeps it until the
+        // connection closes (a crashed process releases it), so a second process cannot send
+        // the same notes.
+        connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         // WAL + FULL: every commit is fsynced to the log before it returns.
         let _mode: String =
             connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
@@ -529,6 +533,19 @@ mod tests {
         assert_eq!(entry.reference, reference);
         assert_eq!(entry.note, note(4));
         assert_eq!(store.due(t(0), 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_second_store_on_the_same_file_is_refused_while_the_first_is_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("o.sqlite");
+        let first = SqliteOutbox::open(&path).unwrap();
+        assert!(matches!(
+            SqliteOutbox::open(&path),
+            Err(WritebackError::Storage(_))
+        ));
+        drop(first);
+        assert!(SqliteOutbox::open(&path).is_ok());
     }
 
     #[test]
