@@ -184,6 +184,9 @@ fn codec(c: &mut Criterion) {
     group.bench_function("decode", |b| {
         b.iter(|| ClientIntegrationResponse::decode(black_box(&stream)))
     });
+    group.bench_function("element_tree_only", |b| {
+        b.iter(|| systmone_api::RawElement::parse(black_box(&stream)))
+    });
     group.bench_function("quick_xml_raw_scan", |b| {
         b.iter(|| raw_scan(black_box(&stream)))
     });

@@ -7,6 +7,17 @@
 //! exemptions). It never opens a socket and never reads a clock: the IO lives in
 //! `systmone-client`.
 //!
+//! # Map
+//! - [`ClientIntegrationRequest`] / [`ClientIntegrationResponse`]: the envelope and the codec
+//!   (`encode` / `decode` on each, both directions).
+//! - [`Request`] / [`Response`]: every function type-erased; `From`/`TryFrom` to the typed
+//!   `<function>::v1::Request` / `Response`; [`FunctionRequest`] ties them together with
+//!   [`Metadata`].
+//! - One module per wire function (`get_patient_record::v1`, `update_patient_record::v1`, …);
+//!   shared record building blocks in [`record`]; dates in [`date`].
+//! - [`Framer`]: cuts a byte stream into messages. [`Throttle`]: "send now" or "wait this long".
+//! - [`Error`]: one error type; [`Error::is_retryable`] says whether resending can help.
+//!
 //! # Client side
 //! ```
 //! use systmone_api::{ApiKey, ClientIntegrationRequest, ClientIntegrationResponse, DeviceId,

@@ -51,6 +51,16 @@ impl RawElement {
         }
     }
 
+    /// Parses one XML document into its root element, with the decoder's safety rules (UTF-8
+    /// only, DOCTYPE rejected, predefined entities and character references only, nesting
+    /// capped at [`MAX_DEPTH`]). For looking at messages this crate does not type.
+    ///
+    /// # Errors
+    /// As [`crate::ClientIntegrationResponse::decode`] for malformed or hostile input.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        parse_document(bytes)
+    }
+
     /// The first child with this name.
     pub fn child(&self, name: &str) -> Option<&RawElement> {
         self.children.iter().find(|c| c.name == name)
