@@ -146,11 +146,11 @@ impl EncounterDetails {
 pub struct DischargeOptions {
     /// MessageDefinition handling key (default `ITK-MH-eDischarge-MessageDefinition-4`).
     pub message_definition: String,
-    /// LocalExtension handling key (default `None`, the ITK3 default) [inferred].
+    /// LocalExtension handling key (default `None`, the ITK3 default) (inferred).
     pub local_extension: String,
-    /// BusAckRequested (default true, as in the NHS examples) [inferred].
+    /// BusAckRequested (default true, as in the NHS examples) (inferred).
     pub bus_ack_requested: bool,
-    /// InfAckRequested (default true) [inferred].
+    /// InfAckRequested (default true) (inferred).
     pub inf_ack_requested: bool,
     /// RecipientType (default FA).
     pub recipient_type: RecipientType,

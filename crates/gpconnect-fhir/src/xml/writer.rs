@@ -313,6 +313,14 @@ impl Writer {
 /// and tab / line feed / carriage return as character references (a parser would otherwise
 /// normalise them to spaces).
 fn escape_attribute(out: &mut String, value: &str) {
+    // Fast path: most values (base64 content, codes, URLs) need no escaping.
+    if !value
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\t' | b'\n' | b'\r'))
+    {
+        out.push_str(value);
+        return;
+    }
     for c in value.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -327,11 +335,14 @@ fn escape_attribute(out: &mut String, value: &str) {
     }
 }
 
-/// Characters XML 1.0 cannot carry at all.
+/// Characters XML 1.0 cannot carry at all (C0 controls other than tab/LF/CR, U+FFFE, U+FFFF).
 fn has_forbidden_char(value: &str) -> bool {
-    value.chars().any(|c| {
-        matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
-    })
+    value
+        .bytes()
+        .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
+        && value.chars().any(|c| {
+            matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+        })
 }
 
 /// `id` on elements and `url` on extensions are XML attributes.
