@@ -111,3 +111,53 @@ impl Gateways for PoolGateways {
         Ok(events)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use systmone_client::{FailureCause, GatewayId};
+
+    use super::*;
+
+    #[test]
+    fn client_errors_map_to_what_the_engine_may_do() {
+        let gateway = GatewayId::new("gateway-1");
+        let function = "UpdatePatientRecord".to_owned();
+        let in_use = ClientError::Remote {
+            gateway: gateway.clone(),
+            function: function.clone(),
+            message: "The patient record is in use".into(),
+            permanent: false,
+        };
+        assert!(matches!(classify(&in_use), GatewayError::RetrySafe { .. }));
+        let refused = ClientError::Remote {
+            gateway: gateway.clone(),
+            function: function.clone(),
+            message: "Invalid code".into(),
+            permanent: true,
+        };
+        assert!(matches!(classify(&refused), GatewayError::Permanent { .. }));
+        let unknown = ClientError::OutcomeUnknown {
+            gateway: gateway.clone(),
+            function: function.clone(),
+            request_uid: "nhsi-7".into(),
+            cause: FailureCause::NoResponse {
+                waited: Duration::from_secs(30),
+            },
+        };
+        assert!(matches!(
+            classify(&unknown),
+            GatewayError::OutcomeUnknown { .. }
+        ));
+        let not_sent = ClientError::GatewayUnavailable {
+            gateway,
+            function,
+            retry_after: Duration::from_secs(3),
+        };
+        assert!(matches!(
+            classify(&not_sent),
+            GatewayError::RetrySafe { .. }
+        ));
+    }
+}
