@@ -489,6 +489,8 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
     }
 
     fn reject(&self, entry: &OutboxEntry, reason: String) -> Result<(), WritebackError> {
+        // SystmOne's own error text may quote an NHS number: never store one in full.
+        let reason = nhs_identifiers::scan::redact(&reason);
         let transition = entry.transition(
             NoteStatus::Rejected {
                 reason: reason.clone(),
@@ -514,6 +516,11 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
             event = transition.audit.kind.name(),
             "note status changed"
         );
+        if nhs_identifiers::scan::contains_nhs_number(&transition.audit.detail) {
+            let mut redacted = transition.clone();
+            redacted.audit.detail = nhs_identifiers::scan::redact(&transition.audit.detail);
+            return lock(&self.inner.store).record(entry.id, &redacted, self.inner.clock.now());
+        }
         lock(&self.inner.store).record(entry.id, transition, self.inner.clock.now())
     }
 }

@@ -161,7 +161,7 @@ impl Gateways for FakeGateways {
             Fault::ClosedBeforeApply => Err(unknown("connection closed")),
             Fault::LostResponse => Err(unknown("no response")),
             Fault::Permanent => Err(GatewayError::Permanent {
-                reason: "invalid code".into(),
+                reason: format!("invalid code for patient {}", write.nhs_number.expose()),
             }),
             Fault::AppliedThenHang => std::future::pending().await,
         }

@@ -350,7 +350,9 @@ impl fmt::Debug for PatientIdentity {
 }
 
 /// A case note to file: build with [`CaseNote::new`] and the `with_*` methods.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows the narrative's length, not its text (free text may name the patient).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CaseNote {
     /// The patient, verified before writing.
@@ -367,6 +369,20 @@ pub struct CaseNote {
     pub done_at: Option<String>,
     /// How (`Event@Method`), e.g. `Telephone`.
     pub method: Option<String>,
+}
+
+impl fmt::Debug for CaseNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CaseNote")
+            .field("patient", &self.patient)
+            .field("author", &self.author)
+            .field("narrative_chars", &self.narrative.chars().count())
+            .field("code", &self.code)
+            .field("task", &self.task.as_ref().map(|t| &t.task_type))
+            .field("done_at", &self.done_at)
+            .field("method", &self.method)
+            .finish()
+    }
 }
 
 impl CaseNote {
@@ -530,6 +546,18 @@ mod tests {
         assert!(CaseNote::new(patient(), author.clone(), "x [nhsi-ref 1] y").is_err());
         let note = CaseNote::new(patient(), author, "First line.\r\n\r\nSecond line.  ").unwrap();
         assert_eq!(note.narrative_lines(), vec!["First line.", "Second line."]);
+    }
+
+    #[test]
+    fn note_debug_shows_no_free_text() {
+        let note = CaseNote::new(
+            patient(),
+            Author::named("Sam").unwrap(),
+            "Spoke to Alex about 999 000 0026.",
+        )
+        .unwrap();
+        let text = format!("{note:?}");
+        assert!(!text.contains("Alex") && !text.contains("0026"), "{text}");
     }
 
     #[test]

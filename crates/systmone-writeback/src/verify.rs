@@ -76,6 +76,7 @@ impl fmt::Display for IdentityField {
 /// The record does not match the patient the note is for. The text names the fields that
 /// disagree and the masked NHS number, never the patient's details.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 #[error("patient {patient}: the SystmOne record does not match the note's {}; nothing was written", list(.fields))]
 pub struct PatientMismatch {
     /// The patient (masked in `Display`/`Debug`).
