@@ -13,7 +13,19 @@
 //! - [`verify`]: patient verification against a demographics-only read.
 //! - [`wire`]: the SystmOne messages (via `systmone-api`); [`client`]: [`Gateways`] over the
 //!   `systmone-client` gateway pool.
-
+//!
+//! # Invariants
+//!
+//! - A note accepted by [`WritebackEngine::submit`] is committed to the outbox (SQLite, WAL,
+//!   `synchronous=FULL`) before `submit` returns, with an `accepted` audit record.
+//! - A note is marked `filing` durably **before** its `UpdatePatientRecord` is sent. A write
+//!   whose outcome is unknown, or a note found `filing` at start-up, is never sent again until
+//!   a read of the journal (through every gateway, entry dates = today) shows its reference is
+//!   not there.
+//! - Nothing is written for a patient whose NHS number, surname, date of birth and sex do not
+//!   match a demographics-only read of the record; the error names the fields, never the values.
+//! - Statuses, audit details and `Debug` output never hold an NHS number in full.
+//! - One engine per outbox file (SQLite exclusive locking).
 //!
 //! ```no_run
 //! # async fn demo<G: systmone_writeback::Gateways>(gateways: G) -> Result<(), Box<dyn std::error::Error>> {
