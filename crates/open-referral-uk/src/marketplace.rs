@@ -663,6 +663,7 @@ mod tests {
         }
         let events = market.tick(at(40));
         assert_eq!(events.len(), 5, "{events:?}");
+        insta::assert_json_snapshot!(events);
         assert!(matches!(
             events[3],
             MarketplaceEvent::ListingSuspended { unanswered: 3, .. }

@@ -1,8 +1,8 @@
 //! Fictitious directories of any size, for benches, demos and property tests.
 //!
-//! Services are spread uniformly over a box around England and Wales, named from a small
-//! vocabulary, carry one of [`TERM_COUNT`] taxonomy terms, one weekly session and sometimes a
-//! cost. Generation is deterministic for a seed and cheap (no allocation beyond the services).
+//! Services are spread uniformly over a 170 km square of southern England (51.0–52.5 N,
+//! 3.0–0.5 W), are named from a small vocabulary, carry one of [`TERM_COUNT`] taxonomy terms,
+//! one weekly session and sometimes a cost. Generation is deterministic for a seed and cheap (no allocation beyond the services).
 
 use crate::model::{
     Attribute, CostOption, Frequency, Location, LocationType, Schedule, Service, ServiceAtLocation,
@@ -175,8 +175,8 @@ pub fn services(count: usize, seed: u64) -> Vec<Service> {
             schedule.closes_at = Some(format!("{:02}:30", opens + 1 + rng.below(3)));
             service.schedules.push(schedule);
             let mut location = Location::new(format!("10{}", &id[2..]), LocationType::Physical);
-            location.latitude = number(rng.between(50.5, 53.5));
-            location.longitude = number(rng.between(-3.5, 0.5));
+            location.latitude = number(rng.between(51.0, 52.5));
+            location.longitude = number(rng.between(-3.0, -0.5));
             service.service_at_locations.push(ServiceAtLocation {
                 id: format!("5a{}", &id[2..]),
                 service_id: None,

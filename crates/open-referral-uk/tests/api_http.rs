@@ -75,6 +75,13 @@ async fn root_and_cors() {
     );
     no_errors(&validate::validate_api_details(&reply.body, &context()));
     insta::assert_json_snapshot!("api_root", reply.body);
+    let page = get(
+        address,
+        "/services?search=walking&postcode=BS1%205TR&proximity=5000&per_page=1",
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    insta::assert_json_snapshot!("api_services_page", page.body);
 }
 
 #[tokio::test]

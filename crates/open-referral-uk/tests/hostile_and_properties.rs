@@ -168,7 +168,7 @@ proptest! {
         day in proptest::option::of(0usize..7),
         start in proptest::option::of(8u32..20),
         cost in proptest::option::of(prop_oneof![Just("free"), Just("paid")]),
-        near in proptest::option::of((50.5f64..53.5, -3.5f64..0.5, 1_000f64..80_000.0)),
+        near in proptest::option::of((51.0f64..52.5, -3.0f64..-0.5, 1_000f64..80_000.0)),
         page in 1u32..4,
     ) {
         let directory = Directory::new(synthetic::services(400, seed));
