@@ -191,7 +191,9 @@ impl Default for DischargeOptions {
 /// people passed to [`MentalHealthDischarge::new`]; Clinical summary and Allergies and adverse
 /// reactions take their text there too. Further sections are added with
 /// [`MentalHealthDischarge::section`].
-#[derive(Debug, Clone)]
+///
+/// `Debug` lists the sections set, not their (clinical, possibly identifying) text.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct MentalHealthDischarge {
     patient: PatientDetails,
@@ -205,6 +207,21 @@ pub struct MentalHealthDischarge {
     replaces: Option<Uuid>,
     sender_reference: Option<String>,
     options: DischargeOptions,
+}
+
+impl std::fmt::Debug for MentalHealthDischarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MentalHealthDischarge")
+            .field("patient", &self.patient)
+            .field("custodian", &self.custodian.ods_code)
+            .field(
+                "sections",
+                &self.texts.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+            )
+            .field("encounter", &self.encounter.is_some())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MentalHealthDischarge {

@@ -15,7 +15,9 @@ use crate::ids::{IdGenerator, Uuid};
 use crate::mesh::MeshRouting;
 
 /// A built ITK3 message: the FHIR message bundle plus the MESH fields to send it with.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` shows ids and the (masked) MESH fields only, never the bundle's patient data.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ItkMessage {
     /// The `Bundle` of type `message` (MessageHeader first).
@@ -28,6 +30,18 @@ pub struct ItkMessage {
     pub bundle_identifier: Uuid,
     /// `Bundle.identifier` of the document bundle (duplicate check 20008), if there is one.
     pub document_identifier: Option<Uuid>,
+}
+
+impl std::fmt::Debug for ItkMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ItkMessage")
+            .field("message_id", &self.message_id)
+            .field("bundle_identifier", &self.bundle_identifier)
+            .field("document_identifier", &self.document_identifier)
+            .field("entries", &self.bundle.entry.len())
+            .field("mesh", &self.mesh)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ItkMessage {

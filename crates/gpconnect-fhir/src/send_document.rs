@@ -25,7 +25,8 @@ use crate::model::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CompositionAuthor {
-    /// The sending organisation (Simplifier guide GPCM-SD-107).
+    /// The sending organisation (Simplifier guide GPCM-SD-107); a known practitioner follows it
+    /// as a second author.
     SenderOrganisation,
     /// The practitioner (gpconnect-messaging site); needs [`SendDocument::author`].
     Practitioner,
@@ -242,17 +243,23 @@ impl SendDocument {
         let organization_id = ids.next_uuid();
         let patient_id = ids.next_uuid();
 
-        let author_ref = match (opts.composition_author, &practitioner_id) {
-            (CompositionAuthor::Practitioner, Some(p)) => reference(p)?,
+        // Composition.author is 1..*: the configured author first; a known practitioner is
+        // listed too when the organisation is the author, so every entry is referenced.
+        let authors = match (opts.composition_author, &practitioner_id) {
+            (CompositionAuthor::Practitioner, Some(p)) => vec![Some(reference(p)?)],
             (CompositionAuthor::Practitioner, None) => {
                 return Err(Error::InvalidInput {
                     field: "author",
-                    reason:
-                        "the options make Composition.author the practitioner, but none was given"
-                            .to_owned(),
+                    reason: "Composition.author is set to the practitioner, but none was given"
+                        .to_owned(),
                 });
             }
-            (CompositionAuthor::SenderOrganisation, _) => reference(&organization_id)?,
+            (CompositionAuthor::SenderOrganisation, Some(p)) => {
+                vec![Some(reference(&organization_id)?), Some(reference(p)?)]
+            }
+            (CompositionAuthor::SenderOrganisation, None) => {
+                vec![Some(reference(&organization_id)?)]
+            }
         };
 
         let sections = self
@@ -282,7 +289,7 @@ impl SendDocument {
             )?)
             .subject(reference(&patient_id)?)
             .date(FhirDateTime::DateTime(instant(self.created)?))
-            .author(vec![Some(author_ref)])
+            .author(authors)
             .title(self.title.clone())
             .confidentiality(
                 match self.confidentiality {

@@ -86,6 +86,16 @@ fn mesh_fields() {
             .starts_with("Consultation report for Robin Alex Fictitious")
     );
     assert!(!format!("{:?}", msg.mesh).contains(&n));
+    // Debug never shows the patient: not the NHS number, not the names.
+    for debug in [
+        format!("{msg:?}"),
+        format!("{:?}", discharge()),
+        format!("{:?}", send_document()),
+    ] {
+        assert!(!debug.contains(&n), "{debug}");
+        assert!(!debug.contains("Fictitious"), "{debug}");
+        assert!(!debug.contains("Robin"), "{debug}");
+    }
     let mh = discharge_message();
     assert_eq!(mh.mesh.workflow_id, "TOC_FHIR_MH_DISCH");
     assert_eq!(mh.mesh.ack_workflow_id, "TOC_FHIR_MH_DISCH_ACK");
