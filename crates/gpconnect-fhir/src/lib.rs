@@ -64,4 +64,6 @@ pub use mesh::{DobFormat, MeshRouting};
 pub use model::{AttachmentData, Gender, OrganisationDetails, PatientDetails, PractitionerDetails};
 pub use response::{ItkResponse, ReceivedResponse, Responder};
 pub use send_document::{SendDocument, SendDocumentOptions};
-pub use validate::{Finding, Severity, ValidationReport, validate_bundle, validate_json};
+pub use validate::{
+    Finding, Severity, ValidationReport, check_gpprovider_address, validate_bundle, validate_json,
+};

@@ -197,3 +197,28 @@ fn validator_reports_broken_messages() {
     assert_eq!(nhs.len(), 1, "{report}");
     assert!(!report.to_string().contains("9990000001"));
 }
+
+#[test]
+fn gpprovider_address_is_checked_against_the_patient() {
+    use gpconnect_fhir::check_gpprovider_address;
+    let msg = send_document_message();
+    assert!(
+        check_gpprovider_address(&msg.bundle, &msg.mesh.to)
+            .findings
+            .is_empty()
+    );
+    let n = patient().nhs_number.expose();
+    // The older DDMMYYYY layout and another letter case are accepted too.
+    let legacy = format!("GPPROVIDER_{n}_29021984_FICTITIOUS");
+    assert!(
+        check_gpprovider_address(&msg.bundle, &legacy)
+            .findings
+            .is_empty()
+    );
+    let wrong = format!("GPPROVIDER_{n}_19840301_Other");
+    let report = check_gpprovider_address(&msg.bundle, &wrong);
+    assert_eq!(report.errors().count(), 2, "{report}");
+    assert!(!report.to_string().contains(&n));
+    let bad = check_gpprovider_address(&msg.bundle, "GPPROVIDER_1234567890_19840229_Fictitious");
+    assert!(bad.matching("EPL-152").count() == 1, "{bad}");
+}

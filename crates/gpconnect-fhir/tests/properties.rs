@@ -175,6 +175,8 @@ proptest! {
         prop_assert!(report.is_valid(), "{}", report);
         let report = validate_json(&msg.to_json().unwrap());
         prop_assert!(report.is_valid(), "{}", report);
+        let mesh = gpconnect_fhir::check_gpprovider_address(&msg.bundle, &msg.mesh.to);
+        prop_assert!(mesh.findings.is_empty(), "{}", mesh);
         round_trips(&msg.bundle)?;
     }
 
