@@ -16,7 +16,8 @@ use nhs_identifiers::{NhsNumber, system as id_system};
 use serde_json::Value;
 
 use crate::codes::{
-    MessageEvent, RecipientType, ResponseCode, extension, message_definition, profile, system,
+    GuideVersion, MessageEvent, RecipientType, ResponseCode, extension, message_definition,
+    profile, system,
 };
 use crate::discharge::{Conformance, MhSection};
 use crate::handling::key;
@@ -124,9 +125,18 @@ impl fmt::Display for ValidationReport {
     }
 }
 
-/// Validates FHIR JSON text (a message bundle, or a bare document bundle).
+/// Validates FHIR JSON text (a message bundle, or a bare document bundle), accepting either
+/// Send Document edition.
 pub fn validate_json(json: &str) -> ValidationReport {
-    let mut v = Checker::default();
+    validate_json_with(json, ValidationOptions::default())
+}
+
+/// [`validate_json`] with options.
+pub fn validate_json_with(json: &str, options: ValidationOptions) -> ValidationReport {
+    let mut v = Checker {
+        options,
+        ..Checker::default()
+    };
     if json.len() > MAX_INPUT_BYTES {
         v.push(
             Severity::Fatal,
@@ -188,9 +198,17 @@ pub fn validate_json(json: &str) -> ValidationReport {
     v.finish()
 }
 
-/// Validates a `fhir-model` bundle.
+/// Validates a `fhir-model` bundle, accepting either Send Document edition.
 pub fn validate_bundle(bundle: &Bundle) -> ValidationReport {
-    let mut v = Checker::default();
+    validate_bundle_with(bundle, ValidationOptions::default())
+}
+
+/// [`validate_bundle`] with options.
+pub fn validate_bundle_with(bundle: &Bundle, options: ValidationOptions) -> ValidationReport {
+    let mut v = Checker {
+        options,
+        ..Checker::default()
+    };
     match serde_json::to_value(bundle) {
         Ok(raw) => v.bundle(&raw),
         Err(e) => v.push(
@@ -335,8 +353,25 @@ fn codings(concept: Option<&Value>) -> &[Value] {
     concept.map_or(&[], |c| arr(c, "coding"))
 }
 
+/// What the validator accepts where the guides differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ValidationOptions {
+    /// `None` (default): accept the values of either Send Document edition, with a warning for
+    /// the older one. `Some(edition)`: values of the other edition are errors.
+    pub guide: Option<GuideVersion>,
+}
+
+impl ValidationOptions {
+    /// Accept only the values of `guide`.
+    pub fn pinned(guide: GuideVersion) -> Self {
+        Self { guide: Some(guide) }
+    }
+}
+
 #[derive(Default)]
 struct Checker {
+    options: ValidationOptions,
     findings: Vec<Finding>,
     /// fullUrl → (resource, location)
     urls: HashMap<String, (Value, String)>,
@@ -763,9 +798,26 @@ impl Checker {
             .to_owned();
         match event {
             Some(MessageEvent::GpConnectSendDocument) => {
+                let guide = self.options.guide;
+                // A value from the other edition: a warning when either edition is accepted,
+                // an error when the caller pinned one.
+                let other_edition = if guide.is_some() {
+                    (
+                        Severity::Error,
+                        Some(ResponseCode::MessageDefinitionValueError),
+                    )
+                } else {
+                    (Severity::Warning, None)
+                };
                 if md == message_definition::SEND_DOCUMENT_LEGACY {
-                    self.push(Severity::Warning, mdloc, "the older gpconnect-messaging MessageDefinition; the current guide uses ITK-GPConnectSendDocument-MessageDefinition-Instance-1", None);
-                } else if md != message_definition::SEND_DOCUMENT_CURRENT {
+                    if guide != Some(GuideVersion::GpConnectMessaging1_5) {
+                        self.push(other_edition.0, mdloc, "the older gpconnect-messaging MessageDefinition; the current guide uses ITK-GPConnectSendDocument-MessageDefinition-Instance-1", other_edition.1.clone());
+                    }
+                } else if md == message_definition::SEND_DOCUMENT_CURRENT {
+                    if guide == Some(GuideVersion::GpConnectMessaging1_5) {
+                        self.push(other_edition.0, mdloc, "the current guide's MessageDefinition; gpconnect-messaging 1.5 uses ITK-GPConnectSendDocument-MessageDefinition-1", other_edition.1.clone());
+                    }
+                } else {
                     self.push(
                         Severity::Error,
                         mdloc,
@@ -773,8 +825,24 @@ impl Checker {
                         Some(ResponseCode::MessageDefinitionValueError),
                     );
                 }
-                if !local.eq_ignore_ascii_case("NONE") {
-                    self.push(Severity::Warning, format!("{eloc}.extension(LocalExtension)"), "the current guide fixes `NONE` (older editions used SendDocument-* values)", None);
+                let local_is_current = local.eq_ignore_ascii_case("NONE");
+                if !local_is_current && guide != Some(GuideVersion::GpConnectMessaging1_5) {
+                    self.push(
+                        other_edition.0,
+                        format!("{eloc}.extension(LocalExtension)"),
+                        "the current guide fixes `NONE` (older editions used SendDocument-* values)",
+                        other_edition.1.as_ref().map(|_| ResponseCode::HandlingBusinessRuleError),
+                    );
+                }
+                if !local.starts_with("SendDocument-")
+                    && guide == Some(GuideVersion::GpConnectMessaging1_5)
+                {
+                    self.push(
+                        Severity::Error,
+                        format!("{eloc}.extension(LocalExtension)"),
+                        "gpconnect-messaging 1.5 uses a SendDocument-* use-case value",
+                        Some(ResponseCode::HandlingBusinessRuleError),
+                    );
                 }
                 for (k, code) in [
                     (key::BUS_ACK_REQUESTED, ResponseCode::BusinessAckValueError),
