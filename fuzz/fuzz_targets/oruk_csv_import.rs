@@ -14,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
         }
         for service in &import.services {
             let encoded = service.to_json().expect("an imported service encodes");
-            assert_eq!(&Service::from_json(encoded.as_bytes()).expect("re-parses"), service);
+            assert_eq!(
+                &Service::from_json(encoded.as_bytes()).expect("re-parses"),
+                service
+            );
         }
     }
 });

@@ -633,6 +633,10 @@ pub struct Directory {
     terms: BTreeMap<String, TaxonomyTerm>,
     geocoder: Arc<dyn Geocoder>,
     dropped_duplicates: usize,
+    /// Documents ordered by (name, id): the ranking of equal scores and distances.
+    name_order: Vec<u32>,
+    /// Position of each document in `name_order`.
+    name_rank: Vec<u32>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -715,6 +719,8 @@ impl Directory {
                 None => Arc::new(DataGeocoder::from_services(&services)),
             },
             dropped_duplicates,
+            name_order: Vec::new(),
+            name_rank: Vec::new(),
             services: Vec::new(),
         };
         for (doc, service) in services.iter().enumerate() {
@@ -765,6 +771,18 @@ impl Directory {
             }
             directory.facts.push(facts);
         }
+        let mut name_order: Vec<u32> =
+            (0..u32::try_from(services.len()).unwrap_or(u32::MAX)).collect();
+        name_order.sort_unstable_by(|a, b| {
+            let (a, b) = (&services[*a as usize], &services[*b as usize]);
+            a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id))
+        });
+        let mut name_rank = vec![0u32; services.len()];
+        for (rank, doc) in name_order.iter().enumerate() {
+            name_rank[*doc as usize] = u32::try_from(rank).unwrap_or(u32::MAX);
+        }
+        directory.name_order = name_order;
+        directory.name_rank = name_rank;
         directory.services = services;
         directory
     }
@@ -1026,22 +1044,13 @@ impl Directory {
     }
 
     fn rank(&self, hits: &mut [(u32, f64, Option<f64>)]) {
-        hits.sort_by(|a, b| {
+        hits.sort_unstable_by(|a, b| {
             b.1.total_cmp(&a.1)
                 .then_with(|| {
                     a.2.unwrap_or(f64::INFINITY)
                         .total_cmp(&b.2.unwrap_or(f64::INFINITY))
                 })
-                .then_with(|| {
-                    self.services[a.0 as usize]
-                        .name
-                        .cmp(&self.services[b.0 as usize].name)
-                })
-                .then_with(|| {
-                    self.services[a.0 as usize]
-                        .id
-                        .cmp(&self.services[b.0 as usize].id)
-                })
+                .then_with(|| self.name_rank[a.0 as usize].cmp(&self.name_rank[b.0 as usize]))
         });
     }
 
@@ -1062,6 +1071,15 @@ impl Directory {
         };
         let mut hits: Vec<_> = match self.candidates(query, &prepared) {
             Some(docs) => docs.into_iter().filter_map(evaluate).collect(),
+            None if prepared.words.is_empty() && prepared.origin.is_none() => {
+                // Every score is 0 and no distance: the name order is already the ranking.
+                return Ok(self
+                    .name_order
+                    .iter()
+                    .copied()
+                    .filter_map(evaluate)
+                    .collect());
+            }
             None => (0..u32::try_from(self.services.len()).unwrap_or(u32::MAX))
                 .filter_map(evaluate)
                 .collect(),
