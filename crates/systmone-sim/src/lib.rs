@@ -53,7 +53,8 @@
 //!   [`Organisation::open_record_elsewhere`] simulates a person holding the record.
 //! - `UpdatePatientRecord` creates events whose author is the event's `UserName` (checked
 //!   case-sensitively against the organisation's users; unknown → permanent error, nothing
-//!   written), "Entered by" the gateway user, "Added by" the device, stamped with the software
+//!   written), "Entered by" the gateway user, "Added by" the author again (configurable:
+//!   [`AddedByReading`]), stamped with the software
 //!   name registered against the API key. Writes and deletes are all or nothing.
 //! - `DeletePatientRecord` deletes only items this device added, needs a `Reason`.
 //! - Throttling: a request over the limit gets **no response**; the connection stays open.
@@ -99,6 +100,7 @@ pub use clock::{Clock, LocalClock, ManualClock};
 pub use config::{DeviceApproval, GatewayConfig, ThrottleConfig};
 pub use error::SimError;
 pub use faults::{Fault, FaultPlan, FaultProbabilities, FaultTarget};
+pub use journal::AddedByReading;
 pub use log::{RequestOutcome, RequestRecord};
 pub use model::OrganisationData;
 pub use organisation::{DeletedItem, Organisation, RecordHolder};

@@ -54,6 +54,7 @@ pub(crate) struct OrgState {
     uids: HashSet<String>,
     next_uid: u64,
     next_gateway: u64,
+    added_by_reading: journal::AddedByReading,
 }
 
 impl OrgState {
@@ -143,6 +144,7 @@ impl Organisation {
                     uids,
                     next_uid: 0,
                     next_gateway: 0,
+                    added_by_reading: journal::AddedByReading::default(),
                 }),
                 clock: Mutex::new(Arc::new(LocalClock)),
             }),
@@ -173,6 +175,19 @@ impl Organisation {
     /// Replaces the clock (affects every gateway sharing this organisation).
     pub fn set_clock(&self, clock: Arc<dyn Clock>) {
         *self.shared.clock.lock().unwrap_or_else(|e| e.into_inner()) = clock;
+    }
+
+    /// Chooses what the journal view's "Added by" line names (default: the author again).
+    /// Builder form of [`Organisation::set_added_by_reading`].
+    #[must_use]
+    pub fn with_added_by_reading(self, reading: journal::AddedByReading) -> Self {
+        self.set_added_by_reading(reading);
+        self
+    }
+
+    /// Chooses what the journal view's "Added by" line names.
+    pub fn set_added_by_reading(&self, reading: journal::AddedByReading) {
+        self.lock().added_by_reading = reading;
     }
 
     /// The current local date-time by the organisation's clock.
@@ -256,7 +271,7 @@ impl Organisation {
         let state = self.lock();
         state
             .patient(nhs)
-            .map(|p| journal::render_journal(p, &state.data.users))
+            .map(|p| journal::render_journal(p, &state.data.users, state.added_by_reading))
     }
 
     /// A patient's tasks.
