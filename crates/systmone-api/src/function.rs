@@ -135,3 +135,33 @@ pub trait FunctionRequest: Into<crate::Request> + Sized {
     /// The typed response.
     type Response: TryFrom<crate::Response, Error = Error>;
 }
+
+/// Defines `Request` for a function that takes no parameters (an empty `FunctionParameters`).
+macro_rules! parameterless_request {
+    () => {
+        /// No parameters.
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct Request {}
+
+        impl Request {
+            /// The request.
+            pub fn new() -> Self {
+                Self {}
+            }
+
+            pub(crate) fn validate(&self) -> Result<(), crate::error::Error> {
+                Ok(())
+            }
+
+            pub(crate) fn write_params(&self, _w: &mut crate::xml::Writer) {}
+
+            pub(crate) fn read_params(
+                _el: &crate::xml::RawElement,
+            ) -> Result<Self, crate::error::Error> {
+                Ok(Self {})
+            }
+        }
+    };
+}
+pub(crate) use parameterless_request;

@@ -17,27 +17,7 @@ pub mod v1 {
         default_limit: None,
     };
 
-    /// No parameters.
-    #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    #[non_exhaustive]
-    pub struct Request {}
-
-    impl Request {
-        /// The request.
-        pub fn new() -> Self {
-            Self {}
-        }
-
-        pub(crate) fn validate(&self) -> Result<(), Error> {
-            Ok(())
-        }
-
-        pub(crate) fn write_params(&self, _w: &mut Writer) {}
-
-        pub(crate) fn read_params(_el: &RawElement) -> Result<Self, Error> {
-            Ok(Self {})
-        }
-    }
+    crate::function::parameterless_request!();
 
     /// The client's activity.
     #[derive(Clone, Debug, Default, PartialEq, Eq)]
