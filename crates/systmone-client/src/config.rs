@@ -81,6 +81,15 @@ pub struct ClientConfig {
     pub encode_options: EncodeOptions,
     /// `OutputScheme` sent with every request (`None`: SystmOne's defaults, CTV3 and Multilex).
     pub output_scheme: Option<OutputScheme>,
+    /// Treat the client's start as a whole-record read (and as a send of any other function
+    /// with its own throttle limit): the first whole-record `GetPatientRecord` then goes no
+    /// sooner than 30 s after the client starts. Default `true`, because a previous process
+    /// (this service before a restart, or another tool) may have read a whole record from this
+    /// SystmOne client moments ago, and SystmOne silently drops a read within 30 s of the last.
+    ///
+    /// Turn it off only when you know no other process used this SystmOne client in the last
+    /// 30 s. (The start always counts as a send for the 1 s whole-client limit.)
+    pub assume_record_read_at_start: bool,
 }
 
 impl Default for ClientConfig {
@@ -95,6 +104,7 @@ impl Default for ClientConfig {
             max_response_bytes: 64 * 1024 * 1024,
             encode_options: EncodeOptions::default(),
             output_scheme: None,
+            assume_record_read_at_start: true,
         }
     }
 }

@@ -15,7 +15,10 @@ use tracing::{Instrument, debug, info_span, warn};
 use crate::backoff::Backoff;
 use crate::config::ClientConfig;
 use crate::connector::{BoxStream, Connector, TcpConnector};
-use crate::device_id::{DeviceIdStore, MemoryDeviceIdStore, is_plausible_device_id};
+use crate::device_id::{
+    DeviceIdStore, EnvLookup, FileDeviceIdStore, MemoryDeviceIdStore, default_dir_from,
+    is_plausible_device_id,
+};
 use crate::error::{ClientError, FailureCause};
 use crate::gateway::GatewayId;
 use crate::wire::{self, ApiKey, Pacer, Prepared, TodayFn};
@@ -85,7 +88,8 @@ pub struct ClientBuilder {
     api_key: ApiKey,
     device_version: String,
     connector: Arc<dyn Connector>,
-    device_store: Arc<dyn DeviceIdStore>,
+    /// `None`: the default file store, chosen when the client starts.
+    device_store: Option<Arc<dyn DeviceIdStore>>,
     config: ClientConfig,
     throttle: ThrottleConfig,
     today: TodayFn,
@@ -97,6 +101,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("gateway", &self.gateway)
             .field("device_version", &self.device_version)
             .field("connector", &self.connector)
+            .field("device_store", &self.device_store)
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -104,8 +109,9 @@ impl std::fmt::Debug for ClientBuilder {
 
 impl ClientBuilder {
     /// A client for `gateway` using `api_key`, connecting over TCP to `127.0.0.1:40700`, with
-    /// SystmOne's throttle limits and default timeouts. Give it a place to keep the device id
-    /// ([`device_id_file`](Self::device_id_file)); by default it is kept in memory only.
+    /// SystmOne's throttle limits and default timeouts. The device id is kept in a file per
+    /// gateway in the per-user state directory (see [`FileDeviceIdStore`] and
+    /// [`default_device_id_dir`](crate::default_device_id_dir)) unless another store is chosen.
     pub fn new(gateway: impl Into<GatewayId>, api_key: ApiKey) -> Self {
         Self {
             gateway: gateway.into(),
@@ -116,7 +122,7 @@ impl ClientBuilder {
             )
             .to_owned(),
             connector: Arc::new(TcpConnector::default()),
-            device_store: Arc::new(MemoryDeviceIdStore::new()),
+            device_store: None,
             config: ClientConfig::default(),
             throttle: ThrottleConfig::default(),
             today: wire::local_today(),
@@ -129,18 +135,25 @@ impl ClientBuilder {
         self
     }
 
-    /// Where the allocated device id is kept. Without this (or
-    /// [`device_id_file`](Self::device_id_file)) it lives in memory only, and every new
-    /// process asks SystmOne's user to approve the software again.
+    /// Where the allocated device id is kept (default: a [`FileDeviceIdStore`] for this gateway
+    /// in the [default directory](crate::default_device_id_dir), or memory when no such
+    /// directory can be determined).
     pub fn device_store(mut self, store: Arc<dyn DeviceIdStore>) -> Self {
-        self.device_store = store;
+        self.device_store = Some(store);
         self
     }
 
-    /// Keeps the device id in a file (a [`FileDeviceIdStore`](crate::FileDeviceIdStore)): what
-    /// an installation should use, one file per gateway.
+    /// Keeps the device id in the file at `path` (a [`FileDeviceIdStore`]), e.g. where an
+    /// installation keeps its state; one file per gateway.
     pub fn device_id_file(self, path: impl Into<std::path::PathBuf>) -> Self {
-        self.device_store(Arc::new(crate::device_id::FileDeviceIdStore::new(path)))
+        self.device_store(Arc::new(FileDeviceIdStore::new(path)))
+    }
+
+    /// Keeps the device id in memory only ([`MemoryDeviceIdStore`]): for tests, demos against
+    /// a simulator, and callers that persist it themselves. A real SystmOne client asks a
+    /// person to approve the software again in every new process.
+    pub fn in_memory_device_id(self) -> Self {
+        self.device_store(Arc::new(MemoryDeviceIdStore::new()))
     }
 
     /// The `DeviceVersion` text shown in SystmOne's audit and approval dialog.
@@ -171,16 +184,60 @@ impl ClientBuilder {
 
     /// Starts the dispatcher task on the current tokio runtime.
     ///
+    /// The client's start counts as a send for the throttle: its first request goes at least
+    /// the client interval (1 s) after this, and, unless
+    /// [`ClientConfig::assume_record_read_at_start`] is off, its first whole-record read at
+    /// least 30 s after, so a restarted process cannot break TPP's limits.
+    ///
     /// # Errors
     /// [`ClientError::DeviceIdStore`] when the stored device id cannot be read.
     pub fn spawn(self) -> Result<Client, ClientError> {
-        let device_id = self
-            .device_store
+        self.spawn_with_env(&|name| std::env::var_os(name), cfg!(windows))
+    }
+
+    /// The device id store: the chosen one, else the default file, else memory (with a warning).
+    fn resolve_device_store(
+        &mut self,
+        env: EnvLookup<'_>,
+        windows: bool,
+    ) -> Arc<dyn DeviceIdStore> {
+        if let Some(store) = &self.device_store {
+            return Arc::clone(store);
+        }
+        match default_dir_from(env, windows) {
+            Some(dir) => {
+                let store = FileDeviceIdStore::for_gateway(dir, &self.gateway);
+                debug!(gateway = %self.gateway, path = %store.path().display(), "device id kept in the default file");
+                Arc::new(store)
+            }
+            None => {
+                warn!(
+                    gateway = %self.gateway,
+                    "no per-user state directory (set SYSTMONE_DEVICE_ID_DIR, or HOME / LOCALAPPDATA); \
+                     the device id is kept in memory only and SystmOne will ask for approval again \
+                     after a restart"
+                );
+                Arc::new(MemoryDeviceIdStore::new())
+            }
+        }
+    }
+
+    /// [`spawn`](Self::spawn) with the environment (and platform) the default device id
+    /// location is read from.
+    pub(crate) fn spawn_with_env(
+        mut self,
+        env: EnvLookup<'_>,
+        windows: bool,
+    ) -> Result<Client, ClientError> {
+        let device_store = self.resolve_device_store(env, windows);
+        let device_id = device_store
             .load()
             .map_err(|source| ClientError::DeviceIdStore {
                 gateway: self.gateway.clone(),
                 source,
             })?;
+        let mut pacer = Pacer::new(&self.throttle);
+        pacer.count_start_as_send(Instant::now(), self.config.assume_record_read_at_start);
         let shared = Arc::new(Shared::default());
         shared.healthy.store(true, Ordering::Relaxed);
         shared
@@ -193,9 +250,9 @@ impl ClientBuilder {
             api_key: self.api_key,
             device_version: self.device_version,
             device_id,
-            device_store: self.device_store,
+            device_store,
             connector: self.connector,
-            pacer: Pacer::new(&self.throttle),
+            pacer,
             backoff: Backoff::new(self.config.backoff),
             config: self.config,
             receiver,
@@ -826,5 +883,112 @@ async fn read_response(
         if let Some(message) = framer.push(&buf[..read]).map_err(ReadFailure::Framing)? {
             return Ok((message, framer.has_leftover()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+    use std::path::Path;
+
+    use super::*;
+    use crate::connector::FnConnector;
+    use systmone_sim::{GatewayConfig, Organisation, Simulator};
+
+    fn in_memory(sim: &Simulator) -> Arc<dyn Connector> {
+        let sim = sim.clone();
+        Arc::new(FnConnector::new(move || {
+            let sim = sim.clone();
+            Box::pin(async move { Ok(Box::new(sim.connect_in_memory()?) as BoxStream) })
+        }))
+    }
+
+    /// An environment with only `SYSTMONE_DEVICE_ID_DIR` (and a `HOME` that must not be used).
+    fn env_with_dir(dir: &Path) -> impl Fn(&str) -> Option<OsString> + use<> {
+        let dir = dir.as_os_str().to_owned();
+        move |name| match name {
+            crate::DEVICE_ID_DIR_ENV => Some(dir.clone()),
+            "HOME" => Some(OsString::from("/nonexistent/home/must-not-be-used")),
+            _ => None,
+        }
+    }
+
+    fn default_builder(sim: &Simulator) -> ClientBuilder {
+        Client::builder("gw-1", ApiKey::new("0a1b2c3d4e5f6071")).connector(in_memory(sim))
+    }
+
+    fn functions() -> Request {
+        Request::from(systmone_api::get_functions::v1::Request::new())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn default_store_is_a_file_in_the_configured_directory_and_survives_a_restart() {
+        let sim = Simulator::new(
+            Organisation::builtin_default(),
+            GatewayConfig::for_user("gateway0001"),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ids = dir.path().join("state");
+        let env = env_with_dir(&ids);
+
+        let first = default_builder(&sim).spawn_with_env(&env, false).unwrap();
+        assert!(!first.status().has_device_id);
+        first.call(functions()).await.unwrap();
+        first.shutdown().await;
+        let allocated = sim.allocated_devices();
+        assert_eq!(allocated.len(), 1);
+        let file = ids.join("gw-1.device-id");
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap().trim(),
+            allocated[0],
+            "kept in {}",
+            file.display()
+        );
+        let files: Vec<_> = std::fs::read_dir(&ids)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(files, vec![OsString::from("gw-1.device-id")]);
+
+        // A second client built the same way (a restarted process) sends the stored id.
+        let second = default_builder(&sim).spawn_with_env(&env, false).unwrap();
+        assert!(second.status().has_device_id);
+        second.call(functions()).await.unwrap();
+        second.shutdown().await;
+        let sent: Vec<String> = sim
+            .request_log()
+            .iter()
+            .map(|record| record.device_id.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(sent, vec![String::new(), allocated[0].clone()]);
+        assert_eq!(sim.allocated_devices().len(), 1, "no second approval");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_state_directory_the_id_is_kept_in_memory() {
+        let sim = Simulator::new(
+            Organisation::builtin_default(),
+            GatewayConfig::for_user("gateway0001"),
+        )
+        .unwrap();
+        let nothing = |_: &str| None;
+        let client = default_builder(&sim)
+            .spawn_with_env(&nothing, false)
+            .unwrap();
+        client.call(functions()).await.unwrap();
+        client.call(functions()).await.unwrap();
+        assert!(client.status().has_device_id);
+        client.shutdown().await;
+        assert_eq!(sim.allocated_devices().len(), 1);
+        // A chosen store wins over the environment.
+        let dir = tempfile::tempdir().unwrap();
+        let chosen = default_builder(&sim)
+            .in_memory_device_id()
+            .spawn_with_env(&env_with_dir(dir.path()), false)
+            .unwrap();
+        chosen.call(functions()).await.unwrap();
+        chosen.shutdown().await;
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

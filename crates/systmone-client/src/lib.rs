@@ -11,8 +11,9 @@
 //!   client. It owns the connection (via a [`Connector`]: [`TcpConnector`] to
 //!   `127.0.0.1:40700` by default, or any stream, e.g. the simulator's in-memory one), the
 //!   throttle (`systmone_api`'s policy on a [`TokioClock`]) and the device id
-//!   ([`DeviceIdStore`]; [`FileDeviceIdStore`] via [`ClientBuilder::device_id_file`] for an
-//!   installation, [`MemoryDeviceIdStore`] when none is given).
+//!   ([`DeviceIdStore`]; by default a [`FileDeviceIdStore`] per gateway in the per-user state
+//!   directory, see [`default_device_id_dir`]; [`ClientBuilder::device_id_file`] for another
+//!   file, [`ClientBuilder::in_memory_device_id`] for tests and demos).
 //! * [`GatewayPool`]: several Gateway PCs of one organisation, health checks, selection of a
 //!   healthy idle gateway, failover. `pool.call(request)` returns `(GatewayId, Response)`;
 //!   `pool.call_on(&gateway, request)` targets one gateway.
@@ -25,7 +26,10 @@
 //!
 //! * Exactly one dispatcher per SystmOne client: requests on it are strictly one at a time,
 //!   and no two sends are closer than the throttle policy allows (1 s; 30 s between full
-//!   record reads), across reconnects.
+//!   record reads), across reconnects. A client's start counts as a send (and, by default, as
+//!   a whole-record read), so the limits also hold across a process restart.
+//! * The device id SystmOne allocated survives restarts by default (one file per gateway;
+//!   the API key is never part of a file name or a log line).
 //! * A write that was sent and got no usable answer is reported as
 //!   [`ClientError::OutcomeUnknown`] and never resent by this crate (the pool included).
 //! * `tracing` spans carry the function, the `RequestUID` and the gateway; never a patient
@@ -52,7 +56,10 @@ pub use config::{ClientConfig, Timeouts};
 pub use connector::{
     BoxStream, ByteStream, ConnectFuture, Connector, DEFAULT_ADDR, FnConnector, TcpConnector,
 };
-pub use device_id::{DeviceIdStore, FileDeviceIdStore, MAX_DEVICE_ID_LEN, MemoryDeviceIdStore};
+pub use device_id::{
+    DEVICE_ID_DIR_ENV, DeviceIdStore, FileDeviceIdStore, MAX_DEVICE_ID_LEN, MemoryDeviceIdStore,
+    default_device_id_dir,
+};
 pub use dispatcher::{Client, ClientBuilder, ClientStatus};
 pub use error::{ClientError, FailureCause, Retry};
 pub use gateway::GatewayId;

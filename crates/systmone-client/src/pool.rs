@@ -116,10 +116,12 @@ struct PoolInner {
 /// let api_key = ApiKey::new("0a1b2c3d4e5f6071");
 /// let gw1 = Client::builder("gw-1", api_key.clone())
 ///     .connector(Arc::new(TcpConnector::new(gw1_addr)))
+/// #   .in_memory_device_id()
 /// #   .throttle(throttle.clone())
 ///     .spawn()?;
 /// let gw2 = Client::builder("gw-2", api_key)
 ///     .connector(Arc::new(TcpConnector::new(gw2_addr)))
+/// #   .in_memory_device_id()
 /// #   .throttle(throttle)
 ///     .spawn()?;
 /// let pool = GatewayPool::builder().gateway(gw1).gateway(gw2).build();

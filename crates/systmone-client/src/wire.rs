@@ -143,6 +143,8 @@ pub(crate) struct Pacer {
     client_interval: Duration,
     function_intervals: BTreeMap<FunctionName, Duration>,
     not_before: BTreeMap<FunctionName, Instant>,
+    /// No send before this (the client's start counted as a send).
+    client_not_before: Option<Instant>,
 }
 
 impl Pacer {
@@ -157,6 +159,22 @@ impl Pacer {
                 .map(|(f, i)| (f.clone(), *i))
                 .collect(),
             not_before: BTreeMap::new(),
+            client_not_before: None,
+        }
+    }
+
+    /// Counts `start` as a send: another process may have sent to this SystmOne client just
+    /// before (a restart), so nothing goes before the client interval has passed, and with
+    /// `function_limits` no function-limited request (a whole-record read) before its own
+    /// interval has passed.
+    pub(crate) fn count_start_as_send(&mut self, start: Instant, function_limits: bool) {
+        if !self.client_interval.is_zero() {
+            self.client_not_before = Some(start + self.client_interval);
+        }
+        if function_limits {
+            for (function, interval) in &self.function_intervals {
+                self.not_before.insert(function.clone(), start + *interval);
+            }
         }
     }
 
@@ -181,6 +199,12 @@ impl Pacer {
         class: &ThrottleClass,
         now: Instant,
     ) -> Result<(), Duration> {
+        if let Some(not_before) = self.client_not_before {
+            if not_before > now {
+                return Err(not_before - now);
+            }
+            self.client_not_before = None;
+        }
         match self.throttle.try_acquire(class) {
             Ok(()) => {
                 if let ThrottleClass::Function(function) = class
@@ -237,6 +261,46 @@ mod tests {
         let now = Instant::now();
         assert_eq!(pacer.function_wait(&full, now), None);
         assert_eq!(pacer.try_acquire(&full, now), Ok(()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn start_counts_as_a_send() {
+        let full = ThrottleClass::Function(FunctionName::GetPatientRecord);
+        let other = ThrottleClass::ClientOnly;
+        let mut pacer = Pacer::new(&ThrottleConfig::default());
+        let start = Instant::now();
+        pacer.count_start_as_send(start, true);
+        assert_eq!(
+            pacer.try_acquire(&other, start),
+            Err(Duration::from_secs(1))
+        );
+        assert_eq!(
+            pacer.function_wait(&full, start),
+            Some(Duration::from_secs(30))
+        );
+        tokio::time::sleep(Duration::from_millis(999)).await;
+        assert_eq!(
+            pacer.try_acquire(&other, Instant::now()),
+            Err(Duration::from_millis(1))
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert_eq!(pacer.try_acquire(&other, Instant::now()), Ok(()));
+        tokio::time::sleep(Duration::from_secs(29)).await;
+        assert_eq!(pacer.function_wait(&full, Instant::now()), None);
+        assert_eq!(pacer.try_acquire(&full, Instant::now()), Ok(()));
+
+        // Without the function hold, a whole-record read may be the first request (after 1 s).
+        let mut pacer = Pacer::new(&ThrottleConfig::default());
+        let start = Instant::now();
+        pacer.count_start_as_send(start, false);
+        assert_eq!(pacer.function_wait(&full, start), None);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(pacer.try_acquire(&full, Instant::now()), Ok(()));
+
+        // A disabled client limit holds nothing.
+        let mut pacer = Pacer::new(&ThrottleConfig::default().with_client_interval(Duration::ZERO));
+        pacer.count_start_as_send(Instant::now(), false);
+        assert_eq!(pacer.try_acquire(&other, Instant::now()), Ok(()));
     }
 
     #[test]

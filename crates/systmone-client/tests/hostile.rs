@@ -96,6 +96,7 @@ fn scripted(script: Vec<Answer>, config: ClientConfig) -> (Client, Arc<Mutex<usi
         })
     });
     let client = Client::builder("gw-x", ApiKey::new("0a1b2c3d4e5f6071"))
+        .in_memory_device_id()
         .connector(Arc::new(connector))
         .config(config)
         .spawn()
@@ -321,6 +322,7 @@ async fn a_write_that_could_not_be_written_was_never_sent() {
     let connector =
         FnConnector::new(|| Box::pin(async { Ok(Box::new(RefusesWrites) as BoxStream) }));
     let client = Client::builder("gw-x", ApiKey::new("0a1b2c3d4e5f6071"))
+        .in_memory_device_id()
         .connector(Arc::new(connector))
         .config(config())
         .spawn()

@@ -193,6 +193,86 @@ async fn slow_answers_do_not_idle_the_line() {
     assert!(ratio >= 0.98, "utilisation {ratio}");
 }
 
+fn record_reads<'a>(records: &[&'a RequestRecord]) -> Vec<&'a RequestRecord> {
+    records
+        .iter()
+        .copied()
+        .filter(|r| r.function.as_deref() == Some("GetPatientRecord"))
+        .collect()
+}
+
+/// A restart: a second `Client` for the same gateway, built the moment the first stopped, and
+/// straight to work. Its start counts as a send and as a whole-record read, so the gateway's
+/// arrival log still has no two requests closer than 1 s, no two whole-record reads closer
+/// than 30 s, and nothing dropped.
+#[tokio::test(start_paused = true)]
+async fn limits_hold_across_a_restart() {
+    let org = organisation();
+    let sim = gateway(&org, "gateway0001");
+    let first = client("gw-1", &sim);
+    first.call(search()).await.unwrap();
+    first.call(full_record()).await.unwrap();
+    first.shutdown().await;
+    let restarted_at = Instant::now();
+    let second = client("gw-1", &sim);
+    // Queued together: the search goes after 1 s, the record read waits out its 30 s.
+    run_backlog(&second, vec![full_record(), search()]).await;
+    second.shutdown().await;
+    // And a restart right after an ordinary request.
+    let third = client("gw-1", &sim);
+    third.call(search()).await.unwrap();
+    third.shutdown().await;
+
+    let log = sim.request_log();
+    let all: Vec<&RequestRecord> = log.iter().collect();
+    assert_eq!(all.len(), 5);
+    assert!(
+        all.iter().all(|r| r.outcome == RequestOutcome::Answered),
+        "nothing dropped by SystmOne's throttle: {log:?}"
+    );
+    let spacing = gaps(&all);
+    assert!(spacing.iter().all(|gap| *gap >= SECOND), "{spacing:?}");
+    let reads = record_reads(&all);
+    assert_eq!(reads.len(), 2);
+    assert!(gaps(&reads).iter().all(|gap| *gap >= THIRTY), "{reads:?}");
+    // The second client's search did not wait for the held record read.
+    assert_eq!(all[2].function.as_deref(), Some("PatientSearch"));
+    assert_eq!(all[2].arrival.duration_since(restarted_at), SECOND);
+    assert_eq!(all[3].arrival.duration_since(restarted_at), THIRTY);
+}
+
+/// What `assume_record_read_at_start` guards against: with it off, a whole-record read right
+/// after a restart goes after 1 s and SystmOne silently drops it; after 30 s of quiet it is
+/// safe (and goes 1 s after the start).
+#[tokio::test(start_paused = true)]
+async fn without_the_record_read_hold_a_restart_is_only_safe_after_30_s() {
+    let org = organisation();
+    let sim = gateway(&org, "gateway0001");
+    let mut config = test_config();
+    config.assume_record_read_at_start = false;
+    let first = builder("gw-1", &sim)
+        .config(config.clone())
+        .spawn()
+        .unwrap();
+    first.call(full_record()).await.unwrap();
+    first.shutdown().await;
+    let second = builder("gw-1", &sim)
+        .config(config.clone())
+        .spawn()
+        .unwrap();
+    let error = second.call(full_record()).await.unwrap_err();
+    assert!(error.to_string().contains("no response"), "{error}");
+    second.shutdown().await;
+    assert_eq!(sim.request_log()[1].outcome, RequestOutcome::Throttled);
+
+    tokio::time::sleep(THIRTY).await;
+    let started = Instant::now();
+    let third = builder("gw-1", &sim).config(config).spawn().unwrap();
+    third.call(full_record()).await.unwrap();
+    assert_eq!(started.elapsed(), SECOND);
+    third.shutdown().await;
+}
+
 /// The same measurement on the real clock over loopback TCP (about 30 s of wall time, so it is
 /// ignored by default): `cargo test -p systmone-client --test pacing -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,6 +285,7 @@ async fn real_time_utilisation_over_tcp() {
         .await
         .unwrap();
     let client = Client::builder("gw-tcp", api_key())
+        .in_memory_device_id()
         .connector(Arc::new(systmone_client::TcpConnector::new(addr)))
         .spawn()
         .unwrap();

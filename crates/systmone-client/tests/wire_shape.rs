@@ -54,6 +54,7 @@ async fn requests_on_the_wire() {
     config.request_uid_prefix = "practice-a".to_owned();
     config.output_scheme = Some(OutputScheme::snomed());
     let client = Client::builder("gw-1", ApiKey::new("0a1b2c3d4e5f6071"))
+        .in_memory_device_id()
         .device_version("example-integration 1.0")
         .connector(Arc::new(connector))
         .config(config)

@@ -50,6 +50,7 @@ pub fn test_config() -> ClientConfig {
 
 pub fn builder(name: &str, sim: &Simulator) -> ClientBuilder {
     Client::builder(name, api_key())
+        .in_memory_device_id()
         .connector(in_memory(sim))
         .config(test_config())
 }
