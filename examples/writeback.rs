@@ -221,7 +221,7 @@ async fn main() -> Result<(), Error> {
     let mut accepted: Vec<(Accepted, NhsNumber)> = Vec::new();
     for note in fictitious_notes()? {
         let nhs = note.patient.nhs_number;
-        let receipt = engine.submit(note)?;
+        let receipt = engine.submit(note).await?;
         println!(
             "  note {} ref {} for patient {nhs}: {}",
             receipt.id, receipt.reference, receipt.authorship

@@ -207,13 +207,12 @@ async fn seeded_faults_and_a_killed_gateway_file_every_note_exactly_once() {
                     Duration::from_secs(2),
                 )),
         );
-        let accepted: Vec<_> = (0..NOTES)
-            .map(|i| {
-                let note = note(i + seed as usize);
-                let nhs = note.patient.nhs_number;
-                (engine.submit(note).unwrap(), nhs)
-            })
-            .collect();
+        let mut accepted = Vec::new();
+        for i in 0..NOTES {
+            let note = note(i + seed as usize);
+            let nhs = note.patient.nhs_number;
+            accepted.push((engine.submit(note).await.unwrap(), nhs));
+        }
         // Gateway 2 dies a few (virtual) seconds in, and comes back later for some seeds.
         let killer = {
             let b = b.clone();

@@ -118,7 +118,7 @@ async fn killed_with_notes_in_flight_then_restarted_loses_and_duplicates_nothing
         for i in 0..6 {
             let note = note(i);
             let nhs = note.patient.nhs_number;
-            accepted.push((engine.submit(note).unwrap(), nhs));
+            accepted.push((engine.submit(note).await.unwrap(), nhs));
         }
         let worker = engine.spawn_worker();
         tokio::time::sleep(Duration::from_secs(3)).await;

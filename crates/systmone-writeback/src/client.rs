@@ -7,7 +7,7 @@ use systmone_api::{get_patient_record, update_patient_record};
 use systmone_client::{ClientError, GatewayPool, Retry};
 
 use crate::gateway::{
-    EntriesQuery, GatewayError, Gateways, JournalEvent, JournalWrite, WriteReceipt,
+    EntriesQuery, GatewayError, Gateways, JournalEntries, JournalWrite, WriteReceipt,
 };
 use crate::verify::RecordDemographics;
 use crate::wire;
@@ -76,9 +76,10 @@ impl Gateways for PoolGateways {
     /// been applying; a gateway that refuses connections is not running and can apply nothing
     /// (assumption: a SystmOne client that cannot be connected to has no request in hand).
     /// Only then is "not in the journal" trusted. Any other failure is a failed read.
-    async fn read_entries(&self, query: &EntriesQuery) -> Result<Vec<JournalEvent>, GatewayError> {
+    async fn read_entries(&self, query: &EntriesQuery) -> Result<JournalEntries, GatewayError> {
         let request = wire::entries_request(query);
         let mut events = Vec::new();
+        let mut tasks = Vec::new();
         let mut answered = 0usize;
         for gateway in self.pool.gateways() {
             match self.pool.call_on(&gateway, request.clone()).await {
@@ -89,6 +90,11 @@ impl Gateways for PoolGateways {
                     for event in wire::journal_events(&record) {
                         if !events.contains(&event) {
                             events.push(event);
+                        }
+                    }
+                    for task in wire::journal_tasks(&record) {
+                        if !tasks.contains(&task) {
+                            tasks.push(task);
                         }
                     }
                 }
@@ -108,7 +114,7 @@ impl Gateways for PoolGateways {
                 reason: "no gateway answered the journal read".into(),
             });
         }
-        Ok(events)
+        Ok(JournalEntries::new(events, tasks))
     }
 }
 

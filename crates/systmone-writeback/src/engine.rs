@@ -29,7 +29,7 @@ use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::error::WritebackError;
-use crate::gateway::{EntriesQuery, GatewayError, Gateways, JournalWrite};
+use crate::gateway::{EntriesQuery, EventUid, GatewayError, Gateways, JournalTask, JournalWrite};
 use crate::note::{Authorship, CaseNote};
 use crate::outbox::{
     AuditEvent, AuditKind, AuditRecord, NoteId, NoteStatus, OutboxEntry, OutboxStore,
@@ -102,7 +102,10 @@ impl<S, G, C> Clone for WritebackEngine<S, G, C> {
 }
 
 struct Inner<S, G, C> {
-    store: Mutex<S>,
+    /// Shared with the blocking tasks that run a disk-backed store's calls.
+    store: Arc<Mutex<S>>,
+    /// Whether store calls block on IO (run on tokio's blocking pool) or are cheap (inline).
+    store_blocks: bool,
     gateways: G,
     clock: C,
     config: EngineConfig,
@@ -122,9 +125,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
     /// An engine over `store`, filing through `gateways`, with time from `clock`.
     pub fn new(store: S, gateways: G, clock: C, config: EngineConfig) -> Self {
+        let store_blocks = store.blocks_on_io();
         Self {
             inner: Arc::new(Inner {
-                store: Mutex::new(store),
+                store: Arc::new(Mutex::new(store)),
+                store_blocks,
                 gateways,
                 clock,
                 config,
@@ -135,11 +140,18 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
         }
     }
 
-    /// Accepts a note into the outbox. When this returns `Ok` the note is stored (durably for
-    /// [`crate::SqliteOutbox`]) and will be filed or rejected; nothing is sent yet.
-    pub fn submit(&self, note: CaseNote) -> Result<Accepted, WritebackError> {
+    /// Accepts a note into the outbox. When this returns `Ok` the note is stored (durably,
+    /// fsynced, for [`crate::SqliteOutbox`]) and will be filed or rejected; nothing is sent yet.
+    ///
+    /// A store that blocks on IO is written on tokio's blocking pool, so the commit never
+    /// stalls a runtime worker thread; dropping this future after the commit started does not
+    /// undo it (the note is then in the outbox without an [`Accepted`] to show for it).
+    pub async fn submit(&self, note: CaseNote) -> Result<Accepted, WritebackError> {
         let authorship = note.author.authorship();
-        let entry = lock(&self.inner.store).accept(&note, self.inner.clock.now())?;
+        let now = self.inner.clock.now();
+        let entry = self
+            .with_store(move |store| store.accept(&note, now))
+            .await?;
         tracing::info!(note = %entry.id, reference = %entry.reference, "note accepted");
         self.inner.wake.notify_one();
         Ok(Accepted {
@@ -150,6 +162,10 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
     }
 
     /// A note's current state.
+    ///
+    /// This and the other inspection calls ([`Self::status`], [`Self::entries`],
+    /// [`Self::audit_trail`]) read the store on the calling thread: a short read (no fsync),
+    /// but it waits for a write in progress.
     pub fn entry(&self, id: NoteId) -> Result<Option<OutboxEntry>, WritebackError> {
         lock(&self.inner.store).get(id)
     }
@@ -179,7 +195,9 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
     pub async fn process_due(&self) -> Result<usize, WritebackError> {
         let now = self.inner.clock.now();
         let limit = self.inner.config.max_in_flight.max(1);
-        let due = lock(&self.inner.store).due(now, limit.saturating_mul(8))?;
+        let due = self
+            .with_store(move |store| store.due(now, limit.saturating_mul(8)))
+            .await?;
         let mut picked = Vec::new();
         {
             let mut in_flight = lock(&self.inner.in_flight);
@@ -234,7 +252,7 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
     pub async fn run_until_settled(&self) -> Result<(), WritebackError> {
         loop {
             self.process_due().await?;
-            let Some(next) = lock(&self.inner.store).next_due()? else {
+            let Some(next) = self.with_store(|store| store.next_due()).await? else {
                 return Ok(());
             };
             self.sleep_until(next).await;
@@ -257,7 +275,7 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
                 }
                 let now = engine.inner.clock.now();
                 let idle = engine.inner.config.idle_poll;
-                let wait = match lock(&engine.inner.store).next_due() {
+                let wait = match engine.with_store(|store| store.next_due()).await {
                     Ok(Some(next)) => until(now, next).min(idle),
                     _ => idle,
                 };
@@ -295,7 +313,7 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
                         "found mid-write after a restart: reading the journal before any retry",
                     ),
                 );
-                self.record(&entry, &transition)?;
+                self.record(&entry, &transition).await?;
                 let entry = OutboxEntry {
                     status: NoteStatus::OutcomeUnknown,
                     ..entry
@@ -317,7 +335,7 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
             {
                 Ok(record) => {
                     if let Err(mismatch) = verify_patient(&entry.note.patient, &record) {
-                        return self.reject(&entry, mismatch.to_string());
+                        return self.reject(&entry, mismatch.to_string()).await;
                     }
                     let mut transition = entry.transition(
                         NoteStatus::Queued,
@@ -327,21 +345,27 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
                         ),
                     );
                     transition.verified = true;
-                    self.record(&entry, &transition)?;
+                    self.record(&entry, &transition).await?;
                     entry.verified = true;
                 }
                 Err(GatewayError::PatientNotFound) => {
-                    return self.reject(&entry, "no SystmOne record has that NHS number".into());
+                    return self
+                        .reject(&entry, "no SystmOne record has that NHS number".into())
+                        .await;
                 }
                 Err(GatewayError::Permanent { reason }) => {
-                    return self.reject(&entry, format!("demographics read refused: {reason}"));
+                    return self
+                        .reject(&entry, format!("demographics read refused: {reason}"))
+                        .await;
                 }
                 Err(error) => {
-                    return self.retry_later(
-                        &entry,
-                        NoteStatus::Queued,
-                        &format!("demographics read failed: {error}"),
-                    );
+                    return self
+                        .retry_later(
+                            &entry,
+                            NoteStatus::Queued,
+                            &format!("demographics read failed: {error}"),
+                        )
+                        .await;
                 }
             }
         }
@@ -361,7 +385,7 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
         filing.last_attempt_on = Some(self.inner.clock.today());
         let filing = filing.due_at(now + chrono_duration(self.inner.config.retry.reconcile_after));
         // Durable before anything is sent: a crash from here on is reconciled, never resent blind.
-        self.record(&entry, &filing)?;
+        self.record(&entry, &filing).await?;
         let entry = OutboxEntry {
             status: NoteStatus::Filing,
             attempts: filing.attempts,
@@ -382,7 +406,7 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
                     AuditEvent::new(AuditKind::Filed, detail),
                 );
                 self.clear_failures(entry.id);
-                self.record(&entry, &transition)
+                self.record(&entry, &transition).await
             }
             Err(GatewayError::OutcomeUnknown { reason }) => {
                 let transition = entry
@@ -397,18 +421,23 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
                         self.inner.clock.now()
                             + chrono_duration(self.inner.config.retry.reconcile_after),
                     );
-                self.record(&entry, &transition)
+                self.record(&entry, &transition).await
             }
-            Err(GatewayError::RetrySafe { reason }) => self.retry_later(
-                &entry,
-                NoteStatus::Queued,
-                &format!("write not applied: {reason}"),
-            ),
+            Err(GatewayError::RetrySafe { reason }) => {
+                self.retry_later(
+                    &entry,
+                    NoteStatus::Queued,
+                    &format!("write not applied: {reason}"),
+                )
+                .await
+            }
             Err(GatewayError::Permanent { reason }) => {
                 self.reject(&entry, format!("SystmOne refused the write: {reason}"))
+                    .await
             }
             Err(GatewayError::PatientNotFound) => {
                 self.reject(&entry, "no SystmOne record has that NHS number".into())
+                    .await
             }
         }
     }
@@ -423,24 +452,26 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
             to: today,
         };
         match self.inner.gateways.read_entries(&query).await {
-            Ok(events) => match events
-                .into_iter()
+            Ok(read) => match read
+                .events
+                .iter()
                 .find(|event| event.carries(&entry.reference))
             {
                 Some(event) => {
+                    let (task_uid, task_detail) = recovered_task(&entry, &read.tasks);
                     let detail = format!(
-                        "reference found in the journal as EventUID {}",
+                        "reference found in the journal as EventUID {}{task_detail}",
                         event.event_uid
                     );
                     let transition = entry.transition(
                         NoteStatus::Filed {
-                            event_uid: event.event_uid,
-                            task_uid: None,
+                            event_uid: event.event_uid.clone(),
+                            task_uid,
                         },
                         AuditEvent::new(AuditKind::FoundInJournal, detail),
                     );
                     self.clear_failures(entry.id);
-                    self.record(&entry, &transition)
+                    self.record(&entry, &transition).await
                 }
                 None => {
                     let transition = entry
@@ -452,18 +483,21 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
                             ),
                         )
                         .due_at(self.inner.clock.now());
-                    self.record(&entry, &transition)
+                    self.record(&entry, &transition).await
                 }
             },
-            Err(error) => self.retry_later(
-                &entry,
-                NoteStatus::OutcomeUnknown,
-                &format!("journal read failed ({error}); still reconciling"),
-            ),
+            Err(error) => {
+                self.retry_later(
+                    &entry,
+                    NoteStatus::OutcomeUnknown,
+                    &format!("journal read failed ({error}); still reconciling"),
+                )
+                .await
+            }
         }
     }
 
-    fn retry_later(
+    async fn retry_later(
         &self,
         entry: &OutboxEntry,
         status: NoteStatus,
@@ -485,10 +519,10 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
                 ),
             )
             .due_at(self.inner.clock.now() + chrono_duration(delay));
-        self.record(entry, &transition)
+        self.record(entry, &transition).await
     }
 
-    fn reject(&self, entry: &OutboxEntry, reason: String) -> Result<(), WritebackError> {
+    async fn reject(&self, entry: &OutboxEntry, reason: String) -> Result<(), WritebackError> {
         // SystmOne's own error text may quote an NHS number: never store one in full.
         let reason = nhs_identifiers::scan::redact(&reason);
         let transition = entry.transition(
@@ -498,14 +532,14 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
             AuditEvent::new(AuditKind::Rejected, reason),
         );
         self.clear_failures(entry.id);
-        self.record(entry, &transition)
+        self.record(entry, &transition).await
     }
 
     fn clear_failures(&self, id: NoteId) {
         lock(&self.inner.failures).remove(&id);
     }
 
-    fn record(
+    async fn record(
         &self,
         entry: &OutboxEntry,
         transition: &crate::outbox::Transition,
@@ -516,12 +550,61 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
             event = transition.audit.kind.name(),
             "note status changed"
         );
+        let mut transition = transition.clone();
         if nhs_identifiers::scan::contains_nhs_number(&transition.audit.detail) {
-            let mut redacted = transition.clone();
-            redacted.audit.detail = nhs_identifiers::scan::redact(&transition.audit.detail);
-            return lock(&self.inner.store).record(entry.id, &redacted, self.inner.clock.now());
+            transition.audit.detail = nhs_identifiers::scan::redact(&transition.audit.detail);
         }
-        lock(&self.inner.store).record(entry.id, transition, self.inner.clock.now())
+        let id = entry.id;
+        let now = self.inner.clock.now();
+        self.with_store(move |store| store.record(id, &transition, now))
+            .await
+    }
+
+    /// Runs `work` on the store: inline for a store that does not block on IO, otherwise on
+    /// tokio's blocking pool (works on current-thread and multi-thread runtimes, and with
+    /// paused time: tokio does not auto-advance the clock while a blocking task runs). The
+    /// store's mutex serialises calls; the caller awaits the result, so a change is committed
+    /// before the engine's next step (a write is durably `filing` before it is sent).
+    async fn with_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut S) -> Result<T, WritebackError> + Send + 'static,
+    ) -> Result<T, WritebackError> {
+        if !self.inner.store_blocks {
+            return work(&mut lock(&self.inner.store));
+        }
+        let store = Arc::clone(&self.inner.store);
+        tokio::task::spawn_blocking(move || work(&mut lock(&store)))
+            .await
+            .map_err(|error| WritebackError::Storage(format!("outbox task failed: {error}")))?
+    }
+}
+
+/// The task filed with a note found by reconciliation: the open task whose content carries the
+/// note's reference (see [`JournalWrite::for_note`]), with the words for the audit record.
+///
+/// SystmOne lists only tasks that are not completed, so a task the practice completed before the
+/// read (or a read that returned several matches, which a unique reference rules out) leaves
+/// the TaskUID unknown: the audit record then says the task was filed and its UID is unknown.
+fn recovered_task(entry: &OutboxEntry, tasks: &[JournalTask]) -> (Option<EventUid>, String) {
+    if entry.note.task.is_none() {
+        return (None, String::new());
+    }
+    let mut matching = tasks.iter().filter(|task| task.carries(&entry.reference));
+    match (matching.next(), matching.next()) {
+        (Some(task), None) => (
+            Some(task.task_uid.clone()),
+            format!("; its task as TaskUID {}", task.task_uid),
+        ),
+        (None, _) => (
+            None,
+            "; the task filed with it is not among the open tasks read (completed already?): \
+             task filed, TaskUID unknown"
+                .to_owned(),
+        ),
+        (Some(_), Some(_)) => (
+            None,
+            "; several open tasks carry its reference: task filed, TaskUID unknown".to_owned(),
+        ),
     }
 }
 

@@ -85,6 +85,7 @@ async fn a_note_is_verified_then_filed_with_the_author_as_user_name() {
                 ))
                 .with_task(GpTask::new("Clinical Review Required", "Please review").unwrap()),
         )
+        .await
         .unwrap();
     assert!(matches!(
         accepted.authorship,
@@ -122,6 +123,7 @@ async fn an_author_without_username_is_named_in_done_by_and_the_result_says_so()
     let engine = engine(&g);
     let accepted = engine
         .submit(note(1, Author::named("Sam Patel (Link worker)").unwrap()))
+        .await
         .unwrap();
     assert!(
         accepted
@@ -147,8 +149,8 @@ async fn a_demographic_mismatch_rejects_without_writing_or_leaking() {
         Sex::Male,
     )));
     let engine = engine(&g);
-    let accepted = engine.submit(note(1, jo())).unwrap();
-    let unknown = engine.submit(note(2, jo())).unwrap();
+    let accepted = engine.submit(note(1, jo())).await.unwrap();
+    let unknown = engine.submit(note(2, jo())).await.unwrap();
     engine.run_until_settled().await.unwrap();
     assert_eq!(g.writes_sent(), 0);
     let NoteStatus::Rejected { reason } = engine.status(accepted.id).unwrap().unwrap() else {
@@ -171,7 +173,7 @@ async fn record_in_use_is_retried_with_backoff() {
     let g = gateways(2);
     let engine = engine(&g);
     g.script(&[Fault::None, Fault::NotApplied, Fault::NotApplied]);
-    let accepted = engine.submit(note(1, jo())).unwrap();
+    let accepted = engine.submit(note(1, jo())).await.unwrap();
     let started = tokio::time::Instant::now();
     engine.run_until_settled().await.unwrap();
     // 2 s after the first failure, 4 s after the second.
@@ -189,7 +191,7 @@ async fn a_lost_response_is_found_in_the_journal_not_written_again() {
     let g = gateways(2);
     let engine = engine(&g);
     g.script(&[Fault::None, Fault::LostResponse]);
-    let accepted = engine.submit(note(1, jo())).unwrap();
+    let accepted = engine.submit(note(1, jo())).await.unwrap();
     engine.run_until_settled().await.unwrap();
     assert_eq!(g.writes_sent(), 1);
     assert_eq!(g.journal().len(), 1);
@@ -219,7 +221,7 @@ async fn a_write_that_did_not_apply_is_sent_again_after_the_journal_read() {
         Fault::LostResponse,
         Fault::NotApplied,
     ]);
-    let accepted = engine.submit(note(1, jo())).unwrap();
+    let accepted = engine.submit(note(1, jo())).await.unwrap();
     engine.run_until_settled().await.unwrap();
     assert_eq!(g.writes_sent(), 2);
     assert_eq!(g.journal().len(), 1);
@@ -247,7 +249,7 @@ async fn a_permanent_refusal_rejects_the_note() {
     let g = gateways(2);
     let engine = engine(&g);
     g.script(&[Fault::None, Fault::Permanent]);
-    let accepted = engine.submit(note(1, jo())).unwrap();
+    let accepted = engine.submit(note(1, jo())).await.unwrap();
     engine.run_until_settled().await.unwrap();
     let status = engine.status(accepted.id).unwrap().unwrap();
     let text = status.to_string();
@@ -279,9 +281,10 @@ async fn a_killed_process_mid_write_loses_nothing_and_files_nothing_twice() {
             start(),
             EngineConfig::default().with_max_in_flight(1),
         );
-        let ids: Vec<_> = (1..4)
-            .map(|i| engine.submit(note(i, jo())).unwrap().id)
-            .collect();
+        let mut ids = Vec::new();
+        for i in 1..4 {
+            ids.push(engine.submit(note(i, jo())).await.unwrap().id);
+        }
         let worker = engine.spawn_worker();
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert_eq!(engine.status(ids[0]).unwrap().unwrap(), NoteStatus::Filing);
@@ -337,7 +340,7 @@ async fn seeded_random_faults_file_every_note_exactly_once_with_its_author() {
             } else {
                 jo()
             };
-            accepted.push(engine.submit(note(i % 6, author)).unwrap());
+            accepted.push(engine.submit(note(i % 6, author)).await.unwrap());
         }
         engine.run_until_settled().await.unwrap();
         let journal = g.journal();
@@ -391,21 +394,21 @@ async fn the_background_worker_files_submitted_notes_and_shuts_down() {
     let g = gateways(3);
     let engine = engine(&g);
     let worker = engine.spawn_worker();
-    let first = engine.submit(note(1, jo())).unwrap();
+    let first = engine.submit(note(1, jo())).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(matches!(
         engine.status(first.id).unwrap().unwrap(),
         NoteStatus::Filed { .. }
     ));
     g.script(&[Fault::None, Fault::NotApplied]);
-    let second = engine.submit(note(2, jo())).unwrap();
+    let second = engine.submit(note(2, jo())).await.unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(matches!(
         engine.status(second.id).unwrap().unwrap(),
         NoteStatus::Filed { .. }
     ));
     worker.shutdown().await;
-    let third = engine.submit(note(1, jo())).unwrap();
+    let third = engine.submit(note(1, jo())).await.unwrap();
     tokio::time::sleep(Duration::from_secs(60)).await;
     assert_eq!(
         engine.status(third.id).unwrap().unwrap(),
@@ -413,4 +416,186 @@ async fn the_background_worker_files_submitted_notes_and_shuts_down() {
         "nothing runs after shutdown"
     );
     assert_eq!(g.journal().len(), 2);
+}
+
+fn with_task(note: CaseNote) -> CaseNote {
+    note.with_task(GpTask::new("Clinical Review Required", "Please review").unwrap())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_note_found_by_reconciliation_gets_the_task_uid_from_its_open_task() {
+    let g = gateways(2);
+    let engine = engine(&g);
+    // The write applies but its answer is lost; another note's task is open for the patient.
+    g.script(&[Fault::None, Fault::None, Fault::None, Fault::LostResponse]);
+    let other = engine.submit(with_task(note(1, jo()))).await.unwrap();
+    engine.run_until_settled().await.unwrap();
+    let accepted = engine.submit(with_task(note(1, jo()))).await.unwrap();
+    engine.run_until_settled().await.unwrap();
+    assert_eq!(g.writes_sent(), 2);
+    let journal = g.journal();
+    let task = journal[1].1.task.as_ref().unwrap();
+    assert_eq!(
+        task.content,
+        format!("Please review\n{}", accepted.reference.line()),
+        "the task carries the note's reference"
+    );
+    let expected_task = crate::fake::task_uid_for(&journal[1].2);
+    assert_eq!(
+        engine.status(accepted.id).unwrap().unwrap(),
+        NoteStatus::Filed {
+            event_uid: journal[1].2.clone(),
+            task_uid: Some(expected_task.clone()),
+        }
+    );
+    let NoteStatus::Filed { task_uid, .. } = engine.status(other.id).unwrap().unwrap() else {
+        panic!("not filed");
+    };
+    assert_ne!(task_uid, Some(expected_task.clone()));
+    let trail = engine.audit_trail(accepted.id).unwrap();
+    let found = trail.last().unwrap();
+    assert_eq!(found.kind, AuditKind::FoundInJournal);
+    assert!(
+        found.detail.contains(&format!("TaskUID {expected_task}")),
+        "{}",
+        found.detail
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_completed_before_reconciliation_is_recorded_as_filed_with_uid_unknown() {
+    let g = gateways(2);
+    let engine = engine(&g);
+    g.script(&[Fault::None, Fault::LostResponse]);
+    let accepted = engine.submit(with_task(note(1, jo()))).await.unwrap();
+    engine.process_due().await.unwrap();
+    // The practice completes the task before the journal is read: it is no longer listed.
+    g.complete_tasks();
+    engine.run_until_settled().await.unwrap();
+    assert_eq!(g.writes_sent(), 1);
+    let NoteStatus::Filed { task_uid, .. } = engine.status(accepted.id).unwrap().unwrap() else {
+        panic!("not filed");
+    };
+    assert_eq!(task_uid, None);
+    let found = engine.audit_trail(accepted.id).unwrap().pop().unwrap();
+    assert_eq!(found.kind, AuditKind::FoundInJournal);
+    assert!(
+        found.detail.contains("task filed, TaskUID unknown"),
+        "{}",
+        found.detail
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_note_without_a_task_says_nothing_about_tasks() {
+    let g = gateways(2);
+    let engine = engine(&g);
+    g.script(&[Fault::None, Fault::LostResponse]);
+    let accepted = engine.submit(note(1, jo())).await.unwrap();
+    engine.run_until_settled().await.unwrap();
+    let found = engine.audit_trail(accepted.id).unwrap().pop().unwrap();
+    assert_eq!(found.kind, AuditKind::FoundInJournal);
+    assert!(!found.detail.contains("task"), "{}", found.detail);
+}
+
+/// A store whose `accept` waits (on a std channel, like a slow fsync) until another tokio task
+/// has run: inline on a current-thread runtime that task could never run.
+struct WaitingStore {
+    inner: MemoryOutbox,
+    go: std::sync::mpsc::Receiver<()>,
+}
+
+impl OutboxStore for WaitingStore {
+    fn accept(
+        &mut self,
+        note: &CaseNote,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<OutboxEntry, WritebackError> {
+        self.go
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|_| WritebackError::Storage("the runtime was blocked".into()))?;
+        self.inner.accept(note, now)
+    }
+    fn record(
+        &mut self,
+        id: NoteId,
+        transition: &crate::outbox::Transition,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<(), WritebackError> {
+        self.inner.record(id, transition, now)
+    }
+    fn get(&self, id: NoteId) -> Result<Option<OutboxEntry>, WritebackError> {
+        self.inner.get(id)
+    }
+    fn due(
+        &self,
+        now: chrono::DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, WritebackError> {
+        self.inner.due(now, limit)
+    }
+    fn next_due(&self) -> Result<Option<chrono::DateTime<Utc>>, WritebackError> {
+        self.inner.next_due()
+    }
+    fn entries(&self) -> Result<Vec<OutboxEntry>, WritebackError> {
+        self.inner.entries()
+    }
+    fn audit_trail(&self, id: NoteId) -> Result<Vec<AuditRecord>, WritebackError> {
+        self.inner.audit_trail(id)
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_blocking_store_does_not_stall_the_runtime_thread() {
+    let g = gateways(2);
+    let (go, wait) = std::sync::mpsc::channel();
+    let store = WaitingStore {
+        inner: MemoryOutbox::new(),
+        go: wait,
+    };
+    let engine = WritebackEngine::new(store, Arc::clone(&g), start(), EngineConfig::default());
+    let other_task = tokio::spawn(async move {
+        go.send(()).unwrap();
+    });
+    let accepted = engine.submit(note(1, jo())).await.unwrap();
+    other_task.await.unwrap();
+    assert_eq!(
+        engine.status(accepted.id).unwrap().unwrap(),
+        NoteStatus::Queued
+    );
+}
+
+async fn sqlite_flow_files_every_note_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gateways(4);
+    g.script(&[
+        Fault::None,
+        Fault::LostResponse,
+        Fault::None,
+        Fault::NotApplied,
+    ]);
+    let store = SqliteOutbox::open(dir.path().join("outbox.sqlite")).unwrap();
+    let engine = WritebackEngine::new(store, Arc::clone(&g), start(), EngineConfig::default());
+    let mut accepted = Vec::new();
+    for i in 0..4 {
+        accepted.push(engine.submit(with_task(note(i, jo()))).await.unwrap());
+    }
+    engine.run_until_settled().await.unwrap();
+    assert_eq!(g.journal().len(), 4, "each note filed once");
+    for note in &accepted {
+        let NoteStatus::Filed { task_uid, .. } = engine.status(note.id).unwrap().unwrap() else {
+            panic!("not filed");
+        };
+        assert!(task_uid.is_some(), "every task UID known or recovered");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sqlite_store_works_on_the_current_thread_runtime_with_paused_time() {
+    sqlite_flow_files_every_note_once().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_store_works_on_the_multi_thread_runtime() {
+    sqlite_flow_files_every_note_once().await;
 }

@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use nhs_identifiers::NhsNumber;
 
 use crate::gateway::{
-    EntriesQuery, EventUid, GatewayError, Gateways, JournalEvent, JournalWrite, WriteReceipt,
+    EntriesQuery, EventUid, GatewayError, Gateways, JournalEntries, JournalEvent, JournalTask,
+    JournalWrite, WriteReceipt,
 };
 use crate::verify::RecordDemographics;
 
@@ -37,6 +38,13 @@ struct State {
     seed: u64,
     writes_sent: usize,
     reads: usize,
+    /// The practice has completed every task filed so far (reads list open tasks only).
+    tasks_completed: bool,
+}
+
+/// The TaskUID the fake gives the task filed with event `uid`.
+pub(crate) fn task_uid_for(uid: &EventUid) -> EventUid {
+    EventUid::new(&format!("task-{uid}")).unwrap()
 }
 
 pub(crate) struct FakeGateways {
@@ -75,6 +83,11 @@ impl FakeGateways {
 
     pub(crate) fn journal(&self) -> Vec<(String, JournalWrite, EventUid)> {
         self.state.lock().unwrap().journal.clone()
+    }
+
+    /// The practice completes every task filed so far: reads no longer list them.
+    pub(crate) fn complete_tasks(&self) {
+        self.state.lock().unwrap().tasks_completed = true;
     }
 
     pub(crate) fn writes_sent(&self) -> usize {
@@ -154,7 +167,10 @@ impl Gateways for FakeGateways {
         };
         tokio::task::yield_now().await;
         match fault {
-            Fault::None => Ok(WriteReceipt::new(uid, None, "fake gateway")),
+            Fault::None => {
+                let task_uid = write.task.as_ref().map(|_| task_uid_for(&uid));
+                Ok(WriteReceipt::new(uid, task_uid, "fake gateway"))
+            }
             Fault::NotApplied => Err(GatewayError::RetrySafe {
                 reason: "record in use".into(),
             }),
@@ -167,26 +183,40 @@ impl Gateways for FakeGateways {
         }
     }
 
-    async fn read_entries(&self, query: &EntriesQuery) -> Result<Vec<JournalEvent>, GatewayError> {
+    async fn read_entries(&self, query: &EntriesQuery) -> Result<JournalEntries, GatewayError> {
         let result = {
             let mut state = self.state.lock().unwrap();
             state.reads += 1;
             match Self::next_fault(&mut state) {
-                Fault::None => Ok(state
-                    .journal
-                    .iter()
-                    .filter(|(nhs, write, _)| {
-                        *nhs == query.nhs_number.expose()
-                            && (query.done_by.is_none() || query.done_by == write.user_name)
-                    })
-                    .map(|(_, write, uid)| {
-                        JournalEvent::new(
-                            uid.clone(),
-                            write.user_name.as_ref().map(|u| u.as_str().to_owned()),
-                            write.narrative_lines.clone(),
-                        )
-                    })
-                    .collect()),
+                Fault::None => {
+                    let patient = query.nhs_number.expose();
+                    let events = state
+                        .journal
+                        .iter()
+                        .filter(|(nhs, write, _)| {
+                            *nhs == patient
+                                && (query.done_by.is_none() || query.done_by == write.user_name)
+                        })
+                        .map(|(_, write, uid)| {
+                            JournalEvent::new(
+                                uid.clone(),
+                                write.user_name.as_ref().map(|u| u.as_str().to_owned()),
+                                write.narrative_lines.clone(),
+                            )
+                        })
+                        .collect();
+                    // Tasks are not filtered by author (SystmOne's filter is on event authors).
+                    let tasks = state
+                        .journal
+                        .iter()
+                        .filter(|(nhs, _, _)| *nhs == patient && !state.tasks_completed)
+                        .filter_map(|(_, write, uid)| {
+                            let task = write.task.as_ref()?;
+                            Some(JournalTask::new(task_uid_for(uid), &task.content))
+                        })
+                        .collect();
+                    Ok(JournalEntries::new(events, tasks))
+                }
                 Fault::NotApplied => Err(GatewayError::RetrySafe {
                     reason: "busy".into(),
                 }),

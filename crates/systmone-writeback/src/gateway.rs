@@ -56,7 +56,7 @@ pub struct JournalWrite {
     pub narrative_lines: Vec<String>,
     /// An optional SNOMED-coded entry.
     pub code: Option<CodedEntry>,
-    /// An optional task for the practice.
+    /// An optional task for the practice; its content ends with the reference line.
     pub task: Option<GpTask>,
 }
 
@@ -76,7 +76,12 @@ impl JournalWrite {
             method: note.method.clone(),
             narrative_lines,
             code: note.code.clone(),
-            task: note.task.clone(),
+            // The task's content ends with the reference too, so reconciliation can find the
+            // task (and its TaskUID) as well as the event.
+            task: note.task.clone().map(|mut task| {
+                task.content = format!("{}\n{}", task.content, reference.line());
+                task
+            }),
         }
     }
 }
@@ -153,6 +158,49 @@ impl JournalEvent {
     }
 }
 
+/// An open (not completed) task as read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JournalTask {
+    /// Its id.
+    pub task_uid: EventUid,
+    /// Its content.
+    pub content: String,
+}
+
+impl JournalTask {
+    /// A task as read back.
+    pub fn new(task_uid: EventUid, content: &str) -> Self {
+        Self {
+            task_uid,
+            content: content.to_owned(),
+        }
+    }
+
+    /// Whether this task carries `reference` in its content.
+    pub fn carries(&self, reference: &NoteReference) -> bool {
+        reference.is_in(&self.content)
+    }
+}
+
+/// What a reconciliation read returns: the journal events and the patient's open tasks
+/// entered in the query's date range.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JournalEntries {
+    /// Journal events with their narrative.
+    pub events: Vec<JournalEvent>,
+    /// Open tasks (SystmOne does not list completed ones).
+    pub tasks: Vec<JournalTask>,
+}
+
+impl JournalEntries {
+    /// Events and tasks as read back.
+    pub fn new(events: Vec<JournalEvent>, tasks: Vec<JournalTask>) -> Self {
+        Self { events, tasks }
+    }
+}
+
 /// How a gateway operation failed, in the terms the engine acts on.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -198,7 +246,8 @@ pub trait Gateways: Send + Sync + 'static {
         write: &JournalWrite,
     ) -> impl Future<Output = Result<WriteReceipt, GatewayError>> + Send;
 
-    /// A `GetPatientRecord` of the narrative entries entered in the query's date range.
+    /// A `GetPatientRecord` of the narrative entries and open tasks entered in the query's date
+    /// range.
     ///
     /// Reconciliation trusts "not found" from this read, so an implementation must only answer
     /// once no write sent earlier can still be applied: e.g. read through every gateway, since
@@ -207,7 +256,7 @@ pub trait Gateways: Send + Sync + 'static {
     fn read_entries(
         &self,
         query: &EntriesQuery,
-    ) -> impl Future<Output = Result<Vec<JournalEvent>, GatewayError>> + Send;
+    ) -> impl Future<Output = Result<JournalEntries, GatewayError>> + Send;
 }
 
 impl<G: Gateways> Gateways for std::sync::Arc<G> {
@@ -228,7 +277,7 @@ impl<G: Gateways> Gateways for std::sync::Arc<G> {
     fn read_entries(
         &self,
         query: &EntriesQuery,
-    ) -> impl Future<Output = Result<Vec<JournalEvent>, GatewayError>> + Send {
+    ) -> impl Future<Output = Result<JournalEntries, GatewayError>> + Send {
         (**self).read_entries(query)
     }
 }

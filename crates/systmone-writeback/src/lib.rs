@@ -41,7 +41,7 @@
 //!     Sex::Female,
 //! )?;
 //! let author = Author::with_username("Jo Bloggs (Link worker)", SystmOneUsername::try_from("jbloggs1234")?)?;
-//! let accepted = engine.submit(CaseNote::new(patient, author, "Telephone review; joined walking group.")?)?;
+//! let accepted = engine.submit(CaseNote::new(patient, author, "Telephone review; joined walking group.")?).await?;
 //! engine.run_until_settled().await?;
 //! println!("{}", engine.status(accepted.id)?.ok_or("gone")?);
 //! # Ok(()) }
@@ -65,7 +65,8 @@ pub use clock::{Clock, TokioClock};
 pub use engine::{Accepted, EngineConfig, Worker, WritebackEngine};
 pub use error::{InvalidNote, WritebackError};
 pub use gateway::{
-    EntriesQuery, EventUid, GatewayError, Gateways, JournalEvent, JournalWrite, WriteReceipt,
+    EntriesQuery, EventUid, GatewayError, Gateways, JournalEntries, JournalEvent, JournalTask,
+    JournalWrite, WriteReceipt,
 };
 pub use nhs_identifiers::NhsNumber;
 pub use note::{

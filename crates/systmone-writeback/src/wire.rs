@@ -6,7 +6,9 @@ use nhs_identifiers::NhsNumber;
 use systmone_api::record::{ClinicalCode, DataItem, Event, Narrative, Task};
 use systmone_api::{Code, get_patient_record, update_patient_record};
 
-use crate::gateway::{EntriesQuery, EventUid, GatewayError, JournalEvent, JournalWrite};
+use crate::gateway::{
+    EntriesQuery, EventUid, GatewayError, JournalEvent, JournalTask, JournalWrite,
+};
 use crate::note::Sex;
 use crate::verify::RecordDemographics;
 
@@ -52,10 +54,13 @@ pub fn update_request(write: &JournalWrite) -> update_patient_record::v1::Reques
 }
 
 /// The `GetPatientRecord` request reconciliation sends: narrative entries entered in the
-/// query's window (both dates today: exempt from the 30 s limit), by the author when known.
+/// query's window (both dates today: exempt from the 30 s limit), by the author when known,
+/// and the patient's open tasks entered in the same window (to recover the TaskUID of the task
+/// filed with the note; `UserNameDoneBy` filters events, not tasks).
 pub fn entries_request(query: &EntriesQuery) -> get_patient_record::v1::Request {
     let mut filter = get_patient_record::v1::Filter::sections([
         get_patient_record::v1::RecordSection::Narrative,
+        get_patient_record::v1::RecordSection::Tasks,
     ]);
     filter.min_entry_date = Some(query.from);
     filter.max_entry_date = Some(query.to);
@@ -103,6 +108,20 @@ pub fn journal_events(record: &get_patient_record::v1::Response) -> Vec<JournalE
                 uid,
                 event.user_name.clone(),
                 event.narrative_lines().map(str::to_owned).collect(),
+            ))
+        })
+        .collect()
+}
+
+/// The open tasks of a record with their content (tasks without a `TaskUID` are skipped).
+pub fn journal_tasks(record: &get_patient_record::v1::Response) -> Vec<JournalTask> {
+    record
+        .tasks()
+        .filter_map(|task| {
+            let uid = EventUid::new(task.task_uid.as_ref()?.as_str())?;
+            Some(JournalTask::new(
+                uid,
+                task.content.as_deref().unwrap_or_default(),
             ))
         })
         .collect()

@@ -110,6 +110,10 @@ impl OutboxStore for MemoryOutbox {
         Ok(due)
     }
 
+    fn blocks_on_io(&self) -> bool {
+        false
+    }
+
     fn next_due(&self) -> Result<Option<DateTime<Utc>>, WritebackError> {
         Ok(self
             .entries

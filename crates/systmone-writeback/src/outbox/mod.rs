@@ -252,6 +252,9 @@ pub struct AuditRecord {
 }
 
 /// Storage for the outbox. One engine owns a store at a time.
+///
+/// The engine calls a store from async code: through `tokio::task::spawn_blocking` when
+/// [`OutboxStore::blocks_on_io`] says so, one call at a time.
 pub trait OutboxStore: Send + 'static {
     /// Stores a new note as `queued`, due at `now`, with an `accepted` audit record, and
     /// returns it with its id and reference. When this returns `Ok` the note is durable.
@@ -284,6 +287,13 @@ pub trait OutboxStore: Send + 'static {
 
     /// A note's audit trail, oldest first.
     fn audit_trail(&self, id: NoteId) -> Result<Vec<AuditRecord>, WritebackError>;
+
+    /// Whether calls block on IO (disk, fsync). The engine runs the calls of such a store on
+    /// tokio's blocking pool so they never stall a runtime worker thread; a store answering
+    /// from memory returns `false` and is called inline. Defaults to `true`.
+    fn blocks_on_io(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
