@@ -176,3 +176,78 @@ impl AssuranceError {
 pub(crate) fn cut(value: &str) -> String {
     value.chars().take(64).collect()
 }
+
+/// [`AssuranceError::MalformedJson`] for a serde_json error. The parser's reason is kept
+/// without its "at line …" tail (line and column are fields), string values it quotes are
+/// dropped (`invalid type: string "Alex Example", expected …` would put a name in the error
+/// text), and it is cut to 200 characters.
+pub(crate) fn malformed_json(error: &serde_json::Error) -> AssuranceError {
+    let full = error.to_string();
+    let reason = full
+        .rfind(" at line ")
+        .map_or(full.as_str(), |at| &full[..at]);
+    AssuranceError::MalformedJson {
+        line: error.line(),
+        column: error.column(),
+        reason: without_quoted_strings(reason).chars().take(200).collect(),
+    }
+}
+
+/// Replace every `string "…"` (serde's rendering of a received string, with `\"` escapes)
+/// by `a string`.
+fn without_quoted_strings(reason: &str) -> String {
+    const MARK: &str = "string \"";
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(at) = rest.find(MARK) {
+        out.push_str(&rest[..at]);
+        out.push_str("a string");
+        let mut escaped = false;
+        let mut end = None;
+        for (i, c) in rest[at + MARK.len()..].char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = Some(at + MARK.len() + i + 1);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        match end {
+            Some(end) => rest = &rest[end..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_strings_are_dropped_from_json_reasons() {
+        assert_eq!(
+            without_quoted_strings(
+                r#"invalid type: string "Alex \"Al\" Example", expected struct X"#
+            ),
+            "invalid type: a string, expected struct X"
+        );
+        assert_eq!(
+            without_quoted_strings(r#"x string "unterminated"#),
+            "x a string"
+        );
+        assert_eq!(
+            without_quoted_strings("EOF while parsing a value"),
+            "EOF while parsing a value"
+        );
+        let err = serde_json::from_str::<u8>(r#""Alex Example""#).unwrap_err();
+        let AssuranceError::MalformedJson { reason, .. } = malformed_json(&err) else {
+            panic!("not MalformedJson");
+        };
+        assert_eq!(reason, "invalid type: a string, expected u8");
+    }
+}

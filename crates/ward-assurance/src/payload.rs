@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::audit_type::AuditType;
-use crate::error::{AssuranceError, cut};
+use crate::error::{AssuranceError, cut, malformed_json};
 use crate::ids::{AuditId, StaffMember, Ward};
 
 /// Longest accepted `notes`, in characters.
@@ -260,22 +260,7 @@ pub fn parse_sync_body(body: &[u8]) -> Result<SyncRequest, AssuranceError> {
 }
 
 fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, AssuranceError> {
-    serde_json::from_slice(body).map_err(|e| {
-        let full = e.to_string();
-        let reason = match full.rfind(" at line ") {
-            Some(at) => full[..at].to_owned(),
-            None => full,
-        };
-        AssuranceError::MalformedJson {
-            line: e.line(),
-            column: e.column(),
-            reason: cut_reason(&reason),
-        }
-    })
-}
-
-fn cut_reason(reason: &str) -> String {
-    reason.chars().take(200).collect()
+    serde_json::from_slice(body).map_err(|e| malformed_json(&e))
 }
 
 #[derive(Deserialize)]
@@ -453,6 +438,7 @@ impl WireBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::TaskFile;
 
     const WEBHOOK: &str = r#"{
       "eventType": "AUDIT_COMPLETED",
@@ -530,5 +516,21 @@ mod tests {
         let body = WEBHOOK.replace("alex.example@nhs.test", "alex example");
         let err = parse_sync_body(body.as_bytes()).unwrap_err();
         assert!(!err.to_string().contains("alex"), "{err}");
+        // A name where an object belongs: the JSON parser's reason would quote it.
+        for body in [
+            WEBHOOK.replace(
+                r#"{"name": "Alex Example", "email": "alex.example@nhs.test", "staffId": "S10042"}"#,
+                r#""Alex Example""#,
+            ),
+            r#""Alex Example""#.to_owned(),
+            r#"{"audit": "Alex \"Example\"", "eventType": "AUDIT_COMPLETED"}"#.to_owned(),
+        ] {
+            let err = parse_sync_body(body.as_bytes()).unwrap_err();
+            assert_eq!(err.code(), "MALFORMED_JSON", "{err}");
+            assert!(!err.to_string().contains("Alex"), "{err}");
+            assert!(!err.to_string().contains("Example"), "{err}");
+            let err = TaskFile::from_json(body.as_bytes()).unwrap_err();
+            assert!(!err.to_string().contains("Alex"), "{err}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::audit_type::AuditType;
-use crate::error::AssuranceError;
+use crate::error::{AssuranceError, malformed_json};
 use crate::ids::{AuditId, StaffMember, TaskId, Ward};
 
 /// A task's status. Only [`TaskStatus::Pending`] tasks are ever matched; statuses a newer hub
@@ -219,13 +219,5 @@ impl TaskFile {
 }
 
 fn json_error(e: serde_json::Error) -> AssuranceError {
-    let full = e.to_string();
-    let reason = full
-        .rfind(" at line ")
-        .map_or(full.clone(), |at| full[..at].to_owned());
-    AssuranceError::MalformedJson {
-        line: e.line(),
-        column: e.column(),
-        reason,
-    }
+    malformed_json(&e)
 }

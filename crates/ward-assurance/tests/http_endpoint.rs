@@ -146,7 +146,8 @@ fn good_body(audit_id: &str) -> Vec<u8> {
     .unwrap()
 }
 
-/// Assert a rejection: the status, a JSON error body with that code, and no task changed.
+/// Assert a rejection: the status, a JSON error body with that code, one audit-log entry
+/// with that code, and no task changed.
 async fn assert_rejected(
     server: &Server,
     headers: &[(&str, String)],
@@ -155,8 +156,13 @@ async fn assert_rejected(
     code: &str,
 ) -> Value {
     let before = server.tasks();
+    let logged = server.log.entries().len();
     let (got, json) = server.post(headers, body).await;
     assert_eq!(got, status, "{json}");
+    // The refused attempt is in the audit log, under its code.
+    let log = server.log.entries();
+    assert_eq!(log.len(), logged + 1, "{json}");
+    assert_eq!(log.last().map(|e| e.outcome), Some(code), "{json}");
     assert_eq!(json["success"], json!(false), "{json}");
     assert_eq!(json["error"], json!(code), "{json}");
     assert!(
@@ -318,6 +324,8 @@ async fn oversized_body() {
     .await;
     assert_eq!((status, &json["error"]), (413, &json!("PAYLOAD_TOO_LARGE")));
     assert_eq!(server.tasks(), before);
+    let outcomes: Vec<_> = server.log.entries().iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, ["PAYLOAD_TOO_LARGE", "PAYLOAD_TOO_LARGE"]);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Property: whatever sequence of (re)delivered webhooks arrives, each task is completed at
-//! most once, only by an audit of its own type, ward and local date, and nothing else changes.
+//! most once, only by an audit of its own type, ward and local date, and nothing else changes;
+//! and the matcher's index always agrees with a linear scan of the tasks.
 
 mod common;
 
@@ -130,6 +131,17 @@ proptest! {
                     prop_assert_eq!(completed_by_audit.get(request.audit_id.as_str()), Some(&task_id.to_string()));
                 }
                 _ => prop_assert!(changed.is_empty(), "{:?} changed a task", outcome),
+            }
+            // The index always agrees with the linear-scan definition of a match.
+            for t in TYPES {
+                for w in WARDS {
+                    for d in DATES {
+                        let (w, d) = (ward(w), day(d));
+                        let indexed = engine.store().find_pending(&MatchKey::new(t, w.clone(), d));
+                        let scanned = engine.store().tasks().iter().find(|task| task.is_pending_audit_for(t, &w, d));
+                        prop_assert_eq!(indexed.map(|x| &x.id), scanned.map(|x| &x.id));
+                    }
+                }
             }
         }
         // Globally: each audit id is on at most one task.
