@@ -114,6 +114,23 @@ struct Inner<S, G, C> {
     /// Consecutive failures per note since this engine started (for backoff).
     failures: Mutex<HashMap<NoteId, u32>>,
     wake: Notify,
+    /// Signalled whenever a note leaves `in_flight` (its step finished or was cancelled).
+    step_done: Notify,
+}
+
+/// Takes a note out of `in_flight` when its step ends, also when the step's task is aborted
+/// (a dropped [`Worker`], or a `process_due` future dropped by a caller's timeout): otherwise
+/// this engine would never work on that note again.
+struct InFlight<S, G, C> {
+    inner: Arc<Inner<S, G, C>>,
+    id: NoteId,
+}
+
+impl<S, G, C> Drop for InFlight<S, G, C> {
+    fn drop(&mut self) {
+        lock(&self.inner.in_flight).remove(&self.id);
+        self.inner.step_done.notify_waiters();
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,6 +153,7 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
                 in_flight: Mutex::new(HashMap::new()),
                 failures: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
+                step_done: Notify::new(),
             }),
         }
     }
@@ -219,11 +237,13 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
         let mut tasks = JoinSet::new();
         for entry in picked {
             let engine = self.clone();
+            let guard = InFlight {
+                inner: Arc::clone(&engine.inner),
+                id: entry.id,
+            };
             tasks.spawn(async move {
-                let id = entry.id;
-                let result = engine.step(entry).await;
-                lock(&engine.inner.in_flight).remove(&id);
-                result
+                let _in_flight = guard;
+                engine.step(entry).await
             });
         }
         let mut first_error = None;
@@ -248,22 +268,44 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
     }
 
     /// Works on notes until every note in the outbox is filed or rejected, sleeping (on
-    /// tokio's clock) until the next note is due.
+    /// tokio's clock) until the next note is due. Notes another caller of this engine (e.g. its
+    /// [`Worker`]) is working on are waited for, not polled.
     pub async fn run_until_settled(&self) -> Result<(), WritebackError> {
         loop {
-            self.process_due().await?;
+            // Registered before the pass, so a step that ends meanwhile is not missed.
+            let step_done = self.inner.step_done.notified();
+            tokio::pin!(step_done);
+            step_done.as_mut().enable();
+            let worked_on = self.process_due().await?;
             let Some(next) = self.with_store(|store| store.next_due()).await? else {
                 return Ok(());
             };
-            self.sleep_until(next).await;
+            if lock(&self.inner.in_flight).is_empty() {
+                self.sleep_until(next).await;
+                continue;
+            }
+            // Another caller (e.g. the worker) is working on notes: wake when one of its steps
+            // ends as well as when the next note is due. When the due notes are all in its
+            // hands, wait for it rather than spin (bounded, so a note that fell due meanwhile
+            // waits at most a second).
+            let mut wait = until(self.inner.clock.now(), next);
+            if worked_on == 0 && wait.is_zero() {
+                wait = BUSY_POLL.min(self.inner.config.idle_poll);
+            }
+            tokio::select! {
+                () = step_done => {}
+                () = tokio::time::sleep(wait) => {}
+            }
         }
     }
 
     /// Starts a background worker that files notes as they are submitted. Dropping the
-    /// returned handle stops the worker at once, like a crash (in-flight notes are reconciled
-    /// by the next engine); [`Worker::shutdown`] stops it between steps. The aborted task (and
-    /// its hold on the outbox file) is released the next time the runtime runs, so let it run
-    /// before opening the same [`crate::SqliteOutbox`] file again in this process.
+    /// returned handle stops the worker at once, like a crash: a note it was writing is left
+    /// `filing` and is reconciled before any resend (by this engine's next pass or by the next
+    /// engine on the same outbox); [`Worker::shutdown`] stops it between steps. The aborted task
+    /// (and its hold on the outbox file) is released the next time the runtime runs, once a
+    /// store call already running on tokio's blocking pool has finished, so let it run before
+    /// opening the same [`crate::SqliteOutbox`] file again in this process.
     pub fn spawn_worker(&self) -> Worker {
         let engine = self.clone();
         let stop = Arc::new(Notify::new());
@@ -607,6 +649,10 @@ fn recovered_task(entry: &OutboxEntry, tasks: &[JournalTask]) -> (Option<EventUi
         ),
     }
 }
+
+/// The longest [`WritebackEngine::run_until_settled`] waits for another caller's step before
+/// looking again.
+const BUSY_POLL: Duration = Duration::from_secs(1);
 
 fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)

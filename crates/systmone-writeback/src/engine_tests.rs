@@ -599,3 +599,114 @@ async fn a_sqlite_store_works_on_the_current_thread_runtime_with_paused_time() {
 async fn a_sqlite_store_works_on_the_multi_thread_runtime() {
     sqlite_flow_files_every_note_once().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_pass_cut_short_by_a_timeout_leaves_the_note_to_this_engine_to_reconcile() {
+    let g = gateways(2);
+    let engine = engine(&g);
+    // Verified, then the write applies and its answer never comes.
+    g.script(&[Fault::None, Fault::AppliedThenHang]);
+    let accepted = engine.submit(note(1, jo())).await.unwrap();
+    let cut_short = tokio::time::timeout(Duration::from_secs(10), engine.run_until_settled()).await;
+    assert!(cut_short.is_err(), "the hung write holds the pass");
+    // Let the runtime drop the aborted step.
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(
+        engine.status(accepted.id).unwrap().unwrap(),
+        NoteStatus::Filing
+    );
+    // The same engine works on the note again: it reads the journal, it does not resend.
+    assert_eq!(
+        engine.process_due().await.unwrap(),
+        1,
+        "the note is not stuck"
+    );
+    let status = engine.status(accepted.id).unwrap().unwrap();
+    assert!(matches!(status, NoteStatus::Filed { .. }), "{status}");
+    assert_eq!(g.writes_sent(), 1);
+    assert_eq!(g.journal().len(), 1);
+    assert!(kinds(&engine, accepted.id).contains(&"found-in-journal -> filed".to_owned()));
+}
+
+/// Counts the passes over the outbox (`due` calls).
+struct CountingStore {
+    inner: MemoryOutbox,
+    due_calls: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl OutboxStore for CountingStore {
+    fn accept(
+        &mut self,
+        note: &CaseNote,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<OutboxEntry, WritebackError> {
+        self.inner.accept(note, now)
+    }
+    fn record(
+        &mut self,
+        id: NoteId,
+        transition: &crate::outbox::Transition,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<(), WritebackError> {
+        self.inner.record(id, transition, now)
+    }
+    fn get(&self, id: NoteId) -> Result<Option<OutboxEntry>, WritebackError> {
+        self.inner.get(id)
+    }
+    fn due(
+        &self,
+        now: chrono::DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, WritebackError> {
+        self.due_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.due(now, limit)
+    }
+    fn next_due(&self) -> Result<Option<chrono::DateTime<Utc>>, WritebackError> {
+        self.inner.next_due()
+    }
+    fn entries(&self) -> Result<Vec<OutboxEntry>, WritebackError> {
+        self.inner.entries()
+    }
+    fn audit_trail(&self, id: NoteId) -> Result<Vec<AuditRecord>, WritebackError> {
+        self.inner.audit_trail(id)
+    }
+    fn blocks_on_io(&self) -> bool {
+        false
+    }
+}
+
+// Real time: a spinning loop would show as thousands of passes while the worker's read waits.
+#[tokio::test(flavor = "current_thread")]
+async fn waiting_for_notes_the_worker_holds_does_not_spin() {
+    let g = gateways(2);
+    let due_calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let store = CountingStore {
+        inner: MemoryOutbox::new(),
+        due_calls: Arc::clone(&due_calls),
+    };
+    let engine = WritebackEngine::new(
+        store,
+        Arc::clone(&g),
+        TokioClock::from_system_time(),
+        EngineConfig::default(),
+    );
+    let worker = engine.spawn_worker();
+    // The worker's demographics read takes a while; the note stays due meanwhile.
+    g.script(&[Fault::Slow]);
+    let accepted = engine.submit(note(1, jo())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let before = due_calls.load(std::sync::atomic::Ordering::Relaxed);
+    tokio::time::timeout(Duration::from_secs(10), engine.run_until_settled())
+        .await
+        .expect("settles once the worker has filed the note")
+        .unwrap();
+    let passes = due_calls.load(std::sync::atomic::Ordering::Relaxed) - before;
+    assert!(passes < 20, "{passes} passes while waiting for the worker");
+    assert!(matches!(
+        engine.status(accepted.id).unwrap().unwrap(),
+        NoteStatus::Filed { .. }
+    ));
+    assert_eq!(g.writes_sent(), 1);
+    worker.shutdown().await;
+}

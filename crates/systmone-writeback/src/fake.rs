@@ -27,7 +27,12 @@ pub(crate) enum Fault {
     AppliedThenHang,
     /// Refused for good.
     Permanent,
+    /// Works, but only after [`SLOW`].
+    Slow,
 }
+
+/// How long a [`Fault::Slow`] call takes.
+pub(crate) const SLOW: std::time::Duration = std::time::Duration::from_millis(300);
 
 #[derive(Default)]
 struct State {
@@ -126,11 +131,12 @@ impl Gateways for FakeGateways {
         &self,
         nhs_number: &NhsNumber,
     ) -> Result<RecordDemographics, GatewayError> {
-        let result = {
+        let (slow, result) = {
             let mut state = self.state.lock().unwrap();
             state.reads += 1;
-            match Self::next_fault(&mut state) {
-                Fault::None => state
+            let fault = Self::next_fault(&mut state);
+            let result = match fault {
+                Fault::None | Fault::Slow => state
                     .records
                     .get(&nhs_number.expose())
                     .cloned()
@@ -142,8 +148,12 @@ impl Gateways for FakeGateways {
                     reason: "record in use".into(),
                 }),
                 _ => Err(unknown("no response")),
-            }
+            };
+            (fault == Fault::Slow, result)
         };
+        if slow {
+            tokio::time::sleep(SLOW).await;
+        }
         tokio::task::yield_now().await;
         result
     }
@@ -155,7 +165,7 @@ impl Gateways for FakeGateways {
             let fault = Self::next_fault(&mut state);
             let applies = matches!(
                 fault,
-                Fault::None | Fault::LostResponse | Fault::AppliedThenHang
+                Fault::None | Fault::Slow | Fault::LostResponse | Fault::AppliedThenHang
             );
             let uid = EventUid::new(&format!("{:016x}", state.journal.len() + 1)).unwrap();
             if applies {
@@ -165,9 +175,12 @@ impl Gateways for FakeGateways {
             }
             (fault, uid)
         };
+        if fault == Fault::Slow {
+            tokio::time::sleep(SLOW).await;
+        }
         tokio::task::yield_now().await;
         match fault {
-            Fault::None => {
+            Fault::None | Fault::Slow => {
                 let task_uid = write.task.as_ref().map(|_| task_uid_for(&uid));
                 Ok(WriteReceipt::new(uid, task_uid, "fake gateway"))
             }
@@ -184,11 +197,12 @@ impl Gateways for FakeGateways {
     }
 
     async fn read_entries(&self, query: &EntriesQuery) -> Result<JournalEntries, GatewayError> {
-        let result = {
+        let (slow, result) = {
             let mut state = self.state.lock().unwrap();
             state.reads += 1;
-            match Self::next_fault(&mut state) {
-                Fault::None => {
+            let fault = Self::next_fault(&mut state);
+            let result = match fault {
+                Fault::None | Fault::Slow => {
                     let patient = query.nhs_number.expose();
                     let events = state
                         .journal
@@ -224,8 +238,12 @@ impl Gateways for FakeGateways {
                     reason: "refused".into(),
                 }),
                 _ => Err(unknown("no response")),
-            }
+            };
+            (fault == Fault::Slow, result)
         };
+        if slow {
+            tokio::time::sleep(SLOW).await;
+        }
         tokio::task::yield_now().await;
         result
     }
