@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Modulus 11 properties: every generated number parses, and every single-digit change or
-//! adjacent transposition of a valid number is rejected.
+//! Modulus 11 properties: every generated number parses, every single-digit change or
+//! adjacent transposition of a valid number is rejected, and acceptance agrees with an
+//! independent statement of the weighted-sum rule.
 //!
 //! The proof these tests check: the number is valid when `sum(w_i * d_i) ≡ 0 (mod 11)` with
 //! weights 10..2 and 1 for the check digit. Changing one digit by `e` (1..=9) changes the sum by
@@ -62,6 +63,27 @@ proptest! {
             matches!(result, Err(IdentifierError::CheckDigitMismatch { .. } | IdentifierError::CheckDigitTen)),
             "transposition at {} accepted: {:?}", pos, result
         );
+    }
+
+    /// Pins the rule itself, not just its error-detecting power: a consistently wrong weighting
+    /// (say 2..10 instead of 10..2) still detects every single change and transposition, so the
+    /// two properties above cannot catch it. An independent statement of the standard can: ten
+    /// digits form a valid NHS number exactly when `sum((10 - i) * d_i) ≡ 0 (mod 11)`, the check
+    /// digit having weight 1 (a stem needing check digit 10 can never satisfy it).
+    #[test]
+    fn acceptance_matches_the_standard_weighted_sum(
+        digits in proptest::array::uniform10(0u8..10),
+        valid in any_valid(),
+        pick_valid in any::<bool>(),
+    ) {
+        let digits = if pick_valid { valid.digits() } else { digits };
+        let sum: u32 = digits
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| (10 - i as u32) * u32::from(d))
+            .sum();
+        let parsed = text(&digits).parse::<NhsNumber>();
+        prop_assert_eq!(parsed.is_ok(), sum.is_multiple_of(11), "digits {:?}: {:?}", digits, parsed);
     }
 
     #[test]

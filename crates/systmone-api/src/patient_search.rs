@@ -63,15 +63,18 @@ pub mod v1 {
             Self::default()
         }
 
-        /// The names of the criteria that are set.
+        /// The names of the criteria that are set. A text criterion that is empty or only
+        /// white space is not counted: it would be sent as an empty element, which searches on
+        /// nothing.
         pub fn criteria(&self) -> Vec<&'static str> {
+            let given = |value: Option<&str>| value.is_some_and(|v| !v.trim().is_empty());
             [
-                ("FirstName", self.first_name.is_some()),
-                ("Surname", self.surname.is_some()),
+                ("FirstName", given(self.first_name.as_deref())),
+                ("Surname", given(self.surname.as_deref())),
                 ("DateOfBirth", self.date_of_birth.is_some()),
-                ("PostCode", self.post_code.is_some()),
-                ("Telephone", self.telephone.is_some()),
-                ("Gender", self.gender.is_some()),
+                ("PostCode", given(self.post_code.as_deref())),
+                ("Telephone", given(self.telephone.as_deref())),
+                ("Gender", given(self.gender.as_ref().map(Sex::as_str))),
             ]
             .into_iter()
             .filter_map(|(name, set)| set.then_some(name))

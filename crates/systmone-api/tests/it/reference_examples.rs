@@ -211,6 +211,18 @@ fn patient_search_needs_two_criteria() {
         .encode(&EncodeOptions::default())
         .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest { .. }));
+    // An empty or blank criterion would go out as an empty element and search on nothing, so
+    // it does not count towards the two.
+    for blank in ["", "  "] {
+        let mut padded = search.clone();
+        padded.first_name = Some(blank.into());
+        padded.post_code = Some(blank.into());
+        assert_eq!(padded.criteria(), vec!["Surname"]);
+        let err = ClientIntegrationRequest::new(header(), padded)
+            .encode(&EncodeOptions::default())
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest { .. }));
+    }
     search.date_of_birth = NaiveDate::from_ymd_opt(1970, 5, 14);
     let bytes = ClientIntegrationRequest::new(header(), search)
         .encode(&EncodeOptions::default())
