@@ -31,8 +31,8 @@ impl BlockingClient {
     /// Starts the client described by `builder` on its own runtime.
     ///
     /// # Errors
-    /// The runtime cannot be started (`Connect` with the IO error), or the device id store
-    /// cannot be read.
+    /// [`ClientError::Runtime`] when the runtime cannot be started, or
+    /// [`ClientError::DeviceIdStore`] when the stored device id cannot be read.
     pub fn new(builder: ClientBuilder) -> Result<Self, ClientError> {
         let runtime = runtime().map_err(|source| ClientError::Runtime { source })?;
         let client = {
@@ -74,7 +74,8 @@ impl BlockingPool {
     /// pool options such as the health check interval.
     ///
     /// # Errors
-    /// The runtime cannot be started, or a device id store cannot be read.
+    /// [`ClientError::Runtime`] when the runtime cannot be started, or
+    /// [`ClientError::DeviceIdStore`] when a stored device id cannot be read.
     pub fn new(
         gateways: Vec<ClientBuilder>,
         configure: impl FnOnce(GatewayPoolBuilder) -> GatewayPoolBuilder,

@@ -702,9 +702,17 @@ impl Dispatcher {
                 retry_after: Duration::ZERO,
             });
         };
-        if let Err(error) = stream.write_all(&bytes).await {
-            // `write_all` failed before handing over the last byte, the terminating newline, so
-            // SystmOne never saw a whole request: nothing can have been applied.
+        if let Err((written, error)) = write_counting(stream, &bytes).await {
+            if written >= document_end(&bytes) {
+                // Only the terminating newline is missing. The spec ends a request with the
+                // newline, but SystmOne may recognise a document by its closed root element
+                // (clients that sent no newline got answers), so it may have been applied.
+                self.shared.sent.fetch_add(1, Ordering::SeqCst);
+                let cause = FailureCause::ConnectionLost { kind: error.kind() };
+                return Err(self.failed_after_send(job, request_uid, cause).await);
+            }
+            // The root element was never closed on the wire: SystmOne cannot have read a
+            // whole request, so nothing can have been applied.
             warn!(error = %error, "connection failed while writing the request; not sent");
             self.disconnect().await;
             self.shared.healthy.store(false, Ordering::SeqCst);
@@ -848,6 +856,32 @@ impl Dispatcher {
         }
         self.shared.connected.store(false, Ordering::SeqCst);
     }
+}
+
+/// Writes all of `bytes`; on failure also says how many bytes were handed over before it.
+async fn write_counting(
+    stream: &mut BoxStream,
+    bytes: &[u8],
+) -> Result<(), (usize, std::io::Error)> {
+    let mut written = 0;
+    while written < bytes.len() {
+        match stream.write(&bytes[written..]).await {
+            Ok(0) => return Err((written, std::io::ErrorKind::WriteZero.into())),
+            Ok(count) => written += count,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err((written, error)),
+        }
+    }
+    Ok(())
+}
+
+/// How many bytes of an encoded request hold the document itself (up to and including the
+/// `>` closing the root element, before the terminating newline).
+fn document_end(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .rposition(|byte| !byte.is_ascii_whitespace())
+        .map_or(0, |last| last + 1)
 }
 
 /// `true` when an idle connection is unusable: the peer closed it, it failed, or it holds

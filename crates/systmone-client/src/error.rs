@@ -98,8 +98,11 @@ pub enum ClientError {
         #[source]
         source: io::Error,
     },
-    /// The connection failed while the request was being written, before its terminating
-    /// newline went out, so SystmOne never saw a whole request (not sent).
+    /// The connection failed while the request was being written, before the end of its root
+    /// element was handed over, so SystmOne never saw a whole request (not sent). (A failure
+    /// with only the terminating newline left to write counts as sent: SystmOne may recognise
+    /// a document by its closed root element, so that is [`ReadFailed`](Self::ReadFailed) or
+    /// [`OutcomeUnknown`](Self::OutcomeUnknown).)
     #[error(
         "{function} was not sent: the connection to gateway {gateway} failed while writing it: {source}"
     )]

@@ -339,3 +339,108 @@ async fn a_write_that_could_not_be_written_was_never_sent() {
     assert_eq!(client.status().sent, 0);
     assert!(!client.status().healthy);
 }
+
+/// A stream whose first write takes all but the last `keep` bytes, after which every write
+/// fails: the connection broke part-way through a request.
+struct BreaksMidWrite {
+    keep: usize,
+    broken: bool,
+}
+
+impl tokio::io::AsyncRead for BreaksMidWrite {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        _: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Pending
+    }
+}
+
+impl tokio::io::AsyncWrite for BreaksMidWrite {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.broken {
+            return std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()));
+        }
+        self.broken = true;
+        std::task::Poll::Ready(Ok(buf.len().saturating_sub(self.keep)))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+fn breaking_client(keep: usize) -> Client {
+    let connector = FnConnector::new(move || {
+        Box::pin(async move {
+            Ok(Box::new(BreaksMidWrite {
+                keep,
+                broken: false,
+            }) as BoxStream)
+        })
+    });
+    Client::builder("gw-x", ApiKey::new("0a1b2c3d4e5f6071"))
+        .in_memory_device_id()
+        .connector(Arc::new(connector))
+        .config(config())
+        .spawn()
+        .unwrap()
+}
+
+fn a_note() -> Request {
+    systmone_api::update_patient_record::v1::Request::new(systmone_api::NhsNumber::fictitious(7))
+        .with_event(systmone_api::record::Event::new(vec![
+            systmone_api::record::Narrative::new(["x"]).into(),
+        ]))
+        .into()
+}
+
+/// The connection breaks with only the terminating newline unwritten: SystmOne may already
+/// have read the whole document (its root element is closed), so the write's outcome is
+/// unknown and the pool must not resend it elsewhere.
+#[tokio::test(start_paused = true)]
+async fn a_write_cut_off_before_only_its_newline_is_outcome_unknown() {
+    let client = breaking_client(1);
+    let error = client.call(a_note()).await.unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ClientError::OutcomeUnknown {
+                cause: FailureCause::ConnectionLost { .. },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(error.retry(), Retry::CheckFirst);
+    assert!(!error.never_sent());
+    assert_eq!(client.status().sent, 1);
+    // A read cut off the same way is safe to repeat.
+    let client = breaking_client(1);
+    let error = client.call(search()).await.unwrap_err();
+    assert!(matches!(&error, ClientError::ReadFailed { .. }), "{error}");
+    assert_eq!(error.retry(), Retry::Safe);
+}
+
+/// The connection breaks inside the closing root tag: no whole document reached SystmOne.
+#[tokio::test(start_paused = true)]
+async fn a_write_cut_off_inside_its_closing_tag_was_never_sent() {
+    let client = breaking_client("quest>\n".len());
+    let error = client.call(a_note()).await.unwrap_err();
+    assert!(matches!(&error, ClientError::WriteFailed { .. }), "{error}");
+    assert!(error.never_sent() && !error.is_outcome_unknown());
+    assert_eq!(client.status().sent, 0);
+}
