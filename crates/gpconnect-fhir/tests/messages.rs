@@ -222,3 +222,258 @@ fn gpprovider_address_is_checked_against_the_patient() {
     let bad = check_gpprovider_address(&msg.bundle, "GPPROVIDER_1234567890_19840229_Fictitious");
     assert!(bad.matching("EPL-152").count() == 1, "{bad}");
 }
+
+/// The location and ITK3 code of every finding whose message contains `text`.
+fn located(report: &gpconnect_fhir::ValidationReport, text: &str) -> Vec<(String, Option<String>)> {
+    report
+        .matching(text)
+        .map(|f| {
+            (
+                f.location.clone(),
+                f.itk_code.as_ref().map(|c| c.code().to_owned()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn validator_checks_handling_keys_profiles_and_header() {
+    let msg = send_document_message();
+    let mut value: serde_json::Value = serde_json::from_str(&msg.to_json().unwrap()).unwrap();
+    let header = &mut value["entry"][0]["resource"];
+    let keys = header["extension"][0]["extension"].as_array_mut().unwrap();
+    // Drop SenderReference; BusAckRequested false; RecipientType not FA/FI.
+    keys.retain(|k| k["url"] != "SenderReference");
+    keys[0]["valueBoolean"] = false.into();
+    keys[2]["valueCoding"]["code"] = "XX".into();
+    header["meta"]["profile"][0] = "https://example.org/not-itk".into();
+    header["receiver"] =
+        serde_json::json!({"reference": "urn:uuid:00000000-0000-005d-0000-000000000003"});
+    value["entry"][1]["resource"]["name"] = "Example Ward Hub".into();
+    let document = &mut value["entry"][2]["resource"];
+    document["meta"]["profile"][0] = "https://example.org/not-a-document-bundle".into();
+    document["entry"][0]["resource"]["subject"]["reference"] =
+        "urn:uuid:00000000-0000-005d-0000-0000000000ff".into();
+    let report = validate_json(&value.to_string());
+    let h = "Bundle.entry[0].resource";
+    let ext = format!("{h}.extension(ITKMessageHandling)");
+    assert_eq!(
+        located(&report, "handling key missing"),
+        [(
+            format!("{ext}.extension(SenderReference)"),
+            Some("10001".to_owned())
+        )],
+        "{report}"
+    );
+    assert_eq!(
+        located(&report, "must be true for Send Document"),
+        [(
+            format!("{ext}.extension(BusAckRequested)"),
+            Some("10003".to_owned())
+        )]
+    );
+    assert_eq!(
+        located(&report, "must be FA or FI"),
+        [(
+            format!("{ext}.extension(RecipientType).valueCoding.code"),
+            Some("10010".to_owned())
+        )]
+    );
+    assert_eq!(
+        located(&report, "must include ITK-MessageHeader-2"),
+        [(format!("{h}.meta.profile"), Some("20006".to_owned()))]
+    );
+    assert_eq!(
+        located(&report, "must not be present in Send Document"),
+        [(format!("{h}.receiver"), Some("10008".to_owned()))]
+    );
+    assert_eq!(
+        located(&report, "not allowed in the header Organization"),
+        [(
+            "Bundle.entry[1].resource.name".to_owned(),
+            Some("20006".to_owned())
+        )]
+    );
+    assert_eq!(
+        located(&report, "must include ITK-Document-Bundle-1"),
+        [(
+            "Bundle.entry[2].resource.meta.profile".to_owned(),
+            Some("20009".to_owned())
+        )]
+    );
+    // The dangling Composition.subject is found by the in-bundle reference check.
+    assert_eq!(
+        located(&report, "does not resolve to an entry in the bundle"),
+        [(
+            "Bundle.entry[2].resource.entry[0].resource.subject.reference".to_owned(),
+            Some("20009".to_owned())
+        )]
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.severity == Severity::Error)
+    );
+    // The handling specification is checked first: its lowest code wins.
+    assert_eq!(report.response_code().code(), "10001");
+}
+
+#[test]
+fn validator_checks_discharge_sections() {
+    let msg = discharge_message();
+    let mut value: serde_json::Value = serde_json::from_str(&msg.to_json().unwrap()).unwrap();
+    let composition = &mut value["entry"][2]["resource"]["entry"][0]["resource"];
+    let sections = composition["section"].as_array_mut().unwrap();
+    let code = |s: &serde_json::Value| s["code"]["coding"][0]["code"].as_str().unwrap().to_owned();
+    // Drop the mandatory GP practice section; give Plan and requested actions a code that is
+    // not a section of the profile; re-title Allergies; drop the Clinical summary narrative.
+    sections.retain(|s| code(s) != "886711000000101");
+    let plan = sections
+        .iter()
+        .position(|s| code(s) == "887201000000105")
+        .unwrap();
+    sections[plan]["code"]["coding"][0]["code"] = "1052901000000109".into();
+    let allergies = sections
+        .iter()
+        .position(|s| code(s) == "886921000000105")
+        .unwrap();
+    sections[allergies]["title"] = "Allergies".into();
+    let summary = sections
+        .iter()
+        .position(|s| code(s) == "887181000000106")
+        .unwrap();
+    sections[summary].as_object_mut().unwrap().remove("text");
+    composition["meta"]["profile"][0] =
+        "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Composition-1".into();
+    composition["confidentiality"] = "N".into();
+    let report = validate_json(&value.to_string());
+    let c = "Bundle.entry[2].resource.entry[0].resource";
+    assert_eq!(
+        located(
+            &report,
+            "mandatory section `GP practice` (886711000000101) is missing"
+        ),
+        [(format!("{c}.section"), Some("20009".to_owned()))],
+        "{report}"
+    );
+    assert_eq!(
+        located(&report, "not a section of CareConnect-ITK-MH-Composition-1"),
+        [(
+            format!("{c}.section[{plan}].code"),
+            Some("20009".to_owned())
+        )]
+    );
+    assert_eq!(
+        report
+            .matching("older code for Individual requirements")
+            .count(),
+        1
+    );
+    assert_eq!(
+        located(
+            &report,
+            "the profile fixes `Allergies and adverse reactions`"
+        ),
+        [(format!("{c}.section[{allergies}].title"), None)]
+    );
+    assert_eq!(
+        located(&report, "missing (1..1 narrative)"),
+        [(
+            format!("{c}.section[{summary}].text"),
+            Some("20009".to_owned())
+        )]
+    );
+    // The event says ITK004D, so the MH rules apply whatever the profile claims.
+    assert_eq!(
+        located(&report, "must include CareConnect-ITK-MH-Composition-1"),
+        [(format!("{c}.meta.profile"), Some("20009".to_owned()))]
+    );
+    assert_eq!(
+        located(&report, "not allowed in a mental health discharge (0..0)"),
+        [(format!("{c}.confidentiality"), Some("20009".to_owned()))]
+    );
+    assert!(!report.is_valid());
+}
+
+#[test]
+fn validator_findings_never_repeat_mistyped_patient_data() {
+    let msg = send_document_message();
+    let n = patient().nhs_number.expose();
+    // The NHS number as a JSON number, and the family name where a code belongs: fhir-model
+    // rejects both, and its messages would quote them.
+    let mutations: [(&str, serde_json::Value); 2] = [
+        ("/identifier/0/value", n.parse::<u64>().unwrap().into()),
+        ("/gender", "Fictitious".into()),
+    ];
+    for (pointer, bad) in mutations {
+        let mut value: serde_json::Value = serde_json::from_str(&msg.to_json().unwrap()).unwrap();
+        let patient = value["entry"][2]["resource"]["entry"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|e| e["resource"]["resourceType"] == "Patient")
+            .unwrap();
+        match patient["resource"].pointer_mut(pointer) {
+            Some(slot) => *slot = bad,
+            None => {
+                patient["resource"]["gender"] = bad;
+            }
+        }
+        let json = value.to_string();
+        let report = validate_json(&json);
+        assert_eq!(
+            report.matching("not valid FHIR STU3").count(),
+            1,
+            "{report}"
+        );
+        let text = report.to_string();
+        assert!(!text.contains(&n), "{text}");
+        assert!(!text.contains("Fictitious"), "{text}");
+        let err = gpconnect_fhir::json::from_json(&json)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains(&n) && !err.contains("Fictitious"), "{err}");
+    }
+}
+
+#[test]
+fn validator_requires_the_document_resources() {
+    let msg = send_document_message();
+    let mut value: serde_json::Value = serde_json::from_str(&msg.to_json().unwrap()).unwrap();
+    let entries = value["entry"][2]["resource"]["entry"]
+        .as_array_mut()
+        .unwrap();
+    // No Patient, and the first section entry is not the Binary.
+    entries.retain(|e| e["resource"]["resourceType"] != "Patient");
+    let practitioner = entries
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Practitioner")
+        .unwrap()["fullUrl"]
+        .clone();
+    entries[0]["resource"]["section"][0]["entry"][0]["reference"] = practitioner;
+    let report = validate_json(&value.to_string());
+    let d = "Bundle.entry[2].resource";
+    assert_eq!(
+        located(&report, "exactly one Patient expected, found 0"),
+        [(format!("{d}.entry"), Some("20009".to_owned()))],
+        "{report}"
+    );
+    assert_eq!(
+        located(
+            &report,
+            "the primary attachment (a Binary) must be the first section entry"
+        ),
+        [(
+            format!("{d}.entry[0].resource.section[0].entry[0]"),
+            Some("20009".to_owned())
+        )]
+    );
+    assert_eq!(
+        located(&report, "does not resolve"),
+        [(
+            format!("{d}.entry[0].resource.subject.reference"),
+            Some("20009".to_owned())
+        )]
+    );
+}

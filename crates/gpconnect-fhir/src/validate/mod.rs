@@ -20,6 +20,7 @@ use crate::codes::{
     profile, system,
 };
 use crate::discharge::{Conformance, MhSection};
+use crate::error::redact_values;
 use crate::handling::key;
 use crate::ids::is_uuid;
 
@@ -160,7 +161,7 @@ pub fn validate_json_with(json: &str, options: ValidationOptions) -> ValidationR
             v.push(
                 Severity::Fatal,
                 "(root)",
-                format!("not JSON: {e}"),
+                format!("not JSON: {}", redact_values(&e.to_string())),
                 Some(ResponseCode::UnreadableMessage),
             );
             return v.finish();
@@ -190,7 +191,10 @@ pub fn validate_json_with(json: &str, options: ValidationOptions) -> ValidationR
         Err(e) => v.push(
             Severity::Error,
             root_name(&raw),
-            format!("not valid FHIR STU3 for the resource model: {e}"),
+            format!(
+                "not valid FHIR STU3 for the resource model: {}",
+                redact_values(&e.to_string())
+            ),
             Some(ResponseCode::PayloadValidationFailure),
         ),
     }

@@ -74,3 +74,47 @@ pub fn element_order(type_name: &str) -> Option<Vec<String>> {
             .collect()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Primitive extensions (`_field`) become children of the primitive element, with the
+    /// element id as an attribute; a repeating primitive with a `null` value keeps its
+    /// extension on the matching element.
+    #[test]
+    fn primitive_extensions_are_written_and_read_back() {
+        let json = r#"{"resourceType":"Patient","id":"p1","active":true,"_active":{"extension":[{"url":"http://example.org/a","valueBoolean":false}]},"name":[{"family":"Fam","given":["A",null],"_given":[null,{"extension":[{"url":"http://example.org/g","valueCode":"z"}]}]}],"birthDate":"1970-01-01","_birthDate":{"id":"b","extension":[{"url":"http://example.org/x","valueString":"y"}]}}"#;
+        let resource: Resource = serde_json::from_str(json).unwrap();
+        let xml = to_xml(&resource).unwrap();
+        let expected = r#"<Patient xmlns="http://hl7.org/fhir">
+  <id value="p1"/>
+  <active value="true">
+    <extension url="http://example.org/a">
+      <valueBoolean value="false"/>
+    </extension>
+  </active>
+  <name>
+    <family value="Fam"/>
+    <given value="A"/>
+    <given>
+      <extension url="http://example.org/g">
+        <valueCode value="z"/>
+      </extension>
+    </given>
+  </name>
+  <birthDate id="b" value="1970-01-01">
+    <extension url="http://example.org/x">
+      <valueString value="y"/>
+    </extension>
+  </birthDate>
+</Patient>
+"#;
+        assert_eq!(xml, expected);
+        assert_eq!(from_xml(&xml).unwrap(), resource);
+        assert_eq!(
+            xml_to_json(&xml).unwrap(),
+            serde_json::from_str::<serde_json::Value>(json).unwrap()
+        );
+    }
+}
