@@ -8,7 +8,8 @@
 //! The file is a JSON array of fully nested ORUK services (`GET /services/{id}` shape) or a
 //! bulk-upload CSV (see `open_referral_uk::csv_import`). It is validated on load and the
 //! findings summarised; then the nine ORUK 3.0 endpoints are served with CORS `*`.
-//! `--taxonomies FILE` adds a JSON array of taxonomies; `--gazetteer FILE` adds a postcode
+//! `--taxonomies FILE` adds a JSON array of taxonomies (default: a `taxonomies.json` beside the
+//! services file, if there is one); `--gazetteer FILE` adds a postcode
 //! gazetteer CSV (`postcode,latitude,longitude`, e.g. from the ONS Postcode Directory) so any
 //! postcode can be searched, not only those in the data.
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -31,7 +32,8 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     host: IpAddr,
-    /// JSON array of taxonomies to serve on /taxonomies.
+    /// JSON array of taxonomies to serve on /taxonomies (default: `taxonomies.json` beside the
+    /// services file, when present).
     #[arg(long)]
     taxonomies: Option<PathBuf>,
     /// Postcode gazetteer CSV with postcode, latitude and longitude columns.
@@ -83,9 +85,17 @@ fn load(args: &Args) -> Result<Directory, String> {
         serde_json::from_value(value).map_err(|e| format!("{}: {e}", args.services.display()))?
     };
     let mut builder = Directory::builder();
-    if let Some(path) = &args.taxonomies {
+    // Without --taxonomies, a `taxonomies.json` beside the services file is served (the sample
+    // data ships one), so /taxonomies is not empty.
+    let beside = args
+        .services
+        .parent()
+        .map(|dir| dir.join("taxonomies.json"))
+        .filter(|path| path.is_file());
+    if let Some(path) = args.taxonomies.as_ref().or(beside.as_ref()) {
         let taxonomies: Vec<Taxonomy> =
             serde_json::from_slice(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("taxonomies: {} from {}", taxonomies.len(), path.display());
         builder = builder.taxonomies(taxonomies);
     }
     if let Some(path) = &args.gazetteer {

@@ -137,6 +137,10 @@ pub struct Listing {
     pub consecutive_declines: u32,
     /// Unanswered referrals in a row (reset by any answer).
     pub consecutive_unanswered: u32,
+    /// Where the listing returns when the provider confirms after a pause or suspension
+    /// (an unlisted entry stays unlisted).
+    #[serde(skip)]
+    resume_state: ListingState,
 }
 
 /// Where a referral stands.
@@ -273,6 +277,10 @@ impl Marketplace {
             state,
             consecutive_declines: 0,
             consecutive_unanswered: 0,
+            resume_state: match state {
+                ListingState::Unlisted => ListingState::Unlisted,
+                _ => ListingState::Public,
+            },
         };
         let entry = self
             .listings
@@ -434,6 +442,10 @@ impl Marketplace {
                 if listing.consecutive_unanswered >= self.rules.suspend_after_unanswered
                     && listing.state != ListingState::Suspended
                 {
+                    listing.resume_state = match listing.state {
+                        ListingState::Unlisted => ListingState::Unlisted,
+                        _ => ListingState::Public,
+                    };
                     listing.state = ListingState::Suspended;
                     events.push(MarketplaceEvent::ListingSuspended {
                         service_id: service_id.clone(),
@@ -450,7 +462,8 @@ impl Marketplace {
     }
 
     /// The provider confirms the service is running (after a suspension) or asks to resume
-    /// (after a pause): the listing becomes public again and the streaks reset.
+    /// (after a pause): the listing returns to public (or to unlisted, if it was unlisted when
+    /// suspended) and the streaks reset.
     pub fn provider_confirms(
         &mut self,
         service_id: &str,
@@ -465,10 +478,10 @@ impl Marketplace {
             listing.state,
             ListingState::Paused | ListingState::Suspended
         ) {
-            listing.state = ListingState::Public;
+            listing.state = listing.resume_state;
             return Ok(vec![MarketplaceEvent::StateChanged {
                 service_id: service_id.to_owned(),
-                state: ListingState::Public,
+                state: listing.state,
             }]);
         }
         Ok(Vec::new())
@@ -490,6 +503,7 @@ impl Marketplace {
             _ => return Ok(Vec::new()),
         };
         listing.state = next;
+        listing.resume_state = next;
         Ok(vec![MarketplaceEvent::StateChanged {
             service_id: service_id.to_owned(),
             state: next,
@@ -679,6 +693,46 @@ mod tests {
             }]
         );
         assert!(market.in_public_search(SERVICE_ID));
+    }
+
+    #[test]
+    fn an_unlisted_entry_stays_unlisted_after_suspension_is_lifted() {
+        let mut market = Marketplace::default();
+        market
+            .list(
+                &service(None, None),
+                EntryKind::Referral,
+                ListingState::Unlisted,
+            )
+            .unwrap();
+        for n in 0..3 {
+            market.refer(&format!("r{n}"), SERVICE_ID, at(n)).unwrap();
+        }
+        market.tick(at(40));
+        assert_eq!(
+            market.listing(SERVICE_ID).unwrap().state,
+            ListingState::Suspended
+        );
+        let events = market.provider_confirms(SERVICE_ID).unwrap();
+        assert_eq!(
+            events,
+            vec![MarketplaceEvent::StateChanged {
+                service_id: SERVICE_ID.into(),
+                state: ListingState::Unlisted
+            }]
+        );
+        assert!(!market.in_public_search(SERVICE_ID));
+        // Made public later, a suspension then returns it to public.
+        market.set_unlisted(SERVICE_ID, false).unwrap();
+        for n in 50..53 {
+            market.refer(&format!("r{n}"), SERVICE_ID, at(n)).unwrap();
+        }
+        market.tick(at(90));
+        market.provider_confirms(SERVICE_ID).unwrap();
+        assert_eq!(
+            market.listing(SERVICE_ID).unwrap().state,
+            ListingState::Public
+        );
     }
 
     #[test]

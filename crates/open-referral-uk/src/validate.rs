@@ -125,7 +125,8 @@ impl fmt::Display for Finding {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Report {
-    /// Findings in document order.
+    /// Findings in a deterministic order: depth first, an object's properties in key order,
+    /// then the object's own semantic findings.
     pub findings: Vec<Finding>,
 }
 
