@@ -1,6 +1,7 @@
-//! Notes accepted into the writeback outbox per second (`WritebackEngine::submit`: validate,
-//! insert note + audit record in one transaction, commit; a SQLite store's commit runs on
-//! tokio's blocking pool, so the time includes the hand-off to a blocking thread and back).
+//! Notes accepted into the writeback outbox per second (`WritebackEngine::submit`: insert note +
+//! audit record in one transaction, commit; a SQLite store's commit runs on tokio's blocking
+//! pool, so the time includes the hand-off to a blocking thread and back). Notes are validated
+//! when built (`CaseNote::new`), outside the measured loop.
 //!
 //! `cargo bench -p nhs-integration --bench writeback_outbox -- --warm-up-time 1 --measurement-time 3`
 //!
