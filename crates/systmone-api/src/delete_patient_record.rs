@@ -5,6 +5,7 @@
 pub mod v1 {
     use crate::error::Error;
     use crate::function::Metadata;
+    use crate::redact::debug_redacted;
     use crate::types::{
         AppointmentUid, EventUid, Identity, PatientId, RecordState, TaskUid, VisitUid,
     };
@@ -19,8 +20,8 @@ pub mod v1 {
         default_limit: None,
     };
 
-    /// `DeletePatientRecord` parameters.
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    /// `DeletePatientRecord` parameters. `Debug` shows the length of `Reason`, not its text.
+    #[derive(Clone, PartialEq, Eq)]
     #[non_exhaustive]
     pub struct Request {
         /// `Identity` (may be left out only with `LeaveRecordOpen`, acting on the open record).
@@ -38,6 +39,16 @@ pub mod v1 {
         /// `LeaveRecordOpen` flag.
         pub leave_record_open: bool,
     }
+
+    debug_redacted!(Request {
+        identity,
+        reason: redacted,
+        event_uids,
+        appointment_uids,
+        task_uids,
+        visit_uids,
+        leave_record_open,
+    });
 
     impl Request {
         /// Deletes one event.

@@ -7,6 +7,8 @@
 //! byte twice. It works for both directions (requests on the server side, responses on the
 //! client side). It does not check well-formedness: the decoder does that.
 
+use std::fmt;
+
 use crate::error::Error;
 
 /// Default maximum message size: 32 MiB (a full record can be several MB).
@@ -41,8 +43,8 @@ enum State {
 }
 
 /// Splits a byte stream into whole messages. Feed bytes with [`Framer::push`], then take
-/// messages with [`Framer::next_message`] until it returns `Ok(None)`.
-#[derive(Debug)]
+/// messages with [`Framer::next_message`] until it returns `Ok(None)`. `Debug` shows how many
+/// bytes are buffered, never the bytes (they are patient data).
 pub struct Framer {
     buffer: Vec<u8>,
     /// Next byte of `buffer` to scan.
@@ -52,6 +54,19 @@ pub struct Framer {
     depth: usize,
     state: State,
     max_message_size: usize,
+}
+
+impl fmt::Debug for Framer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Framer")
+            .field("buffered", &self.buffer.len())
+            .field("scanned", &self.scanned)
+            .field("start", &self.start)
+            .field("depth", &self.depth)
+            .field("state", &self.state)
+            .field("max_message_size", &self.max_message_size)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Framer {

@@ -5,6 +5,7 @@
 pub mod v1 {
     use crate::error::Error;
     use crate::function::Metadata;
+    use crate::redact::debug_redacted;
     use crate::types::{DocumentUid, PatientId, RecordState};
     use crate::xml::{RawElement, Writer};
 
@@ -73,8 +74,9 @@ pub mod v1 {
         }
     }
 
-    /// The files written.
-    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    /// The files written. `Debug` shows how many paths and their lengths, not the paths (a
+    /// file name may name the patient).
+    #[derive(Clone, Default, PartialEq, Eq)]
     #[non_exhaustive]
     pub struct Response {
         /// `DocumentFile+`: paths written (several for a document stored as images).
@@ -82,6 +84,11 @@ pub mod v1 {
         /// `RecordState`
         pub record_state: Option<RecordState>,
     }
+
+    debug_redacted!(Response {
+        document_files: redacted,
+        record_state,
+    });
 
     impl Response {
         pub(crate) fn write_body(&self, w: &mut Writer) {

@@ -3,9 +3,12 @@
 
 /// Version 1.0.
 pub mod v1 {
+    use std::fmt;
+
     use crate::error::Error;
     use crate::function::Metadata;
     use crate::record::ProblemSeverity;
+    use crate::redact::Redacted;
     use crate::types::{Code, Drug, Identity, PatientId};
     use crate::xml::{RawElement, Writer};
 
@@ -18,8 +21,8 @@ pub mod v1 {
         default_limit: None,
     };
 
-    /// The dialog to open.
-    #[derive(Clone, Debug, PartialEq, Eq)]
+    /// The dialog to open. `Debug` shows the length of an attachment's path, not the path.
+    #[derive(Clone, PartialEq, Eq)]
     #[non_exhaustive]
     pub enum LaunchAction {
         /// Add a CTV3 code: `ClinicalCode { Code, ProblemSeverity? }`.
@@ -43,6 +46,35 @@ pub mod v1 {
             /// `DocumentPath`
             document_path: String,
         },
+    }
+
+    impl fmt::Debug for LaunchAction {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                LaunchAction::ClinicalCode {
+                    code,
+                    problem_severity,
+                } => f
+                    .debug_struct("ClinicalCode")
+                    .field("code", code)
+                    .field("problem_severity", problem_severity)
+                    .finish(),
+                LaunchAction::Medication {
+                    drug,
+                    dose,
+                    quantity,
+                } => f
+                    .debug_struct("Medication")
+                    .field("drug", drug)
+                    .field("dose", dose)
+                    .field("quantity", quantity)
+                    .finish(),
+                LaunchAction::Attachment { document_path } => f
+                    .debug_struct("Attachment")
+                    .field("document_path", &Redacted(document_path))
+                    .finish_non_exhaustive(),
+            }
+        }
     }
 
     /// Parameters.

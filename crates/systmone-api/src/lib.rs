@@ -50,7 +50,10 @@ mod error;
 mod framer;
 mod function;
 mod message;
+#[cfg(test)]
+mod privacy_tests;
 pub mod record;
+mod redact;
 mod throttle;
 mod types;
 mod xml;

@@ -2,6 +2,11 @@
 //! writes (`UpdatePatientRecord`): demographics, journal events and their data items, and the
 //! non-clinical items (appointments, tasks, visits). Element names and order follow the
 //! reference (§8.6, §9). Unknown data items are kept as [`RawElement`]s so nothing is lost.
+//!
+//! `Debug` never prints text people write (narrative lines, free text, comments, notes,
+//! `DoneBy`/`DoneAt`, task content, file names and paths, URLs): it shows `<n chars>` instead,
+//! as such text may name the patient. Codes, terms, dates, UIDs, statuses and staff usernames
+//! stay visible.
 
 use std::fmt;
 
@@ -9,6 +14,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::date;
 use crate::error::Error;
+use crate::redact::debug_redacted;
 use crate::types::{
     Address, AppointmentUid, Code, DocumentUid, Drug, EventUid, PersonName, ProblemUid,
     ReferralUid, Sex, TaskUid, VisitUid, YesNo, opt_date, opt_date_time, opt_minutes, wire_enum,
@@ -185,7 +191,7 @@ impl Demographics {
 /// On writes every attribute is optional (`DateTime` defaults to now, `UserName` to the
 /// logged-in user). `Software` and `EventUID` are set by SystmOne and appear on reads. The
 /// "Entered by" user (the Gateway PC's session user) is not in the XML at all.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Event {
     /// `DateTime`: when it happened (local time).
@@ -209,6 +215,19 @@ pub struct Event {
     /// The data items, in document order.
     pub items: Vec<DataItem>,
 }
+
+debug_redacted!(Event {
+    date_time,
+    user_name,
+    done_by: redacted,
+    done_at: redacted,
+    method,
+    software,
+    linked_referral_uid,
+    event_uid,
+    linked_problem_uids,
+    items
+});
 
 impl Event {
     /// An event with these data items and no attributes.
@@ -421,12 +440,14 @@ impl DataItem {
 }
 
 /// `Narrative { Line+ }`. A line may hold newlines; they travel as `&#10;`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Narrative {
     /// The `Line`s in order.
     pub lines: Vec<String>,
 }
+
+debug_redacted!(Narrative { lines: redacted });
 
 impl Narrative {
     /// A narrative with these lines.
@@ -495,7 +516,7 @@ wire_enum!(
 );
 
 /// `ClinicalCode`: a code with optional free text, numeric value and problem details.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClinicalCode {
     /// `Code`
@@ -519,6 +540,19 @@ pub struct ClinicalCode {
     /// `LinkedProblemUID*`: problems this item alone is linked to.
     pub linked_problem_uids: Vec<ProblemUid>,
 }
+
+debug_redacted!(ClinicalCode {
+    code,
+    free_text: redacted,
+    episodicity,
+    problem_uid,
+    problem_severity,
+    problem_end_date,
+    value,
+    units,
+    comparator,
+    linked_problem_uids
+});
 
 impl ClinicalCode {
     /// A plain code.
@@ -606,7 +640,7 @@ impl From<ClinicalCode> for DataItem {
 }
 
 /// `Medication` (acute).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Medication {
     /// `MedicationType`
@@ -626,6 +660,17 @@ pub struct Medication {
     /// `RepeatIssue`
     pub repeat_issue: Option<String>,
 }
+
+debug_redacted!(Medication {
+    medication_type,
+    drug,
+    dose,
+    quantity,
+    start_date,
+    end_date,
+    end_reason: redacted,
+    repeat_issue
+});
 
 impl Medication {
     pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
@@ -724,7 +769,7 @@ pub struct Ingredient {
 }
 
 /// `DrugSensitivity`: an allergy or sensitivity.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DrugSensitivity {
     /// `Type` (e.g. `Drug`, `Ingredient`).
@@ -740,6 +785,15 @@ pub struct DrugSensitivity {
     /// `EndedWithUnknownDate` flag.
     pub ended_with_unknown_date: bool,
 }
+
+debug_redacted!(DrugSensitivity {
+    sensitivity_type,
+    drug,
+    ingredient,
+    free_text: redacted,
+    end_date,
+    ended_with_unknown_date
+});
 
 impl DrugSensitivity {
     pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
@@ -783,7 +837,7 @@ impl DrugSensitivity {
 }
 
 /// `Vaccination`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Vaccination {
     /// `Name` (from SystmOne's Available Vaccinations list).
@@ -797,6 +851,14 @@ pub struct Vaccination {
     /// `Dosage`
     pub dosage: Option<String>,
 }
+
+debug_redacted!(Vaccination {
+    name,
+    batch_number,
+    notes: redacted,
+    part_type,
+    dosage
+});
 
 impl Vaccination {
     pub(crate) fn read(el: &RawElement) -> Self {
@@ -821,7 +883,7 @@ impl Vaccination {
 }
 
 /// `Recall`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Recall {
     /// `RecallDate`
@@ -835,6 +897,14 @@ pub struct Recall {
     /// `Status` (default Pending).
     pub status: Option<String>,
 }
+
+debug_redacted!(Recall {
+    recall_date,
+    recall_type,
+    free_text: redacted,
+    comments: redacted,
+    status
+});
 
 impl Recall {
     pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
@@ -871,7 +941,7 @@ wire_enum!(
 );
 
 /// `Reminder`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Reminder {
     /// `FreeText`
@@ -881,6 +951,12 @@ pub struct Reminder {
     /// `ExpiryDate`
     pub expiry_date: Option<NaiveDate>,
 }
+
+debug_redacted!(Reminder {
+    free_text: redacted,
+    severity,
+    expiry_date
+});
 
 impl Reminder {
     pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
@@ -906,7 +982,7 @@ impl Reminder {
 }
 
 /// `FollowUpAction` of a report.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FollowUpAction {
     /// `Action`
@@ -915,8 +991,13 @@ pub struct FollowUpAction {
     pub comments: Option<String>,
 }
 
+debug_redacted!(FollowUpAction {
+    action,
+    comments: redacted
+});
+
 /// `Report`: pathology or radiology and similar.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Report {
     /// `BatteryHeaders` (kept whole).
@@ -940,6 +1021,19 @@ pub struct Report {
     /// `FollowUpActions/FollowUpAction*`
     pub follow_up_actions: Vec<FollowUpAction>,
 }
+
+debug_redacted!(Report {
+    battery_headers,
+    issue_date,
+    result: redacted,
+    comments: redacted,
+    patient_to_be_informed,
+    result_given_date,
+    archived_date,
+    collection_date,
+    report_type,
+    follow_up_actions
+});
 
 impl Report {
     pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
@@ -1011,7 +1105,7 @@ wire_enum!(
 
 /// `Letter`. `DocumentPath` is a file SystmOne reads on its own machine; leave
 /// `date_sent_received` out for an unsent letter. Recipient name or organisation is required.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Letter {
     /// `RecipientName`
@@ -1037,6 +1131,20 @@ pub struct Letter {
     /// `DocumentUID` (reads).
     pub document_uid: Option<DocumentUid>,
 }
+
+debug_redacted!(Letter {
+    recipient_name,
+    recipient_organisation,
+    recipient_address,
+    sender_name,
+    sender_organisation,
+    sender_address,
+    document_path: redacted,
+    letter_type,
+    direction,
+    date_sent_received,
+    document_uid
+});
 
 impl Letter {
     pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
@@ -1095,7 +1203,7 @@ impl Letter {
 
 /// `Attachment`: on writes a `DocumentPath` (a file on the SystmOne PC) or a `URL`; on reads
 /// file metadata and a `DocumentUID` for `GetDocument`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Attachment {
     /// `DocumentPath` (writes).
@@ -1111,6 +1219,15 @@ pub struct Attachment {
     /// `Comments`
     pub comments: Option<String>,
 }
+
+debug_redacted!(Attachment {
+    document_path: redacted,
+    url: redacted,
+    file_name: redacted,
+    file_size,
+    document_uid,
+    comments: redacted
+});
 
 impl Attachment {
     /// An attachment of a file on the SystmOne client's machine.
@@ -1340,7 +1457,7 @@ impl Clinic {
 /// `ClinicType`, `AppointmentUID` and `Status`. To book, send `Clinic` (with its `Slot`
 /// inside, as the spec and template nest it) matching a free slot; to update, send
 /// `AppointmentUID` plus the changed fields (e.g. `Status`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Appointment {
     /// `AppointmentUID`
@@ -1369,6 +1486,21 @@ pub struct Appointment {
     /// `Flag` (free text).
     pub flag: Option<String>,
 }
+
+debug_redacted!(Appointment {
+    appointment_uid,
+    date_time,
+    duration,
+    clinician,
+    user_name,
+    site,
+    clinic_type,
+    clinic,
+    status,
+    comments: redacted,
+    linked_referral_uid,
+    flag: redacted
+});
 
 impl Appointment {
     pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
@@ -1437,7 +1569,7 @@ impl Appointment {
 /// `Task`. New tasks: `TaskType`, `Due`?, `Content`, and at most one of the assignees (none
 /// means unassigned). Updates: `TaskUID` plus the changed content or assignment. Reads carry
 /// `TaskUID`, `DateTime`, `TaskType`, `Status`, `Content`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Task {
     /// `TaskUID`
@@ -1459,6 +1591,18 @@ pub struct Task {
     /// `TeamNameAssigned`
     pub team_name_assigned: Option<String>,
 }
+
+debug_redacted!(Task {
+    task_uid,
+    date_time,
+    task_type,
+    status,
+    due,
+    content: redacted,
+    user_name_assigned,
+    group_name_assigned,
+    team_name_assigned
+});
 
 impl Task {
     /// A new task of this type with this content, unassigned.
@@ -1507,7 +1651,7 @@ impl Task {
 
 /// `Visit { DateTime, Duration, Comments?, UserName, LinkedReferralUID?, Status? }`; update
 /// with `VisitUID` + `Status`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Visit {
     /// `VisitUID`
@@ -1525,6 +1669,16 @@ pub struct Visit {
     /// `Status`
     pub status: Option<String>,
 }
+
+debug_redacted!(Visit {
+    visit_uid,
+    date_time,
+    duration,
+    comments: redacted,
+    user_name,
+    linked_referral_uid,
+    status
+});
 
 impl Visit {
     pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {

@@ -9,6 +9,7 @@ use nhs_identifiers::NhsNumber;
 use crate::codec::NhsNumberSpelling;
 use crate::date;
 use crate::error::Error;
+use crate::redact::debug_redacted;
 use crate::xml::{RawElement, Writer};
 
 /// A code list SystmOne sends as text, with a catch-all `Other` for values a newer or locally
@@ -345,7 +346,8 @@ impl PatientId {
 }
 
 /// `Identity` as responses carry it: the patient identifier plus the Strategic Reporting id.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// `Debug` masks both.
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Identity {
     /// NHS number, pseudo number or client id (absent if SystmOne sent none).
@@ -353,6 +355,11 @@ pub struct Identity {
     /// `StrategicReportingIdentifier`: joins API output to Strategic Reporting extracts.
     pub strategic_reporting_identifier: Option<String>,
 }
+
+debug_redacted!(Identity {
+    patient,
+    strategic_reporting_identifier: redacted,
+});
 
 impl Identity {
     /// An identity naming the patient.

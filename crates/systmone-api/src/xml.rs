@@ -263,7 +263,14 @@ fn element_from_start(
         }
         let value = attr
             .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|e| malformed(position, e.to_string()))?
+            // Not `e.to_string()`: quick-xml repeats an unknown entity's text, which here is
+            // part of an attribute value (patient data).
+            .map_err(|_| {
+                malformed(
+                    position,
+                    "invalid entity or character reference in an attribute value",
+                )
+            })?
             .into_owned();
         attributes.push((key, value));
     }
