@@ -397,9 +397,12 @@ impl ClientIntegrationResponse {
         let body = root.child("Response").unwrap_or(&empty);
         if let Some(message) = body.child("ErrorMessage") {
             let permanent = opt_bool(body, "PermanentError")?.unwrap_or(true);
+            // SystmOne's text may quote an NHS number; it goes into logs and error text, so
+            // any valid one is masked as it is read.
+            let text = nhs_identifiers::scan::redact(&message.text);
             return Ok(Self {
                 header,
-                outcome: Err(RemoteError::new(message.text.clone(), permanent)),
+                outcome: Err(RemoteError::new(text, permanent)),
             });
         }
         let metadata = header

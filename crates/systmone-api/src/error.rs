@@ -14,7 +14,8 @@ pub enum Error {
     /// SystmOne answered with `ErrorMessage` (+ `PermanentError`) instead of a result.
     #[error("SystmOne reported an error ({}): {message}", if *permanent { "permanent" } else { "temporary" })]
     Remote {
-        /// The `ErrorMessage` text, as sent (log it, do not parse it).
+        /// The `ErrorMessage` text, as sent but with any valid NHS number in it masked (log
+        /// it, do not parse it).
         message: String,
         /// `PermanentError`: `true` means do not retry; `false` means a temporary condition such
         /// as "record in use". A missing `PermanentError` is treated as permanent.
@@ -151,7 +152,7 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RemoteError {
-    /// Human-readable text from SystmOne.
+    /// Human-readable text from SystmOne (when decoded, any valid NHS number in it is masked).
     pub message: String,
     /// `true`: do not retry. `false`: temporary, may be retried later.
     pub permanent: bool,

@@ -265,3 +265,20 @@ fn newlines_in_text_are_character_references() {
     let back = ClientIntegrationRequest::decode(&bytes).unwrap();
     assert_eq!(back.request, Request::UpdatePatientRecord(request));
 }
+
+#[test]
+fn nhs_numbers_in_systmone_error_text_are_masked_when_read() {
+    let nhs = nhs_identifiers::NhsNumber::fictitious(7);
+    let response = format!(
+        "<ClientIntegrationResponse><DeviceID>7c41d09e2b8a5f13</DeviceID><RequestUID>4</RequestUID><Function>GetPatientRecord</Function><FunctionVersion>1.0</FunctionVersion><ResponseUID>X</ResponseUID><Response><ErrorMessage>No patient with NHS number {} is registered here</ErrorMessage><PermanentError>true</PermanentError></Response></ClientIntegrationResponse>",
+        nhs.expose()
+    );
+    let error = ClientIntegrationResponse::decode(response.as_bytes())
+        .unwrap()
+        .into_result()
+        .unwrap_err();
+    for text in [error.to_string(), format!("{error:?}")] {
+        assert!(!text.contains(&nhs.expose()), "{text}");
+        assert!(text.contains("No patient with NHS number"), "{text}");
+    }
+}
