@@ -6,7 +6,7 @@
 //! accepted too. Values are [`chrono::NaiveDate`] / [`chrono::NaiveDateTime`]: SystmOne sends
 //! no zone, so none is invented here.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 use crate::error::Error;
 
@@ -43,7 +43,9 @@ pub fn parse_date_time(element: &str, value: &str) -> Result<NaiveDateTime, Erro
     let value = value.trim();
     let value = value.strip_suffix('Z').unwrap_or(value);
     if let Ok(parsed) = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f") {
-        return Ok(parsed);
+        // SystmOne's values are whole seconds: a fraction is dropped, so what is read encodes
+        // back to the same value.
+        return Ok(parsed.with_nanosecond(0).unwrap_or(parsed));
     }
     if let Ok(parsed) = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M") {
         return Ok(parsed);
@@ -61,6 +63,10 @@ mod tests {
     fn accepts_fraction_and_zone_suffix() {
         let t = parse_date_time("DateTime", "2017-12-19T12:45:12.0Z").unwrap();
         assert_eq!(format_date_time(t), "2017-12-19T12:45:12");
+        let t = parse_date_time("DateTime", "2017-12-19T12:45:12.999Z").unwrap();
+        assert_eq!(t.nanosecond(), 0, "fraction dropped");
+        assert_eq!(format_date_time(t), "2017-12-19T12:45:12");
+        assert_eq!(parse_date_time("DateTime", &format_date_time(t)).unwrap(), t);
         let t = parse_date_time("DateTime", "2026-03-03T10:15:02").unwrap();
         assert_eq!(format_date_time(t), "2026-03-03T10:15:02");
         let t = parse_date_time("DateTime", "2026-03-03").unwrap();
