@@ -66,7 +66,10 @@ mod tests {
         let t = parse_date_time("DateTime", "2017-12-19T12:45:12.999Z").unwrap();
         assert_eq!(t.nanosecond(), 0, "fraction dropped");
         assert_eq!(format_date_time(t), "2017-12-19T12:45:12");
-        assert_eq!(parse_date_time("DateTime", &format_date_time(t)).unwrap(), t);
+        assert_eq!(
+            parse_date_time("DateTime", &format_date_time(t)).unwrap(),
+            t
+        );
         let t = parse_date_time("DateTime", "2026-03-03T10:15:02").unwrap();
         assert_eq!(format_date_time(t), "2026-03-03T10:15:02");
         let t = parse_date_time("DateTime", "2026-03-03").unwrap();
