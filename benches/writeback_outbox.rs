@@ -86,6 +86,32 @@ fn bench_store<S: OutboxStore>(c: &mut Criterion, group_name: &str, name: &str, 
     group.finish();
 }
 
+/// The store alone, called on the bench thread (no engine, no hand-off): the baseline that
+/// shows what `submit` adds on top of the store's own work.
+fn bench_store_direct<S: OutboxStore>(
+    c: &mut Criterion,
+    group_name: &str,
+    name: &str,
+    mut store: S,
+) {
+    let notes: Vec<CaseNote> = (0..64).map(note).collect();
+    let now = chrono::Utc::now();
+    let mut group = c.benchmark_group(group_name);
+    group.throughput(Throughput::Elements(1));
+    let mut i = 0usize;
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            black_box(
+                store
+                    .accept(&notes[i % notes.len()], now)
+                    .expect("accepted"),
+            )
+        })
+    });
+    group.finish();
+}
+
 fn outbox_accept(c: &mut Criterion) {
     bench_store(c, "outbox_accept", "memory_store", MemoryOutbox::new());
     bench_store(
@@ -94,7 +120,19 @@ fn outbox_accept(c: &mut Criterion) {
         "sqlite_in_memory",
         SqliteOutbox::open_in_memory().expect("sqlite"),
     );
+    bench_store_direct(
+        c,
+        "outbox_accept",
+        "sqlite_in_memory_store_only",
+        SqliteOutbox::open_in_memory().expect("sqlite"),
+    );
     let dir = tempfile::tempdir().expect("tempdir");
+    bench_store_direct(
+        c,
+        "outbox_accept",
+        "sqlite_file_sync_full_store_only",
+        SqliteOutbox::open(dir.path().join("direct.sqlite")).expect("sqlite file"),
+    );
     bench_store(
         c,
         "outbox_accept",
