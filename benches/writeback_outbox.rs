@@ -57,7 +57,23 @@ fn note(i: u32) -> CaseNote {
     .with_code(CodedEntry::new(SnomedCode::try_from("871731000000106").expect("code")))
 }
 
-fn bench_store<S: OutboxStore>(c: &mut Criterion, group_name: &str, name: &str, store: S) {
+/// Measures `accept` over a cycle of 64 prepared notes, one note per iteration.
+fn bench_accept<T>(c: &mut Criterion, name: &str, mut accept: impl FnMut(&CaseNote) -> T) {
+    let notes: Vec<CaseNote> = (0..64).map(note).collect();
+    let mut group = c.benchmark_group("outbox_accept");
+    group.throughput(Throughput::Elements(1));
+    let mut i = 0usize;
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            black_box(accept(&notes[i % notes.len()]))
+        })
+    });
+    group.finish();
+}
+
+/// `WritebackEngine::submit` into `store`.
+fn bench_store<S: OutboxStore>(c: &mut Criterion, name: &str, store: S) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -69,73 +85,40 @@ fn bench_store<S: OutboxStore>(c: &mut Criterion, group_name: &str, name: &str, 
         TokioClock::from_system_time(),
         EngineConfig::default(),
     );
-    let notes: Vec<CaseNote> = (0..64).map(note).collect();
-    let mut group = c.benchmark_group(group_name);
-    group.throughput(Throughput::Elements(1));
-    let mut i = 0usize;
-    group.bench_function(name, |b| {
-        b.iter(|| {
-            i = i.wrapping_add(1);
-            black_box(
-                runtime
-                    .block_on(engine.submit(notes[i % notes.len()].clone()))
-                    .expect("accepted"),
-            )
-        })
+    bench_accept(c, name, |note| {
+        runtime
+            .block_on(engine.submit(note.clone()))
+            .expect("accepted")
     });
-    group.finish();
 }
 
 /// The store alone, called on the bench thread (no engine, no hand-off): the baseline that
 /// shows what `submit` adds on top of the store's own work.
-fn bench_store_direct<S: OutboxStore>(
-    c: &mut Criterion,
-    group_name: &str,
-    name: &str,
-    mut store: S,
-) {
-    let notes: Vec<CaseNote> = (0..64).map(note).collect();
+fn bench_store_direct<S: OutboxStore>(c: &mut Criterion, name: &str, mut store: S) {
     let now = chrono::Utc::now();
-    let mut group = c.benchmark_group(group_name);
-    group.throughput(Throughput::Elements(1));
-    let mut i = 0usize;
-    group.bench_function(name, |b| {
-        b.iter(|| {
-            i = i.wrapping_add(1);
-            black_box(
-                store
-                    .accept(&notes[i % notes.len()], now)
-                    .expect("accepted"),
-            )
-        })
-    });
-    group.finish();
+    bench_accept(c, name, |note| store.accept(note, now).expect("accepted"));
 }
 
 fn outbox_accept(c: &mut Criterion) {
-    bench_store(c, "outbox_accept", "memory_store", MemoryOutbox::new());
+    bench_store(c, "memory_store", MemoryOutbox::new());
     bench_store(
         c,
-        "outbox_accept",
         "sqlite_in_memory",
         SqliteOutbox::open_in_memory().expect("sqlite"),
     );
     bench_store_direct(
         c,
-        "outbox_accept",
         "sqlite_in_memory_store_only",
         SqliteOutbox::open_in_memory().expect("sqlite"),
     );
     let dir = tempfile::tempdir().expect("tempdir");
     bench_store_direct(
         c,
-        "outbox_accept",
         "sqlite_file_sync_full_store_only",
         SqliteOutbox::open(dir.path().join("direct.sqlite")).expect("sqlite file"),
     );
     bench_store(
         c,
-        "outbox_accept",
         "sqlite_file_sync_full",
         SqliteOutbox::open(dir.path().join("outbox.sqlite")).expect("sqlite file"),
     );

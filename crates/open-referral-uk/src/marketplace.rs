@@ -52,6 +52,15 @@ impl ListingState {
     pub fn reachable_by_id(self) -> bool {
         !matches!(self, Self::Suspended)
     }
+
+    /// Where a listing in this state returns after a pause or suspension is lifted: an
+    /// unlisted entry stays unlisted, any other becomes public.
+    fn resumes_to(self) -> Self {
+        match self {
+            Self::Unlisted => Self::Unlisted,
+            _ => Self::Public,
+        }
+    }
 }
 
 /// How people reach the service through the marketplace.
@@ -277,10 +286,7 @@ impl Marketplace {
             state,
             consecutive_declines: 0,
             consecutive_unanswered: 0,
-            resume_state: match state {
-                ListingState::Unlisted => ListingState::Unlisted,
-                _ => ListingState::Public,
-            },
+            resume_state: state.resumes_to(),
         };
         let entry = self
             .listings
@@ -442,10 +448,7 @@ impl Marketplace {
                 if listing.consecutive_unanswered >= self.rules.suspend_after_unanswered
                     && listing.state != ListingState::Suspended
                 {
-                    listing.resume_state = match listing.state {
-                        ListingState::Unlisted => ListingState::Unlisted,
-                        _ => ListingState::Public,
-                    };
+                    listing.resume_state = listing.state.resumes_to();
                     listing.state = ListingState::Suspended;
                     events.push(MarketplaceEvent::ListingSuspended {
                         service_id: service_id.clone(),

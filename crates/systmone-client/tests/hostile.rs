@@ -282,66 +282,9 @@ async fn a_write_that_gets_garbage_is_outcome_unknown() {
     );
 }
 
-/// A stream that never has anything to read and refuses every write.
-struct RefusesWrites;
-
-impl tokio::io::AsyncRead for RefusesWrites {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-        _: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Pending
-    }
-}
-
-impl tokio::io::AsyncWrite for RefusesWrites {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-        _: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()))
-    }
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_write_that_could_not_be_written_was_never_sent() {
-    let connector =
-        FnConnector::new(|| Box::pin(async { Ok(Box::new(RefusesWrites) as BoxStream) }));
-    let client = Client::builder("gw-x", ApiKey::new("0a1b2c3d4e5f6071"))
-        .in_memory_device_id()
-        .connector(Arc::new(connector))
-        .config(config())
-        .spawn()
-        .unwrap();
-    let note = systmone_api::update_patient_record::v1::Request::new(
-        systmone_api::NhsNumber::fictitious(7),
-    )
-    .with_event(systmone_api::record::Event::new(vec![
-        systmone_api::record::Narrative::new(["x"]).into(),
-    ]));
-    let error = client.call(note).await.unwrap_err();
-    assert!(matches!(error, ClientError::WriteFailed { .. }), "{error}");
-    assert!(error.never_sent() && !error.is_outcome_unknown());
-    assert_eq!(client.status().sent, 0);
-    assert!(!client.status().healthy);
-}
-
-/// A stream whose first write takes all but the last `keep` bytes, after which every write
-/// fails: the connection broke part-way through a request.
+/// A stream that never has anything to read. Unless `broken` from the start, its first write
+/// takes all but the last `keep` bytes; every later write fails: the connection broke
+/// part-way through a request (or, `broken`, before any of it).
 struct BreaksMidWrite {
     keep: usize,
     broken: bool,
@@ -383,14 +326,10 @@ impl tokio::io::AsyncWrite for BreaksMidWrite {
     }
 }
 
-fn breaking_client(keep: usize) -> Client {
+/// A client whose every connection is a fresh `BreaksMidWrite { keep, broken }`.
+fn breaking_client(keep: usize, broken: bool) -> Client {
     let connector = FnConnector::new(move || {
-        Box::pin(async move {
-            Ok(Box::new(BreaksMidWrite {
-                keep,
-                broken: false,
-            }) as BoxStream)
-        })
+        Box::pin(async move { Ok(Box::new(BreaksMidWrite { keep, broken }) as BoxStream) })
     });
     Client::builder("gw-x", ApiKey::new("0a1b2c3d4e5f6071"))
         .in_memory_device_id()
@@ -408,12 +347,22 @@ fn a_note() -> Request {
         .into()
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_write_that_could_not_be_written_was_never_sent() {
+    let client = breaking_client(0, true);
+    let error = client.call(a_note()).await.unwrap_err();
+    assert!(matches!(error, ClientError::WriteFailed { .. }), "{error}");
+    assert!(error.never_sent() && !error.is_outcome_unknown());
+    assert_eq!(client.status().sent, 0);
+    assert!(!client.status().healthy);
+}
+
 /// The connection breaks with only the terminating newline unwritten: SystmOne may already
 /// have read the whole document (its root element is closed), so the write's outcome is
 /// unknown and the pool must not resend it elsewhere.
 #[tokio::test(start_paused = true)]
 async fn a_write_cut_off_before_only_its_newline_is_outcome_unknown() {
-    let client = breaking_client(1);
+    let client = breaking_client(1, false);
     let error = client.call(a_note()).await.unwrap_err();
     assert!(
         matches!(
@@ -429,7 +378,7 @@ async fn a_write_cut_off_before_only_its_newline_is_outcome_unknown() {
     assert!(!error.never_sent());
     assert_eq!(client.status().sent, 1);
     // A read cut off the same way is safe to repeat.
-    let client = breaking_client(1);
+    let client = breaking_client(1, false);
     let error = client.call(search()).await.unwrap_err();
     assert!(matches!(&error, ClientError::ReadFailed { .. }), "{error}");
     assert_eq!(error.retry(), Retry::Safe);
@@ -438,7 +387,7 @@ async fn a_write_cut_off_before_only_its_newline_is_outcome_unknown() {
 /// The connection breaks inside the closing root tag: no whole document reached SystmOne.
 #[tokio::test(start_paused = true)]
 async fn a_write_cut_off_inside_its_closing_tag_was_never_sent() {
-    let client = breaking_client("quest>\n".len());
+    let client = breaking_client("quest>\n".len(), false);
     let error = client.call(a_note()).await.unwrap_err();
     assert!(matches!(&error, ClientError::WriteFailed { .. }), "{error}");
     assert!(error.never_sent() && !error.is_outcome_unknown());

@@ -498,22 +498,37 @@ async fn a_note_without_a_task_says_nothing_about_tasks() {
     assert!(!found.detail.contains("task"), "{}", found.detail);
 }
 
-/// A store whose `accept` waits (on a std channel, like a slow fsync) until another tokio task
-/// has run: inline on a current-thread runtime that task could never run.
-struct WaitingStore {
+/// A `MemoryOutbox` with test hooks: `accept_waits_for` makes `accept` wait (on a std channel,
+/// like a slow fsync) until another tokio task has sent on it; `due_calls` counts the passes
+/// over the outbox; `blocks_on_io` is what the store tells the engine.
+struct InstrumentedStore {
     inner: MemoryOutbox,
-    go: std::sync::mpsc::Receiver<()>,
+    accept_waits_for: Option<std::sync::mpsc::Receiver<()>>,
+    due_calls: Arc<std::sync::atomic::AtomicUsize>,
+    blocks_on_io: bool,
 }
 
-impl OutboxStore for WaitingStore {
+impl InstrumentedStore {
+    fn new(blocks_on_io: bool) -> Self {
+        Self {
+            inner: MemoryOutbox::new(),
+            accept_waits_for: None,
+            due_calls: Arc::default(),
+            blocks_on_io,
+        }
+    }
+}
+
+impl OutboxStore for InstrumentedStore {
     fn accept(
         &mut self,
         note: &CaseNote,
         now: chrono::DateTime<Utc>,
     ) -> Result<OutboxEntry, WritebackError> {
-        self.go
-            .recv_timeout(Duration::from_secs(10))
-            .map_err(|_| WritebackError::Storage("the runtime was blocked".into()))?;
+        if let Some(go) = &self.accept_waits_for {
+            go.recv_timeout(Duration::from_secs(10))
+                .map_err(|_| WritebackError::Storage("the runtime was blocked".into()))?;
+        }
         self.inner.accept(note, now)
     }
     fn record(
@@ -532,6 +547,8 @@ impl OutboxStore for WaitingStore {
         now: chrono::DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, WritebackError> {
+        self.due_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.due(now, limit)
     }
     fn next_due(&self) -> Result<Option<chrono::DateTime<Utc>>, WritebackError> {
@@ -543,16 +560,18 @@ impl OutboxStore for WaitingStore {
     fn audit_trail(&self, id: NoteId) -> Result<Vec<AuditRecord>, WritebackError> {
         self.inner.audit_trail(id)
     }
+    fn blocks_on_io(&self) -> bool {
+        self.blocks_on_io
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_blocking_store_does_not_stall_the_runtime_thread() {
     let g = gateways(2);
     let (go, wait) = std::sync::mpsc::channel();
-    let store = WaitingStore {
-        inner: MemoryOutbox::new(),
-        go: wait,
-    };
+    // Blocks like a disk-backed store: `accept` waits for another task of this runtime.
+    let mut store = InstrumentedStore::new(true);
+    store.accept_waits_for = Some(wait);
     let engine = WritebackEngine::new(store, Arc::clone(&g), start(), EngineConfig::default());
     let other_task = tokio::spawn(async move {
         go.send(()).unwrap();
@@ -628,63 +647,13 @@ async fn a_pass_cut_short_by_a_timeout_leaves_the_note_to_this_engine_to_reconci
     assert!(kinds(&engine, accepted.id).contains(&"found-in-journal -> filed".to_owned()));
 }
 
-/// Counts the passes over the outbox (`due` calls).
-struct CountingStore {
-    inner: MemoryOutbox,
-    due_calls: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl OutboxStore for CountingStore {
-    fn accept(
-        &mut self,
-        note: &CaseNote,
-        now: chrono::DateTime<Utc>,
-    ) -> Result<OutboxEntry, WritebackError> {
-        self.inner.accept(note, now)
-    }
-    fn record(
-        &mut self,
-        id: NoteId,
-        transition: &crate::outbox::Transition,
-        now: chrono::DateTime<Utc>,
-    ) -> Result<(), WritebackError> {
-        self.inner.record(id, transition, now)
-    }
-    fn get(&self, id: NoteId) -> Result<Option<OutboxEntry>, WritebackError> {
-        self.inner.get(id)
-    }
-    fn due(
-        &self,
-        now: chrono::DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<OutboxEntry>, WritebackError> {
-        self.due_calls
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.inner.due(now, limit)
-    }
-    fn next_due(&self) -> Result<Option<chrono::DateTime<Utc>>, WritebackError> {
-        self.inner.next_due()
-    }
-    fn entries(&self) -> Result<Vec<OutboxEntry>, WritebackError> {
-        self.inner.entries()
-    }
-    fn audit_trail(&self, id: NoteId) -> Result<Vec<AuditRecord>, WritebackError> {
-        self.inner.audit_trail(id)
-    }
-    fn blocks_on_io(&self) -> bool {
-        false
-    }
-}
-
 // Real time: a spinning loop would show as thousands of passes while the worker's read waits.
 #[tokio::test(flavor = "current_thread")]
 async fn waiting_for_notes_the_worker_holds_does_not_spin() {
     let g = gateways(2);
-    let due_calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let store = CountingStore {
-        inner: MemoryOutbox::new(),
-        due_calls: Arc::clone(&due_calls),
-    };
+    // Counts the passes over the outbox (`due` calls); answers from memory, inline.
+    let store = InstrumentedStore::new(false);
+    let due_calls = Arc::clone(&store.due_calls);
     let engine = WritebackEngine::new(
         store,
         Arc::clone(&g),
