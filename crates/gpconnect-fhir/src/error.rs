@@ -82,63 +82,9 @@ impl From<serde_json::Error> for Error {
     }
 }
 
-/// Removes the input values a serde / `fhir-model` message quotes (`string "…"`,
-/// `integer `…``, `floating point `…``, `character `…``, `Unknown value: …`), keeping the
-/// rest (what was expected, field names, line and column).
+/// The ground floor's serde-error redactor, under the name this crate's modules use.
 pub(crate) fn redact_values(message: &str) -> String {
-    const REDACTED: &str = "<redacted>";
-    const QUOTED: [(&str, char); 5] = [
-        ("string \"", '"'),
-        ("integer `", '`'),
-        ("floating point `", '`'),
-        ("character `", '`'),
-        ("boolean `", '`'),
-    ];
-    const UNKNOWN: &str = "Unknown value: ";
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    'scan: while !rest.is_empty() {
-        for (marker, close) in QUOTED {
-            if let Some(after) = rest.strip_prefix(marker) {
-                out.push_str(marker);
-                out.push_str(REDACTED);
-                // Skip to the closing delimiter (`string` values are Debug-escaped).
-                let mut chars = after.char_indices();
-                let mut end = after.len();
-                while let Some((i, c)) = chars.next() {
-                    if c == '\\' && close == '"' {
-                        chars.next();
-                    } else if c == close {
-                        end = i;
-                        break;
-                    }
-                }
-                match after.get(end..) {
-                    Some(tail) if !tail.is_empty() => {
-                        out.push(close);
-                        rest = tail.get(close.len_utf8()..).unwrap_or("");
-                    }
-                    _ => rest = "",
-                }
-                continue 'scan;
-            }
-        }
-        if let Some(after) = rest.strip_prefix(UNKNOWN) {
-            out.push_str(UNKNOWN);
-            out.push_str(REDACTED);
-            // serde_json appends " at line N column M"; keep that.
-            rest = after
-                .find(" at line ")
-                .map_or("", |i| after.get(i..).unwrap_or(""));
-            continue;
-        }
-        let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            out.push(c);
-        }
-        rest = chars.as_str();
-    }
-    out
+    nhs_identifiers::redact::serde_error(message)
 }
 
 /// Result alias for this crate.
@@ -147,37 +93,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parser_messages_lose_the_values_they_quote() {
-        let cases = [
-            (
-                "invalid type: integer `9990000476`, expected a string at line 1 column 40",
-                "invalid type: integer `<redacted>`, expected a string at line 1 column 40",
-            ),
-            (
-                r#"invalid type: string "Jo \"Smith\"", expected a sequence"#,
-                r#"invalid type: string "<redacted>", expected a sequence"#,
-            ),
-            (
-                "Unknown value: Jo Smith at line 3 column 9",
-                "Unknown value: <redacted> at line 3 column 9",
-            ),
-            ("Unknown value: Smith", "Unknown value: <redacted>"),
-            (
-                "invalid type: floating point `1.5`, expected u32",
-                "invalid type: floating point `<redacted>`, expected u32",
-            ),
-            ("missing field `status`", "missing field `status`"),
-            (
-                "unterminated string \"abc",
-                "unterminated string \"<redacted>",
-            ),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(redact_values(input), expected, "{input}");
-        }
-    }
 
     #[test]
     fn json_errors_do_not_repeat_patient_data() {

@@ -25,6 +25,7 @@
 mod error;
 mod nhs_number;
 mod ods;
+pub mod redact;
 pub mod scan;
 
 pub use error::IdentifierError;
