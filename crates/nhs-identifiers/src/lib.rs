@@ -9,6 +9,14 @@
 //!   non-clinical channels (SystmOne instant messages are permanent and disclosable).
 //! - [`system`]: the FHIR identifier system URIs these identifiers use.
 //!
+//! It is also the workspace's ground floor: every crate depends on it already and it does no
+//! IO, so the small tools every crate needs live here once, rather than in a second crate that
+//! every crate would also have to depend on:
+//! [`open_enum!`](macro@open_enum) (code lists with a private catch-all), [`text_id!`] (text identifiers),
+//! [`redact`] ([`redact::Redacted`], [`debug_redacted!`], [`redact::serde_error`]),
+//! [`clock`] (one `Clock`, a manual test clock and the Europe/London date) and [`uuid`]
+//! (random v4 ids, a deterministic sequence for snapshots).
+//!
 //! ```
 //! use nhs_identifiers::NhsNumber;
 //!
@@ -22,11 +30,18 @@
 
 #![warn(missing_docs)]
 
+pub mod clock;
 mod error;
 mod nhs_number;
 mod ods;
+pub mod open_enum;
 pub mod redact;
 pub mod scan;
+mod text_id;
+pub mod uuid;
+
+#[doc(hidden)]
+pub use serde as __serde;
 
 pub use error::IdentifierError;
 pub use nhs_number::{NhsNumber, TEST_RANGE_PREFIX};
