@@ -11,13 +11,27 @@
 //! | `GET /taxonomy_terms`, `GET /taxonomy_terms/{id}` | taxonomy terms |
 //!
 //! Every response carries `Access-Control-Allow-Origin: *`. Unknown ids and paths answer 404,
-//! malformed parameters 400, both with a JSON body `{"error": ..., "message": ...}` that says
-//! what to fix. The handlers are thin: all logic is in [`crate::search`].
+//! malformed or out-of-range parameters 400 (the ranges are listed in [`crate::query`]), a
+//! method other than `GET`/`HEAD`/`OPTIONS` 405, all with a JSON body
+//! `{"error": ..., "message": ...}` that names the field and what was wrong with it. An error
+//! never repeats a received value (a path id, a postcode, search text): callers already have
+//! it, and a log or a proxy that records error bodies must not collect it. Each refused request
+//! is logged (`tracing`, target `open_referral_uk::api`) with its status and that same
+//! message. The handlers are thin: all logic is in [`crate::query`] and [`crate::search`].
+//!
+//! [`serve`] closes a connection whose request head is not complete within
+//! [`ServeOptions::header_read_timeout`] (default 10 s), and one on which nothing is read or
+//! written for [`ServeOptions::idle_timeout`] (default 30 s): a half-sent request, a stalled
+//! body or an idle keep-alive connection does not hold a socket.
 
 use std::sync::{Arc, RwLock};
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -99,26 +113,42 @@ impl From<OrukError> for ApiError {
     }
 }
 
-impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
-        Self::bad_request(format!("malformed query string: {}", rejection.body_text()))
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // The message never holds a received value, so it is safe to log as is.
+        tracing::info!(
+            status = self.status.as_u16(),
+            error = self.error,
+            message = %self.message,
+            "request refused"
+        );
         (self.status, Json(&self)).into_response()
     }
 }
 
-type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
+type Params = RawQuery;
+type Id = Result<Path<String>, PathRejection>;
+
+fn search_query(params: Params) -> Result<SearchQuery, ApiError> {
+    let RawQuery(raw) = params;
+    Ok(SearchQuery::from_query_string(
+        raw.as_deref().unwrap_or(""),
+    )?)
+}
+
+/// The `{id}` of a path. An id that is not valid percent-encoded UTF-8 cannot name anything.
+fn path_id(id: Id) -> Result<String, ApiError> {
+    id.map(|Path(id)| id)
+        .map_err(|_| ApiError::bad_request("`id` in the path is not valid percent-encoded UTF-8"))
+}
 
 fn read(state: &ApiState) -> Result<std::sync::RwLockReadGuard<'_, Directory>, ApiError> {
     state.directory.read().map_err(|_| ApiError::internal())
 }
 
 fn page_only(params: Params) -> Result<PageRequest, ApiError> {
-    let Query(pairs) = params?;
+    let RawQuery(raw) = params;
+    let pairs = crate::query::decode_query_string(raw.as_deref().unwrap_or(""))?;
     let query = SearchQuery::from_params(
         pairs
             .iter()
@@ -146,13 +176,161 @@ pub fn router(state: ApiState) -> Router {
         .route("/taxonomy_terms", get(taxonomy_terms))
         .route("/taxonomy_terms/{id}", get(taxonomy_term))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(cors)
 }
 
-/// Serves the API on a bound listener until the task is dropped.
+/// Connection limits of [`serve_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// The whole request head (request line and headers) must arrive within this time after
+    /// its first byte; otherwise the connection is closed. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// A connection on which nothing is read or written for this long is closed: a silent
+    /// client, a half-sent body, a client that stops reading. Default 30 s.
+    pub idle_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ServeOptions {
+    /// Sets [`ServeOptions::header_read_timeout`].
+    #[must_use]
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServeOptions::idle_timeout`].
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+}
+
+/// Serves the API on a bound listener until the task is dropped, with the default
+/// [`ServeOptions`].
 pub async fn serve(listener: tokio::net::TcpListener, state: ApiState) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).await
+    serve_with(listener, state, ServeOptions::default()).await
+}
+
+/// Serves the API (HTTP/1.1) on a bound listener with these connection limits until the task
+/// is dropped. An accept error (e.g. out of file descriptors) pauses accepting for 100 ms.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: ApiState,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    let app = router(state);
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let io = hyper_util::rt::TokioIo::new(IdleTimeout::new(stream, options.idle_timeout));
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(options.header_read_timeout)
+                .serve_connection(io, service);
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection closed");
+            }
+        });
+    }
+}
+
+/// A stream that fails with `TimedOut` once nothing has been read or written for `idle`.
+struct IdleTimeout<S> {
+    inner: S,
+    idle: Duration,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<S> IdleTimeout<S> {
+    fn new(inner: S, idle: Duration) -> Self {
+        Self {
+            inner,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+
+    fn progress(&mut self) {
+        let next = tokio::time::Instant::now() + self.idle;
+        self.deadline.as_mut().reset(next);
+    }
+
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.deadline.as_mut().poll(cx).is_ready()
+    }
+}
+
+fn timed_out() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, "connection idle")
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for IdleTimeout<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(result) => {
+                this.progress();
+                Poll::Ready(result)
+            }
+            Poll::Pending if this.expired(cx) => Poll::Ready(Err(timed_out())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for IdleTimeout<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_write(cx, buf) {
+            Poll::Ready(result) => {
+                this.progress();
+                Poll::Ready(result)
+            }
+            Poll::Pending if this.expired(cx) => Poll::Ready(Err(timed_out())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_flush(cx) {
+            Poll::Pending if this.expired(cx) => Poll::Ready(Err(timed_out())),
+            other => other,
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }
 
 async fn root(State(state): State<ApiState>) -> Json<ApiDetails> {
@@ -163,9 +341,16 @@ async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint: see GET / and the ORUK 3.0 API reference")
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        error: "method_not_allowed",
+        message: "this API is read-only: use GET".to_owned(),
+    }
+}
+
 async fn services(State(state): State<ApiState>, params: Params) -> Result<Response, ApiError> {
-    let Query(pairs) = params?;
-    let query = SearchQuery::from_params(pairs)?;
+    let query = search_query(params)?;
     let directory = read(&state)?;
     let page = directory
         .search(&query)?
@@ -173,14 +358,12 @@ async fn services(State(state): State<ApiState>, params: Params) -> Result<Respo
     Ok(Json(page).into_response())
 }
 
-async fn service(
-    State(state): State<ApiState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+async fn service(State(state): State<ApiState>, id: Id) -> Result<Response, ApiError> {
+    let id = path_id(id)?;
     let directory = read(&state)?;
     match directory.service(&id) {
         Some(service) => Ok(Json(service).into_response()),
-        None => Err(ApiError::not_found(format!("no service with id {id:?}"))),
+        None => Err(ApiError::not_found("no service with this id")),
     }
 }
 
@@ -188,22 +371,17 @@ async fn service_at_locations(
     State(state): State<ApiState>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let Query(pairs) = params?;
-    let query = SearchQuery::from_params(pairs)?;
+    let query = search_query(params)?;
     let directory = read(&state)?;
     Ok(Json(directory.search_service_at_locations(&query)?).into_response())
 }
 
-async fn service_at_location(
-    State(state): State<ApiState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+async fn service_at_location(State(state): State<ApiState>, id: Id) -> Result<Response, ApiError> {
+    let id = path_id(id)?;
     let directory = read(&state)?;
     match directory.service_at_location(&id) {
         Some(item) => Ok(Json(item).into_response()),
-        None => Err(ApiError::not_found(format!(
-            "no service_at_location with id {id:?}"
-        ))),
+        None => Err(ApiError::not_found("no service_at_location with this id")),
     }
 }
 
@@ -213,14 +391,12 @@ async fn taxonomies(State(state): State<ApiState>, params: Params) -> Result<Res
     Ok(Json(page.paginate(directory.taxonomies().collect())).into_response())
 }
 
-async fn taxonomy(
-    State(state): State<ApiState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+async fn taxonomy(State(state): State<ApiState>, id: Id) -> Result<Response, ApiError> {
+    let id = path_id(id)?;
     let directory = read(&state)?;
     match directory.taxonomy(&id) {
         Some(taxonomy) => Ok(Json(taxonomy).into_response()),
-        None => Err(ApiError::not_found(format!("no taxonomy with id {id:?}"))),
+        None => Err(ApiError::not_found("no taxonomy with this id")),
     }
 }
 
@@ -233,15 +409,11 @@ async fn taxonomy_terms(
     Ok(Json(page.paginate(directory.taxonomy_terms().collect())).into_response())
 }
 
-async fn taxonomy_term(
-    State(state): State<ApiState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+async fn taxonomy_term(State(state): State<ApiState>, id: Id) -> Result<Response, ApiError> {
+    let id = path_id(id)?;
     let directory = read(&state)?;
     match directory.taxonomy_term(&id) {
         Some(term) => Ok(Json(term).into_response()),
-        None => Err(ApiError::not_found(format!(
-            "no taxonomy_term with id {id:?}"
-        ))),
+        None => Err(ApiError::not_found("no taxonomy_term with this id")),
     }
 }

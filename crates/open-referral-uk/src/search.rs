@@ -88,14 +88,23 @@ impl GeoPoint {
     }
 
     fn cell(&self) -> (i32, i32) {
-        // Latitude/longitude are bounded, so the cell indexes fit easily in i32.
-        #[allow(clippy::cast_possible_truncation)]
-        let cell = (
-            (self.latitude / CELL_DEGREES).floor() as i32,
-            (self.longitude / CELL_DEGREES).floor() as i32,
-        );
-        cell
+        (grid_cell(self.latitude), grid_cell(self.longitude))
     }
+}
+
+/// The grid cell index of a latitude or longitude. The degrees are clamped to ±180 first, so
+/// the index lies within ±3,600 (a value outside the WGS84 range lands in an edge cell, never
+/// a saturated one).
+fn grid_cell(degrees: f64) -> i32 {
+    let degrees = if degrees.is_nan() {
+        0.0
+    } else {
+        degrees.clamp(-180.0, 180.0)
+    };
+    // |degrees / CELL_DEGREES| ≤ 3,600: the cast is exact.
+    #[allow(clippy::cast_possible_truncation)]
+    let cell = (degrees / CELL_DEGREES).floor() as i32;
+    cell
 }
 
 /// Turns a UK postcode into a point (usually its centroid).
@@ -303,77 +312,61 @@ impl SearchQuery {
     /// Reads the ORUK 3.0 query parameters (`search`, `page`, `per_page`, `taxonomy_term_id`,
     /// `taxonomy_id`, `minimum_age`, `maximum_age`, `start_time`, `end_time`, `day`,
     /// `postcode`, `proximity`) plus `text` (ORUK 1.0 name of `search`), `latitude` +
-    /// `longitude`, and `cost` (`free`/`paid`). Unknown parameters are ignored; a malformed
-    /// value is a [`OrukError::BadParameter`] naming the parameter.
+    /// `longitude`, and `cost` (`free`/`paid`). Unknown parameters are ignored; a malformed or
+    /// out-of-range value is a [`OrukError::BadParameter`] naming the parameter and its
+    /// accepted range ([`crate::query`] lists them), never repeating the value.
     pub fn from_params<K: AsRef<str>, V: AsRef<str>>(
         params: impl IntoIterator<Item = (K, V)>,
     ) -> Result<Self, OrukError> {
+        use crate::query::{
+            MAX_AGE_YEARS, MAX_ID_CHARS, MAX_PROXIMITY_METRES, MAX_TEXT_CHARS, count_in, number_in,
+            text_up_to,
+        };
         let mut query = Self::default();
         let (mut page, mut per_page) = (1u32, crate::page::DEFAULT_PER_PAGE);
         let (mut postcode, mut latitude, mut longitude) = (None, None, None);
         for (key, value) in params {
             let (key, raw) = (key.as_ref(), value.as_ref());
             let value = raw.trim();
-            let number = |name: &str| -> Result<f64, OrukError> {
-                value
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|n| n.is_finite())
-                    .ok_or_else(|| {
-                        OrukError::bad_parameter(
-                            name,
-                            format!("expected a number, found {value:?}"),
-                        )
-                    })
+            let time = |name: &'static str| {
+                TimeOfDay::parse(value)
+                    .ok_or_else(|| OrukError::bad_parameter(name, "expected a time HH:MM"))
             };
-            let time = |name: &str| {
-                TimeOfDay::parse(value).ok_or_else(|| {
-                    OrukError::bad_parameter(
-                        name,
-                        format!("expected a time HH:MM, found {value:?}"),
-                    )
-                })
-            };
-            let count = |name: &str| {
-                value.parse::<u32>().map_err(|_| {
-                    OrukError::bad_parameter(
-                        name,
-                        format!("expected a positive whole number, found {value:?}"),
-                    )
-                })
-            };
+            let age = |name: &'static str| number_in(name, value, 0.0..=MAX_AGE_YEARS, "years");
             match key {
-                "search" | "text" => query.text = Some(value.to_owned()).filter(|t| !t.is_empty()),
-                "page" => page = count("page")?,
-                "per_page" => per_page = count("per_page")?,
-                "taxonomy_term_id" => query.taxonomy_term_id = Some(value.to_owned()),
-                "taxonomy_id" => query.taxonomy_id = Some(value.to_owned()),
-                "minimum_age" => {
-                    query.minimum_age = Some(non_negative("minimum_age", number("minimum_age")?)?)
+                "search" | "text" => {
+                    query.text =
+                        Some(text_up_to("search", value, MAX_TEXT_CHARS)?).filter(|t| !t.is_empty())
                 }
-                "maximum_age" => {
-                    query.maximum_age = Some(non_negative("maximum_age", number("maximum_age")?)?)
+                "page" => page = count_in("page", value, 1..=u32::MAX)?,
+                "per_page" => {
+                    per_page = count_in("per_page", value, 1..=crate::page::MAX_PER_PAGE)?
                 }
+                "taxonomy_term_id" => {
+                    query.taxonomy_term_id =
+                        Some(text_up_to("taxonomy_term_id", value, MAX_ID_CHARS)?)
+                }
+                "taxonomy_id" => {
+                    query.taxonomy_id = Some(text_up_to("taxonomy_id", value, MAX_ID_CHARS)?)
+                }
+                "minimum_age" => query.minimum_age = Some(age("minimum_age")?),
+                "maximum_age" => query.maximum_age = Some(age("maximum_age")?),
                 "start_time" => query.start_time = Some(time("start_time")?),
                 "end_time" => query.end_time = Some(time("end_time")?),
                 "day" => {
                     query.day = Some(formats::parse_weekday(value).ok_or_else(|| {
-                        OrukError::bad_parameter(
-                            "day",
-                            format!("expected a day such as MO or Monday, found {value:?}"),
-                        )
+                        OrukError::bad_parameter("day", "expected a day such as MO or Monday")
                     })?);
                 }
                 "postcode" => {
-                    postcode = Some(UkPostcode::try_from(value).map_err(|_| {
-                        OrukError::bad_parameter(
-                            "postcode",
-                            format!("{value:?} is not a UK postcode"),
-                        )
-                    })?)
+                    postcode =
+                        Some(UkPostcode::try_from(value).map_err(|_| {
+                            OrukError::bad_parameter("postcode", "not a UK postcode")
+                        })?)
                 }
                 "proximity" => {
-                    let metres = number("proximity")?;
+                    let metres =
+                        number_in("proximity", value, 0.0..=MAX_PROXIMITY_METRES, "metres")?;
                     if metres <= 0.0 {
                         return Err(OrukError::bad_parameter(
                             "proximity",
@@ -382,17 +375,18 @@ impl SearchQuery {
                     }
                     query.proximity_metres = Some(metres);
                 }
-                "latitude" | "lat" => latitude = Some(number("latitude")?),
-                "longitude" | "lng" | "lon" => longitude = Some(number("longitude")?),
+                "latitude" | "lat" => {
+                    latitude = Some(number_in("latitude", value, -90.0..=90.0, "degrees")?)
+                }
+                "longitude" | "lng" | "lon" => {
+                    longitude = Some(number_in("longitude", value, -180.0..=180.0, "degrees")?)
+                }
                 "cost" => {
                     query.cost = Some(match value.to_ascii_lowercase().as_str() {
                         "free" => CostFilter::Free,
                         "paid" => CostFilter::Paid,
                         _ => {
-                            return Err(OrukError::bad_parameter(
-                                "cost",
-                                format!("expected free or paid, found {value:?}"),
-                            ));
+                            return Err(OrukError::bad_parameter("cost", "expected free or paid"));
                         }
                     });
                 }
@@ -440,13 +434,12 @@ impl SearchQuery {
         }
         Ok(query)
     }
-}
 
-fn non_negative(name: &str, value: f64) -> Result<f64, OrukError> {
-    if value < 0.0 {
-        Err(OrukError::bad_parameter(name, "must not be negative"))
-    } else {
-        Ok(value)
+    /// Reads a raw query string (the part of the URL after `?`, still percent-encoded) with
+    /// [`crate::query::decode_query_string`] and then [`SearchQuery::from_params`]. The entry
+    /// point of the API handlers and of the `oruk_query` fuzz target.
+    pub fn from_query_string(raw: &str) -> Result<Self, OrukError> {
+        Self::from_params(crate::query::decode_query_string(raw)?)
     }
 }
 
@@ -895,7 +888,10 @@ impl Directory {
             Some(Origin::Point(point)) => Some(*point),
             Some(Origin::Postcode(postcode)) => {
                 Some(self.geocoder.locate(postcode).ok_or_else(|| {
-                    OrukError::bad_parameter("postcode", format!("{postcode} could not be located"))
+                    OrukError::bad_parameter(
+                        "postcode",
+                        "could not be located (not in the directory's gazetteer)",
+                    )
                 })?)
             }
         };
@@ -906,6 +902,26 @@ impl Directory {
             .unwrap_or_default();
         words.sort();
         words.dedup();
+        // A query built in code (its fields are public) gets the same ranges as a query string.
+        if let Some(radius) = query.proximity_metres
+            && !(radius > 0.0 && radius <= crate::query::MAX_PROXIMITY_METRES)
+        {
+            return Err(OrukError::bad_parameter(
+                "proximity",
+                format!(
+                    "expected a number of metres above 0 and at most {}",
+                    crate::query::MAX_PROXIMITY_METRES
+                ),
+            ));
+        }
+        if let Some(point) = origin
+            && GeoPoint::new(point.latitude, point.longitude).is_none()
+        {
+            return Err(OrukError::bad_parameter(
+                "latitude",
+                "latitude/longitude outside the WGS84 range",
+            ));
+        }
         Ok(Prepared {
             words,
             origin,
@@ -960,14 +976,48 @@ impl Directory {
         Some(result)
     }
 
+    /// Documents with a location in a grid cell that a circle of `radius` metres around
+    /// `origin` touches, sorted; `None` means "scan every candidate" (a circle over the
+    /// antimeridian, or one touching more than [`MAX_GRID_CELLS`] cells).
+    ///
+    /// Bounded by construction: the latitude and longitude ranges are clamped to the WGS84
+    /// range before any cell is computed, so every cell index lies within ±3,600 and the cell
+    /// count within 7,201 × 3,601, whatever the radius or point (a caller's own [`GeoPoint`]
+    /// or [`Geocoder`] included).
     fn grid_candidates(&self, origin: GeoPoint, radius: f64) -> Option<Vec<u32>> {
-        let dlat = radius / 111_000.0;
-        let dlon = radius / (111_000.0 * origin.latitude.to_radians().cos().max(0.01));
-        #[allow(clippy::cast_possible_truncation)]
-        let cell = |degrees: f64| (degrees / CELL_DEGREES).floor() as i64;
-        let (lat0, lat1) = (cell(origin.latitude - dlat), cell(origin.latitude + dlat));
-        let (lon0, lon1) = (cell(origin.longitude - dlon), cell(origin.longitude + dlon));
-        let cells = (lat1 - lat0 + 1).saturating_mul(lon1 - lon0 + 1);
+        let (lat, lon) = (origin.latitude, origin.longitude);
+        let in_range = (-90.0..=90.0).contains(&lat)
+            && (-180.0..=180.0).contains(&lon)
+            && radius.is_finite()
+            && radius >= 0.0;
+        if !in_range {
+            return None;
+        }
+        // Angular radius, widened a little so rounding never loses a point on the edge.
+        let angle = (radius / EARTH_RADIUS_M * 1.001).to_degrees() + 1e-9;
+        let (lat_lo, lat_hi) = ((lat - angle).max(-90.0), (lat + angle).min(90.0));
+        let (lon_lo, lon_hi) = if lat.abs() + angle >= 90.0 {
+            // The circle covers a pole: every longitude.
+            (-180.0, 180.0)
+        } else {
+            // The widest longitude offset of a circle of angular radius `a` around latitude
+            // `φ` is asin(sin a / cos φ).
+            let ratio = angle.to_radians().sin() / lat.to_radians().cos();
+            if ratio >= 1.0 {
+                (-180.0, 180.0)
+            } else {
+                let dlon = ratio.asin().to_degrees() * 1.001 + 1e-9;
+                if lon - dlon < -180.0 || lon + dlon > 180.0 {
+                    return None;
+                }
+                (lon - dlon, lon + dlon)
+            }
+        };
+        let (lat0, lat1) = (grid_cell(lat_lo), grid_cell(lat_hi));
+        let (lon0, lon1) = (grid_cell(lon_lo), grid_cell(lon_hi));
+        // All four lie within ±3,600 (bounded degrees / 0.05), so none of this can overflow.
+        let cells =
+            (i64::from(lat1) - i64::from(lat0) + 1) * (i64::from(lon1) - i64::from(lon0) + 1);
         if cells > MAX_GRID_CELLS {
             // A huge radius: filtering every candidate by distance is cheaper.
             return None;
@@ -975,9 +1025,6 @@ impl Directory {
         let mut docs = Vec::new();
         for lat in lat0..=lat1 {
             for lon in lon0..=lon1 {
-                let (Ok(lat), Ok(lon)) = (i32::try_from(lat), i32::try_from(lon)) else {
-                    continue;
-                };
                 if let Some(list) = self.grid.get(&(lat, lon)) {
                     docs.extend_from_slice(list);
                 }
@@ -1259,37 +1306,37 @@ mod tests {
             (
                 "page",
                 "0",
-                "bad parameter `page`: pages are numbered from 1",
+                "bad parameter `page`: expected a whole number from 1 to 4294967295",
             ),
             (
                 "page",
                 "-1",
-                "bad parameter `page`: expected a positive whole number, found \"-1\"",
+                "bad parameter `page`: expected a whole number from 1 to 4294967295",
             ),
             (
                 "per_page",
                 "100000",
-                "bad parameter `per_page`: must be between 1 and 1000",
+                "bad parameter `per_page`: expected a whole number from 1 to 1000",
             ),
             (
                 "minimum_age",
                 "old",
-                "bad parameter `minimum_age`: expected a number, found \"old\"",
+                "bad parameter `minimum_age`: expected a number of years from 0 to 150",
             ),
             (
                 "day",
                 "Funday",
-                "bad parameter `day`: expected a day such as MO or Monday, found \"Funday\"",
+                "bad parameter `day`: expected a day such as MO or Monday",
             ),
             (
                 "start_time",
                 "9am",
-                "bad parameter `start_time`: expected a time HH:MM, found \"9am\"",
+                "bad parameter `start_time`: expected a time HH:MM",
             ),
             (
                 "postcode",
                 "ABC 1234",
-                "bad parameter `postcode`: \"ABC 1234\" is not a UK postcode",
+                "bad parameter `postcode`: not a UK postcode",
             ),
             (
                 "proximity",
@@ -1299,7 +1346,7 @@ mod tests {
             (
                 "cost",
                 "cheap",
-                "bad parameter `cost`: expected free or paid, found \"cheap\"",
+                "bad parameter `cost`: expected free or paid",
             ),
             (
                 "latitude",

@@ -152,19 +152,19 @@ async fn bad_parameters_are_400_with_a_clear_message() {
     for (path, message) in [
         (
             "/services?page=0",
-            "bad parameter `page`: pages are numbered from 1",
+            "bad parameter `page`: expected a whole number from 1 to 4294967295",
         ),
         (
             "/services?per_page=abc",
-            "bad parameter `per_page`: expected a positive whole number, found \"abc\"",
+            "bad parameter `per_page`: expected a whole number from 1 to 1000",
         ),
         (
             "/services?minimum_age=old",
-            "bad parameter `minimum_age`: expected a number, found \"old\"",
+            "bad parameter `minimum_age`: expected a number of years from 0 to 150",
         ),
         (
             "/service_at_locations?postcode=NOT%20A%20POSTCODE&proximity=1000",
-            "bad parameter `postcode`: \"NOT A POSTCODE\" is not a UK postcode",
+            "bad parameter `postcode`: not a UK postcode",
         ),
         (
             "/service_at_locations?proximity=1000",
@@ -172,11 +172,11 @@ async fn bad_parameters_are_400_with_a_clear_message() {
         ),
         (
             "/services?day=Funday",
-            "bad parameter `day`: expected a day such as MO or Monday, found \"Funday\"",
+            "bad parameter `day`: expected a day such as MO or Monday",
         ),
         (
             "/taxonomies?page=-2",
-            "bad parameter `page`: expected a positive whole number, found \"-2\"",
+            "bad parameter `page`: expected a whole number from 1 to 4294967295",
         ),
     ] {
         let reply = get(address, path).await;

@@ -196,3 +196,192 @@ proptest! {
         }
     }
 }
+
+/// A small directory whose locations are spread over the whole globe (poles and the
+/// antimeridian included), built once.
+fn world_directory() -> &'static Directory {
+    static DIRECTORY: std::sync::OnceLock<Directory> = std::sync::OnceLock::new();
+    DIRECTORY.get_or_init(|| {
+        let mut services = synthetic::services(120, 7);
+        let mut rng = synthetic::Rng::new(11);
+        for service in &mut services {
+            for sal in &mut service.service_at_locations {
+                if let Some(location) = sal.location.as_mut() {
+                    // A third near the poles or the antimeridian, the rest anywhere.
+                    let (lat, lon) = match rng.below(3) {
+                        0 => (rng.between(85.0, 90.0), rng.between(-180.0, 180.0)),
+                        1 => (rng.between(-60.0, 60.0), rng.between(179.0, 180.0)),
+                        _ => (rng.between(-90.0, 90.0), rng.between(-180.0, 180.0)),
+                    };
+                    location.latitude = serde_json::Number::from_f64(lat);
+                    location.longitude = serde_json::Number::from_f64(lon);
+                }
+            }
+        }
+        Directory::new(services)
+    })
+}
+
+/// What the `oruk_query` fuzz target asserts: any query string is a typed error or a query
+/// whose indexed answer equals the linear scan (services and service-at-locations), within
+/// the requested page size; any body either loads as a directory or is a JSON error.
+fn query_invariants(bytes: &[u8]) {
+    let raw = String::from_utf8_lossy(bytes);
+    let directory = world_directory();
+    match SearchQuery::from_query_string(&raw) {
+        Ok(query) => {
+            let indexed = directory.search(&query).unwrap();
+            let linear = directory.search_linear(&query).unwrap();
+            assert_eq!(indexed.total_items, linear.total_items);
+            let a: Vec<&str> = indexed
+                .contents
+                .iter()
+                .map(|h| h.service.id.as_str())
+                .collect();
+            let b: Vec<&str> = linear
+                .contents
+                .iter()
+                .map(|h| h.service.id.as_str())
+                .collect();
+            assert_eq!(a, b, "{raw}");
+            assert!(indexed.size <= u64::from(query.page.per_page()));
+            let items = directory.search_service_at_locations(&query).unwrap();
+            assert!(items.size <= u64::from(query.page.per_page()));
+        }
+        Err(OrukError::BadParameter { .. }) => {}
+        Err(other) => panic!("unexpected error kind {other}"),
+    }
+    match open_referral_uk::Directory::from_json(bytes) {
+        Ok(directory) => {
+            let _ = directory.search(&SearchQuery::default()).unwrap();
+        }
+        Err(error) => assert!(matches!(error, OrukError::Json { .. })),
+    }
+}
+
+/// Values for numeric parameters at their extremes, plus marked free text.
+fn hostile_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("0".to_owned()),
+        Just("-0".to_owned()),
+        Just("-1".to_owned()),
+        Just("1e308".to_owned()),
+        Just("-1e308".to_owned()),
+        Just("1e23".to_owned()),
+        Just("4294967296".to_owned()),
+        Just("NaN".to_owned()),
+        Just("inf".to_owned()),
+        Just("%FF%FE".to_owned()),
+        Just("BS1%205TR".to_owned()),
+        (-200.0f64..200.0).prop_map(|n| n.to_string()),
+        (0.0f64..2_000_000.0).prop_map(|n| n.to_string()),
+        (1u32..2000).prop_map(|n| n.to_string()),
+        "[a-z ]{0,12}".prop_map(|text| format!("zq{text}")),
+    ]
+}
+
+fn parameter_name() -> impl Strategy<Value = &'static str> {
+    proptest::sample::select(vec![
+        "search",
+        "page",
+        "per_page",
+        "taxonomy_term_id",
+        "minimum_age",
+        "maximum_age",
+        "start_time",
+        "day",
+        "postcode",
+        "proximity",
+        "latitude",
+        "longitude",
+        "lat",
+        "lon",
+        "cost",
+        "zqunknown",
+    ])
+}
+
+#[test]
+fn grid_walk_is_bounded_for_any_radius_and_point() {
+    let directory = world_directory();
+    for (lat, lon) in [
+        (90.0, 0.0),
+        (-90.0, 180.0),
+        (89.999, -180.0),
+        (0.0, 179.9999),
+        (0.0, -180.0),
+        (51.45, -2.59),
+    ] {
+        for proximity in ["0.001", "1", "5000", "1e5", "999999.99", "1000000"] {
+            let raw = format!("latitude={lat}&longitude={lon}&proximity={proximity}");
+            let started = std::time::Instant::now();
+            query_invariants(raw.as_bytes());
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "{raw}"
+            );
+        }
+    }
+    // Out of range: a typed error naming the parameter, never the value.
+    for raw in [
+        "postcode=BS1%205TR&proximity=1e23",
+        "latitude=1&longitude=1&proximity=1e308",
+        "latitude=1e308&longitude=1",
+        "latitude=1&longitude=-1e308",
+        "latitude=1&longitude=1&proximity=-5",
+        "latitude=1&longitude=1&proximity=1000000.5",
+        "minimum_age=1e308",
+        "maximum_age=-1",
+        "page=99999999999999999999",
+        "per_page=1001",
+    ] {
+        let error = SearchQuery::from_query_string(raw).unwrap_err();
+        let message = error.to_string();
+        assert!(message.starts_with("bad parameter `"), "{message}");
+        assert!(
+            !message.contains("e308") && !message.contains("e23"),
+            "{message}"
+        );
+    }
+    // A query built in code gets the same range checks before the grid is walked.
+    let mut query =
+        SearchQuery::from_query_string("latitude=51&longitude=-2&proximity=10").unwrap();
+    query.proximity_metres = Some(1e23);
+    assert!(directory.search(&query).is_err());
+    query.proximity_metres = Some(f64::NAN);
+    assert!(directory.search_service_at_locations(&query).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The `oruk_query` fuzz target's entry point over arbitrary bytes.
+    #[test]
+    fn arbitrary_query_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        query_invariants(&bytes);
+    }
+
+    /// Structured hostile query strings: extremes for every numeric parameter. The answer is
+    /// the linear scan's, and an error never repeats a received value (marked `zq`).
+    #[test]
+    fn hostile_query_strings(pairs in proptest::collection::vec((parameter_name(), hostile_value()), 0..6)) {
+        let raw: Vec<String> = pairs.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        let raw = raw.join("&");
+        query_invariants(raw.as_bytes());
+        if let Err(error) = SearchQuery::from_query_string(&raw) {
+            let message = error.to_string();
+            prop_assert!(!message.contains("zq"), "{}", message);
+            prop_assert!(!message.contains("BS1"), "{}", message);
+        }
+    }
+
+    /// Any point and radius in range: the grid candidates give exactly the linear answer.
+    #[test]
+    fn grid_search_anywhere_equals_linear_scan(
+        lat in -90.0f64..=90.0,
+        lon in -180.0f64..=180.0,
+        radius in 1.0f64..=1_000_000.0,
+    ) {
+        query_invariants(format!("latitude={lat}&longitude={lon}&proximity={radius}&per_page=1000").as_bytes());
+    }
+}

@@ -174,7 +174,7 @@ fn distance_orders_results_and_unknown_postcodes_are_reported() {
         SearchQuery::from_params([("postcode", "SW1A 1AA"), ("proximity", "1000")]).unwrap();
     assert_eq!(
         directory.search(&unknown).unwrap_err().to_string(),
-        "bad parameter `postcode`: SW1A 1AA could not be located"
+        "bad parameter `postcode`: could not be located (not in the directory's gazetteer)"
     );
 }
 
