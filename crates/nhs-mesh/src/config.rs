@@ -1,0 +1,295 @@
+//! Client configuration: base URL, credentials, mutual TLS, proxy, time-outs, retries,
+//! chunking and the download cap.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::auth::Credentials;
+use crate::chunk::DEFAULT_CHUNK_SIZE;
+use crate::error::MeshError;
+
+/// NHS England's MESH base URLs.
+pub mod env {
+    /// Integration (INT) over the internet.
+    pub const INTEGRATION: &str = "https://msg.intspineservices.nhs.uk";
+    /// Deployment (DEP).
+    pub const DEPLOYMENT: &str = "https://msg.depspineservices.nhs.uk";
+    /// Live.
+    pub const LIVE: &str = "https://mesh-sync.spineservices.nhs.uk";
+}
+
+/// Mutual TLS material, all PEM: the client certificate (chain), its private key and the
+/// environment's CA bundle (NHS RootCA + SubCA; the server is verified against these only).
+/// TLS 1.2 or 1.3, with rustls on the ring provider. `Debug` never shows the key.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TlsConfig {
+    /// Client certificate chain (PEM), or `None` for server-only TLS.
+    pub client_cert_pem: Option<Vec<u8>>,
+    /// Client private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub client_key_pem: Option<Vec<u8>>,
+    /// The CA bundle that signs the server certificate (PEM).
+    pub ca_bundle_pem: Vec<u8>,
+}
+
+impl fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsConfig")
+            .field(
+                "client_cert",
+                &self.client_cert_pem.as_ref().map(|_| "<pem>"),
+            )
+            .field("client_key", &self.client_key_pem.as_ref().map(|_| "***"))
+            .field("ca_bundle_bytes", &self.ca_bundle_pem.len())
+            .finish()
+    }
+}
+
+impl TlsConfig {
+    /// Mutual TLS with a client certificate and key.
+    pub fn mutual(cert_pem: Vec<u8>, key_pem: Vec<u8>, ca_bundle_pem: Vec<u8>) -> Self {
+        Self {
+            client_cert_pem: Some(cert_pem),
+            client_key_pem: Some(key_pem),
+            ca_bundle_pem,
+        }
+    }
+
+    /// Server-authenticated TLS only (no client certificate).
+    pub fn server_only(ca_bundle_pem: Vec<u8>) -> Self {
+        Self {
+            client_cert_pem: None,
+            client_key_pem: None,
+            ca_bundle_pem,
+        }
+    }
+
+    /// Reads the three PEM files.
+    ///
+    /// # Errors
+    /// [`MeshError::Config`] naming the file that could not be read.
+    pub fn from_files(
+        cert: impl AsRef<std::path::Path>,
+        key: impl AsRef<std::path::Path>,
+        ca: impl AsRef<std::path::Path>,
+    ) -> Result<Self, MeshError> {
+        let read = |p: &std::path::Path, what: &str| {
+            std::fs::read(p)
+                .map_err(|e| MeshError::Config(format!("cannot read the {what}: {}", e.kind())))
+        };
+        Ok(Self::mutual(
+            read(cert.as_ref(), "client certificate")?,
+            read(key.as_ref(), "client key")?,
+            read(ca.as_ref(), "CA bundle")?,
+        ))
+    }
+
+    /// The rustls configuration (ring provider, TLS 1.2+, only the given CA bundle trusted).
+    ///
+    /// # Errors
+    /// [`MeshError::Config`] when a PEM cannot be read or the key does not fit.
+    pub fn rustls_config(&self) -> Result<rustls::ClientConfig, MeshError> {
+        let cfg = |what: &str| MeshError::Config(what.to_owned());
+        let mut roots = rustls::RootCertStore::empty();
+        let mut any = false;
+        for cert in CertificateDer::pem_slice_iter(&self.ca_bundle_pem) {
+            let cert = cert.map_err(|_| cfg("the CA bundle is not valid PEM"))?;
+            roots
+                .add(cert)
+                .map_err(|_| cfg("a CA bundle certificate is not usable"))?;
+            any = true;
+        }
+        if !any {
+            return Err(cfg("the CA bundle holds no certificate"));
+        }
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|_| cfg("TLS versions"))?
+        .with_root_certificates(roots);
+        match (&self.client_cert_pem, &self.client_key_pem) {
+            (Some(cert), Some(key)) => {
+                let chain = CertificateDer::pem_slice_iter(cert)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| cfg("the client certificate is not valid PEM"))?;
+                if chain.is_empty() {
+                    return Err(cfg("the client certificate file holds no certificate"));
+                }
+                let key = PrivateKeyDer::from_pem_slice(key)
+                    .map_err(|_| cfg("the client key is not a PEM private key"))?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|_| cfg("the client key does not fit the certificate"))
+            }
+            (None, None) => Ok(builder.with_no_client_auth()),
+            _ => Err(cfg(
+                "a client certificate needs its key, and a key its certificate",
+            )),
+        }
+    }
+}
+
+/// Retry policy for calls other than the first POST of a send: up to `attempts` more tries
+/// on 425, 429, 502, 503, 504 (and on transport failures of reads and idempotent calls),
+/// waiting `base × 2^n` (mesh-client: 3 tries, factor 0.5 s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Extra attempts after the first.
+    pub attempts: u32,
+    /// The first wait.
+    pub base: Duration,
+    /// The longest wait.
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries.
+    pub fn none() -> Self {
+        Self {
+            attempts: 0,
+            ..Self::default()
+        }
+    }
+
+    /// The wait before retry `n` (0-based).
+    pub fn delay(&self, n: u32) -> Duration {
+        self.base
+            .checked_mul(1u32.checked_shl(n.min(16)).unwrap_or(u32::MAX))
+            .unwrap_or(self.max)
+            .min(self.max)
+    }
+}
+
+/// Everything a [`crate::MeshClient`] needs.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// Base URL (`https://msg.intspineservices.nhs.uk`, or the sandbox's `http://127.0.0.1:8700`).
+    pub base_url: String,
+    /// Mailbox credentials.
+    pub credentials: Credentials,
+    /// TLS material (required for `https://` URLs).
+    pub tls: Option<TlsConfig>,
+    /// An HTTP(S) proxy URL (CONNECT tunnelling for HTTPS); the client TLS context goes
+    /// through it.
+    pub proxy: Option<String>,
+    /// Time-out of one HTTP request (mesh-client: 10 minutes).
+    pub timeout: Duration,
+    /// Connect time-out.
+    pub connect_timeout: Duration,
+    /// Retries of calls other than a send's first POST.
+    pub retry: RetryPolicy,
+    /// Uncompressed bytes per chunk.
+    pub chunk_size: usize,
+    /// Gzip each chunk before sending.
+    pub compress: bool,
+    /// Largest message (decompressed) a download accepts.
+    pub max_download_size: u64,
+    /// `mex-ClientVersion` for the handshake.
+    pub client_version: String,
+}
+
+impl ClientConfig {
+    /// A configuration with the defaults: 10-minute time-out, 3 retries, 20 MiB chunks,
+    /// gzip on, 1 GiB download cap, no TLS material, no proxy.
+    pub fn new(base_url: impl Into<String>, credentials: Credentials) -> Self {
+        Self {
+            base_url: base_url.into(),
+            credentials,
+            tls: None,
+            proxy: None,
+            timeout: Duration::from_secs(600),
+            connect_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            compress: true,
+            max_download_size: 1 << 30,
+            client_version: concat!("nhs-mesh-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+
+    /// Sets the TLS material.
+    #[must_use]
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Sets a proxy.
+    #[must_use]
+    pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.proxy = Some(proxy.into());
+        self
+    }
+
+    /// Sets the chunk size (uncompressed bytes).
+    #[must_use]
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk_size = bytes.max(1);
+        self
+    }
+
+    /// Turns gzip of outgoing chunks on or off.
+    #[must_use]
+    pub fn compress(mut self, on: bool) -> Self {
+        self.compress = on;
+        self
+    }
+
+    /// Sets the download cap.
+    #[must_use]
+    pub fn max_download_size(mut self, bytes: u64) -> Self {
+        self.max_download_size = bytes;
+        self
+    }
+
+    /// Sets the retry policy.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the request time-out.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.delay(0), Duration::from_millis(500));
+        assert_eq!(p.delay(2), Duration::from_secs(2));
+        assert_eq!(p.delay(40), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn tls_debug_hides_the_key_and_bad_pem_is_a_config_error() {
+        let t = TlsConfig::mutual(b"c".to_vec(), b"SECRETKEY".to_vec(), b"x".to_vec());
+        assert!(!format!("{t:?}").contains("SECRETKEY"));
+        assert!(matches!(t.rustls_config(), Err(MeshError::Config(_))));
+    }
+}
