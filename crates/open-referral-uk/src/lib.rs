@@ -8,6 +8,7 @@
 //!   spatial indexes, a pluggable postcode [`search::Geocoder`], ranking and ORUK pagination.
 //! * [`page`]: the ORUK 3.0 page envelope.
 //! * [`query`]: query-string decoding and the documented range of every search parameter.
+//! * [`query`]: query-string decoding and the documented range of every search parameter.
 //! * [`marketplace`]: listing states and referral rules (Joy defaults), time injected.
 //! * [`csv_import`]: bulk upload of services from a spreadsheet with row-level errors.
 //! * [`synthetic`]: fictitious directories of any size for benches and demos.
