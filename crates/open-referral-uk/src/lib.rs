@@ -12,6 +12,9 @@
 //! * [`csv_import`]: bulk upload of services from a spreadsheet with row-level errors.
 //! * [`synthetic`]: fictitious directories of any size for benches and demos.
 //! * `api` (feature `api`, on by default): the ORUK 3.0 HTTP API on axum.
+//! * `live` (feature `live`, on by default): the marketplace as a persistent service —
+//!   [`store`] (SQLite, PostgreSQL), `live` (rules, incremental index, scheduler, outbox) and
+//!   `provider_api` (authenticated provider and administrator routes, referrals).
 //!
 //! ```
 //! use open_referral_uk::{Directory, SearchQuery};
@@ -31,11 +34,17 @@ pub mod api;
 pub mod csv_import;
 mod error;
 pub mod formats;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod marketplace;
 pub mod model;
 pub mod page;
+#[cfg(feature = "live")]
+pub mod provider_api;
 pub mod query;
 pub mod search;
+#[cfg(feature = "live")]
+pub mod store;
 pub mod synthetic;
 pub mod validate;
 

@@ -40,12 +40,15 @@ pub enum ListingState {
     Paused,
     /// Too many unanswered referrals: hidden everywhere until the provider confirms.
     Suspended,
+    /// Full capacity: still listed (with a note and a waiting time), not taking referrals
+    /// until the provider unfreezes it.
+    Frozen,
 }
 
 impl ListingState {
     /// Whether the entry may appear in public search results and lists.
     pub fn in_public_search(self) -> bool {
-        matches!(self, Self::Public | Self::Paused)
+        matches!(self, Self::Public | Self::Paused | Self::Frozen)
     }
 
     /// Whether the entry may be fetched by id.
@@ -153,7 +156,7 @@ pub struct Listing {
 }
 
 /// Where a referral stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ReferralStatus {
@@ -220,6 +223,32 @@ pub enum MarketplaceEvent {
     },
 }
 
+/// What a signposting-only entry lacks: an email (service or organization) and a UK postcode
+/// (on one of its addresses) are the minimum; `None` when both are there.
+pub(crate) fn signposting_missing(service: &Service) -> Option<&'static str> {
+    let has_email = service
+        .email
+        .as_deref()
+        .is_some_and(crate::formats::is_email)
+        || service
+            .organization
+            .as_ref()
+            .and_then(|o| o.email.as_deref())
+            .is_some_and(crate::formats::is_email);
+    let has_postcode = service
+        .service_at_locations
+        .iter()
+        .filter_map(|sal| sal.location.as_ref())
+        .flat_map(|location| &location.addresses)
+        .any(|address| UkPostcode::try_from(address.postal_code.as_str()).is_ok());
+    match (has_email, has_postcode) {
+        (true, true) => None,
+        (false, true) => Some("an email"),
+        (true, false) => Some("a UK postcode"),
+        (false, false) => Some("an email and a UK postcode"),
+    }
+}
+
 /// Listings and referrals under a set of rules.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -252,33 +281,13 @@ impl Marketplace {
         kind: EntryKind,
         state: ListingState,
     ) -> Result<&Listing, MarketplaceError> {
-        if kind == EntryKind::SignpostingOnly && self.rules.signposting_needs_email_and_postcode {
-            let has_email = service
-                .email
-                .as_deref()
-                .is_some_and(crate::formats::is_email)
-                || service
-                    .organization
-                    .as_ref()
-                    .and_then(|o| o.email.as_deref())
-                    .is_some_and(crate::formats::is_email);
-            let has_postcode = service
-                .service_at_locations
-                .iter()
-                .filter_map(|sal| sal.location.as_ref())
-                .flat_map(|location| &location.addresses)
-                .any(|address| UkPostcode::try_from(address.postal_code.as_str()).is_ok());
-            let missing = match (has_email, has_postcode) {
-                (true, true) => None,
-                (false, true) => Some("an email"),
-                (true, false) => Some("a UK postcode"),
-                (false, false) => Some("an email and a UK postcode"),
-            };
-            if let Some(missing) = missing {
-                return Err(MarketplaceError::SignpostingIncomplete {
-                    missing: missing.to_owned(),
-                });
-            }
+        if kind == EntryKind::SignpostingOnly
+            && self.rules.signposting_needs_email_and_postcode
+            && let Some(missing) = signposting_missing(service)
+        {
+            return Err(MarketplaceError::SignpostingIncomplete {
+                missing: missing.to_owned(),
+            });
         }
         let listing = Listing {
             service_id: service.id.clone(),
@@ -339,6 +348,7 @@ impl Marketplace {
         match listing.state {
             ListingState::Paused => return Err(refuse("paused")),
             ListingState::Suspended => return Err(refuse("suspended")),
+            ListingState::Frozen => return Err(refuse("frozen at full capacity")),
             _ => {}
         }
         if self.referrals.contains_key(referral_id) {

@@ -19,10 +19,17 @@
 //! * `day`, `start_time`, `end_time`: some schedule session is on that day, opens at or after
 //!   `start_time` and closes at or before `end_time` (the spec's "start time of at least" /
 //!   "end time at or below");
-//! * `cost`: `free` (no cost option with an amount above zero) or `paid`;
+//! * `cost`: `free` (no cost option with an amount above zero) or `paid`; `maximum_cost`: the
+//!   cheapest priced option is at most this (a service without one costs 0);
+//! * `status`: services whose `status` is not `active` are left out unless the query names the
+//!   statuses wanted ([`SearchQuery::statuses`]; the API accepts it from authenticated callers);
 //! * `postcode` (or `latitude`+`longitude`) + `proximity`: some location of the service lies
 //!   within `proximity` metres of the point; without `proximity` results are only ordered by
-//!   distance.
+//!   distance. A `postcode` also keeps only services whose `service_area` contains it, when
+//!   the service has area data: postcode areas, districts, sectors or full postcodes listed
+//!   (comma-, semicolon- or line-separated) in a text `extent` or the UK `service_area` text;
+//!   polygon extents are not read;
+//! * the index is updated in place per change ([`incremental`]), never rebuilt per edit.
 //!
 //! Ranking: text score (descending) when `search` is given, then distance (ascending) when a
 //! point is given, then name and id. Services whose listing is not public (see
@@ -47,8 +54,10 @@ use serde::Serialize;
 use crate::error::OrukError;
 use crate::formats::{self, TimeOfDay, UkPostcode};
 use crate::marketplace::ListingState;
-use crate::model::{Service, ServiceAtLocationItem, Taxonomy, TaxonomyTerm};
+use crate::model::{Service, ServiceAtLocationItem, ServiceStatus, Taxonomy, TaxonomyTerm};
 use crate::page::{Page, PageRequest};
+
+pub mod incremental;
 
 /// Mean Earth radius in metres (IUGG).
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -304,6 +313,12 @@ pub struct SearchQuery {
     pub origin: Option<Origin>,
     /// Maximum distance in metres from `origin`.
     pub proximity_metres: Option<f64>,
+    /// Service statuses to include. `None` (the public default): `active` only; an empty list:
+    /// every status. The API takes the `status` parameter only from an authenticated caller.
+    pub statuses: Option<Vec<ServiceStatus>>,
+    /// Only services whose cheapest cost option is at most this amount (a service without a
+    /// priced option costs 0).
+    pub maximum_cost: Option<f64>,
     /// Which page.
     pub page: PageRequest,
 }
@@ -390,6 +405,15 @@ impl SearchQuery {
                         }
                     });
                 }
+                "status" => query.statuses = Some(parse_statuses(value)?),
+                "maximum_cost" | "max_cost" => {
+                    query.maximum_cost = Some(number_in(
+                        "maximum_cost",
+                        value,
+                        0.0..=MAX_COST,
+                        "in the cost options' currency",
+                    )?)
+                }
                 _ => {}
             }
         }
@@ -443,6 +467,101 @@ impl SearchQuery {
     }
 }
 
+/// Highest accepted `maximum_cost`.
+pub const MAX_COST: f64 = 1_000_000.0;
+
+/// `status=active,inactive` (any of `active`, `inactive`, `defunct`, `temporarily closed`) or
+/// `status=all` (an empty list: every status).
+fn parse_statuses(value: &str) -> Result<Vec<ServiceStatus>, OrukError> {
+    let mut statuses = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part.eq_ignore_ascii_case("all") {
+            return Ok(Vec::new());
+        }
+        let status = ServiceStatus::from_wire(&part.to_ascii_lowercase());
+        if !status.is_known() {
+            return Err(OrukError::bad_parameter(
+                "status",
+                "expected active, inactive, defunct, temporarily closed or all (comma-separated)",
+            ));
+        }
+        statuses.push(status);
+    }
+    if statuses.is_empty() {
+        return Err(OrukError::bad_parameter("status", "is empty"));
+    }
+    Ok(statuses)
+}
+
+/// Whether a service-area token (`BS`, `BS1`, `BS1 5`, `BS1 5TR`, upper case) covers a postcode.
+fn area_contains(token: &str, postcode: &UkPostcode) -> bool {
+    let outward = postcode.outward();
+    let inward = postcode.as_str().split(' ').nth(1).unwrap_or("");
+    if let Some((out, sector)) = token.split_once(' ') {
+        return out == outward && inward.starts_with(sector);
+    }
+    if token.chars().all(|c| c.is_ascii_alphabetic()) {
+        // A postcode area: the letters before the district number.
+        let letters: String = outward
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
+        return letters == token;
+    }
+    token == outward
+}
+
+/// The postcode-shaped tokens of a service's areas (`extent` of type text or none, and the UK
+/// `service_area` text), upper case; empty when the service has no usable area data.
+fn area_tokens(service: &Service) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for area in &service.service_areas {
+        let text_extent = area
+            .extent_type
+            .as_deref()
+            .is_none_or(|t| t.eq_ignore_ascii_case("text"));
+        let texts = [
+            area.extent.as_deref().filter(|_| text_extent),
+            area.service_area.as_deref(),
+        ];
+        for text in texts.into_iter().flatten() {
+            for part in text.split([',', ';', '\n']) {
+                let part = part.trim().to_ascii_uppercase();
+                if let Ok(postcode) = UkPostcode::try_from(part.as_str()) {
+                    tokens.push(postcode.as_str().to_owned());
+                } else if is_postcode_prefix(&part) {
+                    tokens.push(part.split_whitespace().collect::<Vec<_>>().join(" "));
+                }
+            }
+        }
+    }
+    tokens
+}
+
+/// `BS`, `BS1`, `BS10`, `W1A`, `BS1 5`: a postcode area, district or sector.
+fn is_postcode_prefix(part: &str) -> bool {
+    let mut words = part.split_whitespace();
+    let Some(outward) = words.next() else {
+        return false;
+    };
+    let sector_ok = match (words.next(), words.next()) {
+        (None, _) => true,
+        (Some(sector), None) => sector.len() == 1 && sector.chars().all(|c| c.is_ascii_digit()),
+        _ => false,
+    };
+    let letters = outward
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .count();
+    let rest = &outward[letters..];
+    sector_ok
+        && (1..=2).contains(&letters)
+        && rest.len() <= 2
+        && rest.chars().next().is_none_or(|c| c.is_ascii_digit())
+        && rest.chars().all(|c| c.is_ascii_alphanumeric())
+        && (letters == outward.len() || !rest.is_empty())
+}
+
 /// One ranked result.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
@@ -486,6 +605,11 @@ struct Facts {
     sessions: Vec<Session>,
     /// (index into `service_at_locations`, point).
     points: Vec<(u16, GeoPoint)>,
+    status: ServiceStatus,
+    /// The cheapest priced option (0 without one).
+    cheapest: f64,
+    /// Postcode areas/districts/sectors the service covers (empty: no area data).
+    areas: Vec<String>,
 }
 
 fn day_bit(day: Weekday) -> u8 {
@@ -541,6 +665,15 @@ impl Facts {
             }),
             sessions,
             points,
+            status: service.status.clone(),
+            cheapest: service
+                .cost_options
+                .iter()
+                .filter_map(|c| c.amount.as_ref().and_then(serde_json::Number::as_f64))
+                .min_by(f64::total_cmp)
+                .unwrap_or(0.0)
+                .max(0.0),
+            areas: area_tokens(service),
         }
     }
 }
@@ -630,6 +763,10 @@ pub struct Directory {
     name_order: Vec<u32>,
     /// Position of each document in `name_order`.
     name_rank: Vec<u32>,
+    /// Taxonomy of each term of the configured taxonomies.
+    term_taxonomy: HashMap<String, String>,
+    /// Slots of removed services, reused by the next insert ([`incremental`]).
+    vacant: Vec<u32>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -715,6 +852,8 @@ impl Directory {
             name_order: Vec::new(),
             name_rank: Vec::new(),
             services: Vec::new(),
+            term_taxonomy: HashMap::new(),
+            vacant: Vec::new(),
         };
         for (doc, service) in services.iter().enumerate() {
             let doc = u32::try_from(doc).unwrap_or(u32::MAX);
@@ -777,12 +916,13 @@ impl Directory {
         directory.name_order = name_order;
         directory.name_rank = name_rank;
         directory.services = services;
+        directory.term_taxonomy = term_taxonomy;
         directory
     }
 
     /// Number of services.
     pub fn len(&self) -> usize {
-        self.services.len()
+        self.services.len() - self.vacant.len()
     }
 
     /// Whether the directory is empty.
@@ -795,7 +935,8 @@ impl Directory {
         self.dropped_duplicates
     }
 
-    /// Every service, in load order (including those not in public search).
+    /// Every service slot, in load order (including those not in public search, and empty
+    /// placeholders in the slots of removed services, which are never found).
     pub fn services(&self) -> &[Service] {
         &self.services
     }
@@ -1042,6 +1183,22 @@ impl Directory {
         query: &SearchQuery,
         prepared: &Prepared,
     ) -> Option<Option<f64>> {
+        match &query.statuses {
+            None if facts.status != ServiceStatus::Active => return None,
+            Some(list) if !list.is_empty() && !list.contains(&facts.status) => return None,
+            _ => {}
+        }
+        if let Some(max) = query.maximum_cost
+            && facts.cheapest > max
+        {
+            return None;
+        }
+        if let Some(Origin::Postcode(postcode)) = &query.origin
+            && !facts.areas.is_empty()
+            && !facts.areas.iter().any(|area| area_contains(area, postcode))
+        {
+            return None;
+        }
         if let Some(min) = query.minimum_age
             && facts.maximum_age < min
         {
@@ -1087,7 +1244,7 @@ impl Directory {
 
     fn idf(&self, word: &str) -> f64 {
         let df = self.text.get(word).map_or(0, |p| p.docs.len()) as f64;
-        (1.0 + self.services.len() as f64 / (1.0 + df)).ln()
+        (1.0 + self.len() as f64 / (1.0 + df)).ln()
     }
 
     fn rank(&self, hits: &mut [(u32, f64, Option<f64>)]) {
@@ -1265,7 +1422,9 @@ impl Directory {
             .services
             .iter()
             .zip(&self.states)
-            .filter(|(_, state)| state.in_public_search())
+            .filter(|(service, state)| {
+                state.in_public_search() && service.status == ServiceStatus::Active
+            })
             .map(|(service, _)| service)
             .collect();
         page.paginate(items).map(Service::to_list_item)
