@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use nhs_integration::ward_assurance::{
     AuditId, AuditLog, AuditType, InMemoryTaskStore, MatchKey, MemoryAdminAlerts, StaffMember,
@@ -122,7 +122,7 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
-    // The whole engine path for a redelivered audit (access check, local date, idempotency
+    // The whole engine path for a redelivered audit (access check, shift window, idempotency
     // lookup, log): read-only, so it can repeat.
     let mut engine = SyncEngine::new(
         store,
@@ -131,12 +131,22 @@ fn bench(c: &mut Criterion) {
         MemoryAdminAlerts::new(),
     );
     let now: DateTime<Utc> = DateTime::from_timestamp(1_900_000_000, 0).unwrap_or_default();
-    let staff = StaffMember::new("Alex Example", None, "S1").ok();
+    let staff = StaffMember::new("Alex Example", None, Some("S1")).ok();
+    let config = engine.config().clone();
     let requests: Vec<SyncRequest> = hits
         .iter()
         .enumerate()
         .filter_map(|(i, k)| {
-            let at = k.due_date.and_hms_opt(12, 0, 0)?.and_utc().fixed_offset();
+            // Half an hour into the task's shift window, in ward-local time.
+            let (start, _) = config
+                .task_window(k.audit_type, None)
+                .bounds(&config.shift_windows, k.due_date);
+            let local = start + chrono::Duration::minutes(30);
+            let at = config
+                .time_zone
+                .from_local_datetime(&local)
+                .earliest()?
+                .fixed_offset();
             let audit_id = AuditId::new(&format!("AUD-{i}")).ok()?;
             Some(SyncRequest::new(
                 k.audit_type,

@@ -3,25 +3,35 @@
 //! ```sh
 //! cargo run --example assurance_sync -- --port 8080 \
 //!     --tasks crates/ward-assurance/examples-data/tasks.json --api-key KEY
+//! # The integration design's own request (Sarah Johnson's fridge check on Byron):
 //! curl -s -X POST http://127.0.0.1:8080/api/assurance/sync \
 //!     -H 'Content-Type: application/json' -H 'X-Api-Key: KEY' \
-//!     -d '{"auditType":"fridge_temps","ward":"Ward 7","auditId":"AUD-1",
-//!          "completedBy":{"name":"Alex Example","staffId":"S10042"},
-//!          "completedAt":"2026-06-15T00:30:00+01:00","values":{"fridgeTempC":4.2}}'
+//!     -d '{"auditType":"fridge_temps","ward":"Byron","completedBy":"Sarah Johnson",
+//!          "completedAt":"2026-01-27T08:14:32Z","auditId":"audit-12345",
+//!          "values":{"currentTemp":4.2,"inRange":true}}'
+//! curl -s http://127.0.0.1:8080/api/assurance/audit-types
 //! ```
 //!
-//! Tasks are read once at start and held in memory; completions are logged (ids and codes
-//! only) and lost when the process stops. HMAC signatures are accepted with `--hmac-secret`.
+//! Tasks are read once at start and held in memory. Every attempt is logged as one line of
+//! ids and codes (`ward_assurance::audit`), admin alerts as warnings
+//! (`ward_assurance::admin_alert`). Logging follows `RUST_LOG` (default `info`), e.g.
+//! `RUST_LOG=ward_assurance=debug,tower=warn`. HMAC signatures are accepted with
+//! `--hmac-secret`. Half-sent requests are closed after `--header-timeout-secs` /
+//! `--body-timeout-secs`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
-use nhs_integration::ward_assurance::http::{SystemClock, TracingAuditLog, router, serve, shared};
+use std::time::Duration;
+
+use nhs_integration::ward_assurance::http::{
+    HttpTimeouts, SystemClock, TracingAdminAlerts, TracingAuditLog, router_with, serve_with, shared,
+};
 use nhs_integration::ward_assurance::{
-    AdminAlert, AdminAlerts, ApiKey, AuthConfig, Authenticator, InMemoryTaskStore, StaffWardAccess,
-    SyncEndpoint, SyncEngine, TaskFile, TaskStore, TrustDashboardWardAccess, WardAccess,
+    ApiKey, AuthConfig, Authenticator, InMemoryTaskStore, StaffWardAccess, SyncEndpoint,
+    SyncEngine, TaskFile, TaskStore, TrustDashboardWardAccess, WardAccess,
 };
 
 /// Serve POST /api/assurance/sync over a JSON task file.
@@ -34,7 +44,7 @@ struct Args {
     /// Address to bind (loopback unless you mean otherwise).
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     bind: IpAddr,
-    /// The task file: `{"tasks": [...], "wardAccess": {"<staffId>": ["<ward>", ...]}}`.
+    /// The task file: `{"tasks": [...], "wardAccess": {"<staff id, e-mail or name>": ["<ward>", ...]}}`.
     #[arg(long)]
     tasks: PathBuf,
     /// Accept this key in the X-Api-Key header.
@@ -49,16 +59,12 @@ struct Args {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = nhs_integration::ward_assurance::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
-}
-
-/// Admin alerts written as warnings.
-struct LogAlerts;
-
-impl AdminAlerts for LogAlerts {
-    fn alert(&mut self, alert: AdminAlert) {
-        let json = serde_json::to_string(&alert).unwrap_or_default();
-        tracing::warn!(target: "ward_assurance::admin_alert", "{json}");
-    }
+    /// Close a connection whose request head has not arrived within this many seconds.
+    #[arg(long, default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Answer 408 and close when a request body has not arrived within this many seconds.
+    #[arg(long, default_value_t = 10)]
+    body_timeout_secs: u64,
 }
 
 fn build<S: TaskStore + 'static>(
@@ -67,13 +73,19 @@ fn build<S: TaskStore + 'static>(
     auth: AuthConfig,
     limit: usize,
 ) -> SyncEndpoint<S> {
-    let engine = SyncEngine::new(store, access, TracingAuditLog, LogAlerts);
+    let engine = SyncEngine::new(store, access, TracingAuditLog, TracingAdminAlerts);
     SyncEndpoint::new(Authenticator::new(auth), engine).with_max_body_bytes(limit)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt().with_target(true).init();
+    // RUST_LOG selects what is logged (default: info for everything).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .init();
     let args = Args::parse();
 
     let file = TaskFile::from_json(&std::fs::read(&args.tasks)?)
@@ -114,6 +126,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     tracing::info!("serving {task_count} tasks on http://{bound}/api/assurance/sync");
-    serve(listener, router(shared(endpoint), Arc::new(SystemClock))).await?;
+    let timeouts = HttpTimeouts::new(
+        Duration::from_secs(args.header_timeout_secs.max(1)),
+        Duration::from_secs(args.body_timeout_secs.max(1)),
+    );
+    let app = router_with(shared(endpoint), Arc::new(SystemClock), timeouts);
+    serve_with(listener, app, timeouts).await?;
     Ok(())
 }

@@ -5,10 +5,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{AssuranceError, cut};
+use crate::error::AssuranceError;
 
-/// A ward shift.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// A ward shift. Its hours are trust configuration ([`crate::ShiftWindows`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum Shift {
@@ -18,6 +18,27 @@ pub enum Shift {
     Late,
     /// The night shift.
     Night,
+}
+
+impl Shift {
+    /// The three shifts, in the order of the day.
+    pub const ALL: [Shift; 3] = [Self::Early, Self::Late, Self::Night];
+
+    /// `early`, `late` or `night`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Early => "early",
+            Self::Late => "late",
+            Self::Night => "night",
+        }
+    }
+}
+
+impl fmt::Display for Shift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How often an audit is due and in which shift.
@@ -33,9 +54,19 @@ pub enum Cadence {
     Weekly,
 }
 
-/// One of the seven assurance audits.
+/// One of the seven assurance audits, as in the integration design's audit type mapping:
 ///
-/// Parses from the hub code (`fridge_temps`) or the dashboard label (`Fridge Temperatures`),
+/// | Dashboard audit | Hub `auditType` | Cadence |
+/// | --- | --- | --- |
+/// | Fridge Temperature | `fridge_temps` | Daily, early shift |
+/// | Water Temperature | `water_temps` | Daily, late shift |
+/// | Shift Walkaround | `walkaround` | Each shift change |
+/// | Controlled Drugs | `controlled_drugs` | Daily, early shift |
+/// | Resus Equipment | `resus_check` | Daily, early shift |
+/// | Fire Safety | `fire_safety` | Weekly |
+/// | Ligature Points | `ligature_check` | Daily, night shift |
+///
+/// Parses from the hub code (`fridge_temps`) or the dashboard label (`Fridge Temperature`),
 /// ignoring case and treating spaces, hyphens and underscores alike. An unknown type is
 /// [`AssuranceError::UnknownAuditType`]. Serialises as the hub code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,17 +114,17 @@ impl AuditType {
         }
     }
 
-    /// The assurance dashboard's label, e.g. `Fridge Temperatures`.
+    /// The assurance dashboard's label, e.g. `Fridge Temperature`.
     #[must_use]
     pub const fn dashboard_label(self) -> &'static str {
         match self {
-            Self::FridgeTemperatures => "Fridge Temperatures",
-            Self::WaterTemperatures => "Water Temperatures",
-            Self::Walkaround => "Walkaround",
+            Self::FridgeTemperatures => "Fridge Temperature",
+            Self::WaterTemperatures => "Water Temperature",
+            Self::Walkaround => "Shift Walkaround",
             Self::ControlledDrugs => "Controlled Drugs",
-            Self::ResusCheck => "Resus Check",
+            Self::ResusCheck => "Resus Equipment",
             Self::FireSafety => "Fire Safety",
-            Self::LigatureCheck => "Ligature Check",
+            Self::LigatureCheck => "Ligature Points",
         }
     }
 
@@ -102,13 +133,47 @@ impl AuditType {
     pub const fn cadence(self) -> Cadence {
         match self {
             Self::FridgeTemperatures => Cadence::Daily(Shift::Early),
-            Self::WaterTemperatures => Cadence::Weekly,
+            Self::WaterTemperatures => Cadence::Daily(Shift::Late),
             Self::Walkaround => Cadence::EachShiftChange,
-            Self::ControlledDrugs => Cadence::Daily(Shift::Night),
-            Self::ResusCheck => Cadence::Daily(Shift::Late),
+            Self::ControlledDrugs => Cadence::Daily(Shift::Early),
+            Self::ResusCheck => Cadence::Daily(Shift::Early),
             Self::FireSafety => Cadence::Weekly,
-            Self::LigatureCheck => Cadence::Daily(Shift::Early),
+            Self::LigatureCheck => Cadence::Daily(Shift::Night),
         }
+    }
+
+    /// The shift the audit is due in, for daily audits (`None` for walkarounds, which are
+    /// due at every shift change, and weekly audits).
+    #[must_use]
+    pub const fn default_shift(self) -> Option<Shift> {
+        match self.cadence() {
+            Cadence::Daily(shift) => Some(shift),
+            Cadence::EachShiftChange | Cadence::Weekly => None,
+        }
+    }
+
+    /// The row `GET /api/assurance/audit-types` serves for this type:
+    /// `{"code","label","cadence","shift"}` (`cadence` is `daily`, `eachShiftChange` or
+    /// `weekly`; `shift` is `early`, `late`, `night` or null).
+    #[must_use]
+    pub fn catalogue_row(self) -> AuditTypeRow {
+        let (cadence, shift) = match self.cadence() {
+            Cadence::Daily(shift) => ("daily", Some(shift)),
+            Cadence::EachShiftChange => ("eachShiftChange", None),
+            Cadence::Weekly => ("weekly", None),
+        };
+        AuditTypeRow {
+            code: self.hub_code(),
+            label: self.dashboard_label(),
+            cadence,
+            shift,
+        }
+    }
+
+    /// The whole table, in dashboard order (what `GET /api/assurance/audit-types` serves).
+    #[must_use]
+    pub fn catalogue() -> Vec<AuditTypeRow> {
+        Self::ALL.into_iter().map(Self::catalogue_row).collect()
     }
 
     /// A dense index 0..7, for tables.
@@ -116,6 +181,20 @@ impl AuditType {
     pub const fn index(self) -> usize {
         self as usize
     }
+}
+
+/// One row of the audit-type table served to the hub's admin pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct AuditTypeRow {
+    /// The hub code, e.g. `fridge_temps`.
+    pub code: &'static str,
+    /// The dashboard label, e.g. `Fridge Temperature`.
+    pub label: &'static str,
+    /// `daily`, `eachShiftChange` or `weekly`.
+    pub cadence: &'static str,
+    /// The shift of a daily audit.
+    pub shift: Option<Shift>,
 }
 
 fn fold(value: &str) -> String {
@@ -137,7 +216,7 @@ impl FromStr for AuditType {
         Self::ALL
             .into_iter()
             .find(|t| folded == t.hub_code() || folded == fold(t.dashboard_label()))
-            .ok_or_else(|| AssuranceError::UnknownAuditType { value: cut(value) })
+            .ok_or(AssuranceError::UnknownAuditType)
     }
 }
 
@@ -198,9 +277,7 @@ mod tests {
     fn unknown_type_is_typed_error() {
         let err = "hand_hygiene".parse::<AuditType>().unwrap_err();
         assert_eq!(err.code(), "UNKNOWN_AUDIT_TYPE");
-        assert!(
-            matches!(err, AssuranceError::UnknownAuditType { ref value } if value == "hand_hygiene")
-        );
+        assert!(!err.to_string().contains("hand_hygiene"), "{err}");
         assert!("".parse::<AuditType>().is_err());
     }
 
@@ -216,16 +293,55 @@ mod tests {
 
     #[test]
     fn catalogue_snapshot() {
-        let table: Vec<_> = AuditType::ALL
-            .iter()
-            .map(|t| {
-                serde_json::json!({
-                    "hubCode": t.hub_code(),
-                    "label": t.dashboard_label(),
-                    "cadence": t.cadence(),
-                })
-            })
-            .collect();
-        insta::assert_json_snapshot!(table);
+        insta::assert_json_snapshot!(AuditType::catalogue());
+    }
+
+    /// The design's "Audit Type Mapping" table, row by row.
+    #[test]
+    fn matches_the_design_table() {
+        let design = [
+            (
+                "Fridge Temperature",
+                "fridge_temps",
+                "daily",
+                Some(Shift::Early),
+            ),
+            (
+                "Water Temperature",
+                "water_temps",
+                "daily",
+                Some(Shift::Late),
+            ),
+            ("Shift Walkaround", "walkaround", "eachShiftChange", None),
+            (
+                "Controlled Drugs",
+                "controlled_drugs",
+                "daily",
+                Some(Shift::Early),
+            ),
+            (
+                "Resus Equipment",
+                "resus_check",
+                "daily",
+                Some(Shift::Early),
+            ),
+            ("Fire Safety", "fire_safety", "weekly", None),
+            (
+                "Ligature Points",
+                "ligature_check",
+                "daily",
+                Some(Shift::Night),
+            ),
+        ];
+        assert_eq!(AuditType::ALL.len(), design.len());
+        for (t, (label, code, cadence, shift)) in AuditType::ALL.into_iter().zip(design) {
+            let row = t.catalogue_row();
+            assert_eq!(
+                (row.label, row.code, row.cadence, row.shift),
+                (label, code, cadence, shift)
+            );
+            assert_eq!(label.parse::<AuditType>().unwrap(), t);
+            assert_eq!(code.parse::<AuditType>().unwrap(), t);
+        }
     }
 }

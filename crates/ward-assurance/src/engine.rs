@@ -1,6 +1,6 @@
 //! The sync engine: ward access, local date, idempotency, the indexed match and the outcome.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -9,8 +9,9 @@ use crate::auth::Caller;
 use crate::error::AssuranceError;
 use crate::ids::{AuditId, TaskId, Ward};
 use crate::payload::SyncRequest;
+use crate::shift::{ShiftWindows, TaskWindow};
 use crate::sinks::{AdminAlert, AdminAlerts, AuditLog, SyncLogEntry, WardAccess};
-use crate::store::{MatchKey, TaskStore};
+use crate::store::{MatchKey, PendingTask, TaskStore};
 use crate::task::{AuditCompletion, WardTask};
 
 /// Which task a weekly audit completes.
@@ -39,6 +40,8 @@ pub struct SyncConfig {
     /// How far in the future `completedAt` may be (clock skew) before the request is refused
     /// (default 5 minutes).
     pub max_future_skew: Duration,
+    /// The shifts' hours (default early 07:00–15:00, late 14:30–22:00, night 21:30–07:30).
+    pub shift_windows: ShiftWindows,
 }
 
 impl Default for SyncConfig {
@@ -47,6 +50,7 @@ impl Default for SyncConfig {
             time_zone: chrono_tz::Europe::London,
             weekly_matching: WeeklyMatching::DueDateOnly,
             max_future_skew: Duration::minutes(5),
+            shift_windows: ShiftWindows::default(),
         }
     }
 }
@@ -66,14 +70,56 @@ impl SyncConfig {
         self
     }
 
+    /// Set the shift windows.
+    #[must_use]
+    pub fn with_shift_windows(mut self, windows: ShiftWindows) -> Self {
+        self.shift_windows = windows;
+        self
+    }
+
     /// The ward-local date of an instant.
     #[must_use]
     pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
         at.with_timezone(&self.time_zone).date_naive()
     }
 
-    /// The due dates an audit of `audit_type` completed on `local_date` may complete, in the
-    /// order they are tried.
+    /// The ward-local wall-clock time of an instant.
+    #[must_use]
+    pub fn local_time(&self, at: DateTime<Utc>) -> NaiveDateTime {
+        at.with_timezone(&self.time_zone).naive_local()
+    }
+
+    /// The window a task of `audit_type` naming `shift` accepts completions in.
+    #[must_use]
+    pub fn task_window(&self, audit_type: AuditType, shift: Option<crate::Shift>) -> TaskWindow {
+        TaskWindow::for_task(
+            audit_type,
+            shift,
+            self.weekly_matching == WeeklyMatching::SameIsoWeek,
+        )
+    }
+
+    /// Whether a task of `audit_type`, due on `due_date`, naming `shift`, accepts a completion
+    /// at ward-local wall-clock time `local`; if so, its window's start (the earliest start
+    /// wins when several tasks accept).
+    #[must_use]
+    pub fn accepts(
+        &self,
+        audit_type: AuditType,
+        shift: Option<crate::Shift>,
+        due_date: NaiveDate,
+        local: NaiveDateTime,
+    ) -> Option<NaiveDateTime> {
+        let (start, end) = self
+            .task_window(audit_type, shift)
+            .bounds(&self.shift_windows, due_date);
+        (start <= local && local < end).then_some(start)
+    }
+
+    /// The due dates whose tasks may accept a completion on `local_date`, earliest first: the
+    /// day before (a night shift runs past midnight) and the day itself, or the seven days of
+    /// the ISO week for weekly audits under [`WeeklyMatching::SameIsoWeek`]. Every window is
+    /// shorter than a day and starts on its due date, so no other date can hold one.
     #[must_use]
     pub fn candidate_dates(&self, audit_type: AuditType, local_date: NaiveDate) -> Vec<NaiveDate> {
         match (audit_type.cadence(), self.weekly_matching) {
@@ -84,8 +130,23 @@ impl SyncConfig {
                     .filter_map(|d| monday.checked_add_signed(Duration::days(d)))
                     .collect()
             }
-            _ => vec![local_date],
+            _ => [local_date.pred_opt(), Some(local_date)]
+                .into_iter()
+                .flatten()
+                .collect(),
         }
+    }
+
+    /// The date an audit at `local` counts for, in its audit type's own window: for a night
+    /// audit at 02:10 on the 28th, the 27th. The local date when no window of either candidate
+    /// day contains it.
+    #[must_use]
+    pub fn shift_date(&self, audit_type: AuditType, local: NaiveDateTime) -> NaiveDate {
+        self.candidate_dates(audit_type, local.date())
+            .into_iter()
+            .rev()
+            .find(|&d| self.accepts(audit_type, None, d, local).is_some())
+            .unwrap_or(local.date())
     }
 }
 
@@ -103,14 +164,18 @@ pub enum SyncOutcome {
         /// Whether this was a redelivery.
         already_synced: bool,
     },
-    /// No pending task of that type, ward and date: logged, nothing created.
+    /// No pending task of that type and ward whose date and shift window contain the
+    /// completion: logged, nothing created.
     NoMatchingTask {
         /// The audit type.
         audit_type: AuditType,
-        /// The ward.
+        /// The ward (it passed the ward-access check).
         ward: Ward,
-        /// The ward-local date.
+        /// The date the audit counts for in its type's shift window (a night audit after
+        /// midnight counts for the night that began the day before).
         local_date: NaiveDate,
+        /// The window expected, for the log line, e.g. `night 21:30-07:30 next day`.
+        expected_window: String,
     },
     /// The audit already completed a task on another ward: nothing changed, admin alerted.
     WardMismatch {
@@ -153,35 +218,38 @@ impl SyncOutcome {
         }
     }
 
-    /// A human-readable message for failures (`None` on success).
+    /// The response message: the design's `Task marked complete` on success, its
+    /// `No pending fridge_temps task found for Byron on 2026-01-27` when nothing matches.
     #[must_use]
-    pub fn message(&self) -> Option<String> {
+    pub fn message(&self) -> String {
         match self {
-            Self::Synced { .. } => None,
+            Self::Synced { .. } => SUCCESS_MESSAGE.to_owned(),
             Self::NoMatchingTask {
                 audit_type,
                 ward,
                 local_date,
-            } => Some(format!(
-                "No pending {audit_type} task for {ward} on {local_date}"
-            )),
-            Self::WardMismatch {
-                audit_id,
-                task_ward,
-                request_ward,
                 ..
-            } => Some(format!(
-                "Audit {audit_id} already completed a task on {task_ward}, not {request_ward}"
+            } => nhs_identifiers::scan::redact(&format!(
+                "No pending {audit_type} task found for {ward} on {local_date}"
             )),
+            Self::WardMismatch { task_id, .. } => format!(
+                "this audit already completed task {task_id} on another ward: an administrator has been alerted"
+            ),
         }
     }
 }
 
-/// The JSON body the endpoint answers with.
+/// The design's success message.
+pub const SUCCESS_MESSAGE: &str = "Task marked complete";
+
+/// The JSON body the endpoint answers with, field for field as the integration design:
 ///
-/// Success (200): `{"success":true,"taskId":"T-1001","syncedAt":"2026-06-15T08:00:00Z","alreadySynced":false}`.
-/// Failure (4xx/5xx): `{"success":false,"error":"NO_MATCHING_TASK","message":"No pending
-/// fridge_temps task for Ward 7 on 2026-06-15"}`.
+/// ```json
+/// {"success": true, "taskId": "wt123", "message": "Task marked complete", "syncedAt": "2026-01-27T08:15:01Z"}
+/// {"success": false, "error": "NO_MATCHING_TASK", "message": "No pending fridge_temps task found for Byron on 2026-01-27"}
+/// ```
+///
+/// A redelivery answers the first body again (same `taskId` and `syncedAt`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -191,18 +259,18 @@ pub struct SyncResponse {
     /// The completed task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task_id: Option<TaskId>,
-    /// When it was synced.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub synced_at: Option<DateTime<Utc>>,
-    /// Whether an earlier delivery had already synced it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub already_synced: Option<bool>,
     /// Error code on failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'static str>,
-    /// What went wrong, on failure.
+    /// `Task marked complete`, or what went wrong (never a received value except, in
+    /// `NO_MATCHING_TASK`, the audit type code and the ward, as the design words it).
+    pub message: String,
+    /// When it was synced.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub synced_at: Option<DateTime<Utc>>,
+    /// Whether an earlier delivery had already synced it (not in the body).
+    #[serde(skip)]
+    pub already_synced: bool,
     /// The HTTP status (not in the body).
     #[serde(skip)]
     pub http_status: u16,
@@ -220,19 +288,19 @@ impl SyncResponse {
             } => Self {
                 success: true,
                 task_id: Some(task_id.clone()),
-                synced_at: Some(*synced_at),
-                already_synced: Some(*already_synced),
                 error: None,
-                message: None,
+                message: outcome.message(),
+                synced_at: Some(*synced_at),
+                already_synced: *already_synced,
                 http_status: 200,
             },
             other => Self {
                 success: false,
                 task_id: None,
-                synced_at: None,
-                already_synced: None,
                 error: Some(other.code()),
                 message: other.message(),
+                synced_at: None,
+                already_synced: false,
                 http_status: other.http_status(),
             },
         }
@@ -244,10 +312,10 @@ impl SyncResponse {
         Self {
             success: false,
             task_id: None,
-            synced_at: None,
-            already_synced: None,
             error: Some(error.code()),
-            message: Some(error.to_string()),
+            message: error.to_string(),
+            synced_at: None,
+            already_synced: false,
             http_status: error.http_status(),
         }
     }
@@ -261,6 +329,10 @@ impl SyncResponse {
         }
     }
 }
+
+/// How many times a sync looks again when its chosen task was completed by someone else
+/// between the lookup and the conditional update (another engine on the same database).
+const MAX_MATCH_ATTEMPTS: usize = 8;
 
 /// Completes hub tasks from sync requests: sans-IO (time is a parameter), writing every
 /// attempt to the audit log.
@@ -313,7 +385,7 @@ impl<S: TaskStore> SyncEngine<S> {
     }
 
     /// Record a request refused before it reached [`sync`](Self::sync) (authentication,
-    /// parsing, size).
+    /// parsing, size, media type).
     pub fn record_rejection(
         &mut self,
         error: &AssuranceError,
@@ -325,8 +397,9 @@ impl<S: TaskStore> SyncEngine<S> {
         self.audit_log.record(entry);
     }
 
-    /// Sync one request at `now`: complete the matching pending task, or say why not. The
-    /// attempt is written to the audit log whatever happens.
+    /// Sync one request at `now`: complete the pending task whose due date and shift window
+    /// contain the completion time, or say why not. The attempt is written to the audit log
+    /// whatever happens.
     ///
     /// # Errors
     /// [`AssuranceError::WardAccessDenied`] (admin alerted), [`AssuranceError::AuditConflict`]
@@ -338,29 +411,33 @@ impl<S: TaskStore> SyncEngine<S> {
         now: DateTime<Utc>,
         caller: Option<&Caller>,
     ) -> Result<SyncOutcome, AssuranceError> {
+        let mut entry = SyncLogEntry::new(now, "");
         let completed_at = request.completed_at.with_timezone(&Utc);
-        let local_date = self.config.local_date(completed_at);
-        let result = self.sync_inner(request, now, local_date);
-        let mut entry = SyncLogEntry::new(
-            now,
-            match &result {
-                Ok(outcome) => outcome.code(),
-                Err(error) => error.code(),
-            },
-        );
+        let local = self.config.local_time(completed_at);
+        let shift_date = self.config.shift_date(request.audit_type, local);
+        let result = self.sync_inner(request, now, local, shift_date, &entry.id);
+        entry.outcome = match &result {
+            Ok(outcome) => outcome.code(),
+            Err(error) => error.code(),
+        };
         entry.caller = caller.map(ToString::to_string);
         entry.audit_id = Some(request.audit_id.clone());
         entry.audit_type = Some(request.audit_type);
         entry.ward = Some(request.ward.clone());
-        entry.local_date = Some(local_date);
-        entry.staff_id = Some(request.completed_by.staff_id.clone());
+        entry.local_date = Some(shift_date);
         entry.task_id = match &result {
             Ok(SyncOutcome::Synced { task_id, .. } | SyncOutcome::WardMismatch { task_id, .. }) => {
                 Some(task_id.clone())
             }
-            Err(AssuranceError::AuditConflict { task_id, .. }) => TaskId::new(task_id).ok(),
+            Err(AssuranceError::AuditConflict { task_id }) => TaskId::new(task_id).ok(),
             _ => None,
         };
+        if let Ok(SyncOutcome::NoMatchingTask {
+            expected_window, ..
+        }) = &result
+        {
+            entry.expected_window = Some(expected_window.clone());
+        }
         self.audit_log.record(entry);
         result
     }
@@ -369,7 +446,9 @@ impl<S: TaskStore> SyncEngine<S> {
         &mut self,
         request: &SyncRequest,
         now: DateTime<Utc>,
-        local_date: NaiveDate,
+        local: NaiveDateTime,
+        shift_date: NaiveDate,
+        attempt_id: &str,
     ) -> Result<SyncOutcome, AssuranceError> {
         let latest = now
             .checked_add_signed(self.config.max_future_skew)
@@ -385,55 +464,91 @@ impl<S: TaskStore> SyncEngine<S> {
             .may_complete(&request.completed_by, &request.ward)
         {
             self.alerts.alert(AdminAlert::WardAccessDenied {
+                attempt_id: attempt_id.to_owned(),
                 audit_id: request.audit_id.clone(),
                 staff_id: request.completed_by.staff_id.clone(),
                 ward: request.ward.clone(),
             });
-            return Err(AssuranceError::WardAccessDenied {
-                staff_id: request.completed_by.staff_id.to_string(),
-                ward: request.ward.to_string(),
-            });
+            return Err(AssuranceError::WardAccessDenied);
         }
-        let candidates = self.config.candidate_dates(request.audit_type, local_date);
-        if let Some(done) = self.store.task_completed_by(&request.audit_id)? {
-            return self.redelivery(request, &done, &candidates, now);
-        }
-        for date in candidates {
-            let key = MatchKey::new(request.audit_type, request.ward.clone(), date);
-            if let Some(task_id) = self.store.pending_audit_task(&key)? {
-                let completion = AuditCompletion {
-                    audit_id: request.audit_id.clone(),
-                    completed_by: request.completed_by.clone(),
-                    completed_at: request.completed_at,
-                    synced_at: now,
-                    values: request.values.clone(),
-                    notes: request.notes.clone(),
-                    dashboard_url: request.dashboard_url.clone(),
-                };
-                let task = self.store.complete_task(&task_id, completion)?;
-                return Ok(SyncOutcome::Synced {
-                    task_id: task.id,
-                    synced_at: now,
-                    already_synced: false,
+        for _ in 0..MAX_MATCH_ATTEMPTS {
+            if let Some(done) = self.store.task_completed_by(&request.audit_id)? {
+                return self.redelivery(request, &done, local, now, attempt_id);
+            }
+            let Some(task_id) = self.best_match(request, local)? else {
+                return Ok(SyncOutcome::NoMatchingTask {
+                    audit_type: request.audit_type,
+                    ward: request.ward.clone(),
+                    local_date: shift_date,
+                    expected_window: self
+                        .config
+                        .task_window(request.audit_type, None)
+                        .describe(&self.config.shift_windows),
                 });
+            };
+            let completion = AuditCompletion {
+                audit_id: request.audit_id.clone(),
+                completed_by: request.completed_by.clone(),
+                completed_at: request.completed_at,
+                synced_at: now,
+                values: request.values.clone(),
+                notes: request.notes.clone(),
+                dashboard_url: request.dashboard_url.clone(),
+            };
+            match self.store.complete_task(&task_id, completion) {
+                Ok(task) => {
+                    return Ok(SyncOutcome::Synced {
+                        task_id: task.id,
+                        synced_at: now,
+                        already_synced: false,
+                    });
+                }
+                // Another engine completed this task, or this audit, since the lookup:
+                // nothing changed here; look again (the audit-id check comes first).
+                Err(AssuranceError::TaskNotPending { .. }) => {}
+                Err(other) => return Err(other),
             }
         }
-        Ok(SyncOutcome::NoMatchingTask {
-            audit_type: request.audit_type,
-            ward: request.ward.clone(),
-            local_date,
+        Err(AssuranceError::StoreUnavailable {
+            reason: "the matching task kept changing under concurrent syncs: retry".into(),
         })
+    }
+
+    /// The pending task whose due date and window contain `local`; when several do, the one
+    /// whose window started first (then the one inserted first).
+    fn best_match(
+        &self,
+        request: &SyncRequest,
+        local: NaiveDateTime,
+    ) -> Result<Option<TaskId>, AssuranceError> {
+        let mut best: Option<(NaiveDateTime, TaskId)> = None;
+        for date in self
+            .config
+            .candidate_dates(request.audit_type, local.date())
+        {
+            let key = MatchKey::new(request.audit_type, request.ward.clone(), date);
+            for PendingTask { id, shift, .. } in self.store.pending_audit_tasks(&key)? {
+                if let Some(start) = self.config.accepts(request.audit_type, shift, date, local)
+                    && best.as_ref().is_none_or(|(s, _)| start < *s)
+                {
+                    best = Some((start, id));
+                }
+            }
+        }
+        Ok(best.map(|(_, id)| id))
     }
 
     fn redelivery(
         &mut self,
         request: &SyncRequest,
         done: &WardTask,
-        candidates: &[NaiveDate],
+        local: NaiveDateTime,
         now: DateTime<Utc>,
+        attempt_id: &str,
     ) -> Result<SyncOutcome, AssuranceError> {
         if done.ward != request.ward {
             self.alerts.alert(AdminAlert::WardMismatch {
+                attempt_id: attempt_id.to_owned(),
                 audit_id: request.audit_id.clone(),
                 task_id: done.id.clone(),
                 task_ward: done.ward.clone(),
@@ -446,13 +561,18 @@ impl<S: TaskStore> SyncEngine<S> {
                 request_ward: request.ward.clone(),
             });
         }
-        if done.audit_type != Some(request.audit_type) || !candidates.contains(&done.due_date) {
+        let same_window = done.audit_type == Some(request.audit_type)
+            && self
+                .config
+                .accepts(request.audit_type, done.shift, done.due_date, local)
+                .is_some();
+        if !same_window {
             self.alerts.alert(AdminAlert::AuditConflict {
+                attempt_id: attempt_id.to_owned(),
                 audit_id: request.audit_id.clone(),
                 task_id: done.id.clone(),
             });
             return Err(AssuranceError::AuditConflict {
-                audit_id: request.audit_id.to_string(),
                 task_id: done.id.to_string(),
             });
         }

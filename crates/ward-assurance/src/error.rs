@@ -6,19 +6,17 @@ use thiserror::Error;
 /// HTTP status the endpoint answers with ([`http_status`](Self::http_status)) and whether a
 /// caller may retry ([`is_retryable`](Self::is_retryable)).
 ///
-/// Messages never contain an API key, a signature, a staff member's name or e-mail, or
-/// free-text audit notes.
+/// Messages never repeat a received value (issue 12): not a name, e-mail, staff id, ward,
+/// audit type, event type, audit id, number or note, nor an API key or signature. They name the
+/// field and what was wrong with it; the only ids they carry are the hub's own task ids.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum AssuranceError {
     /// The audit type is neither one of the seven hub codes nor a dashboard label.
     #[error(
-        "unknown audit type {value:?}: expected a hub code (fridge_temps, water_temps, walkaround, controlled_drugs, resus_check, fire_safety, ligature_check) or its dashboard label"
+        "unknown audit type: expected a hub code (fridge_temps, water_temps, walkaround, controlled_drugs, resus_check, fire_safety, ligature_check) or its dashboard label"
     )]
-    UnknownAuditType {
-        /// The value received (cut to 64 characters).
-        value: String,
-    },
+    UnknownAuditType,
     /// The body is not well-formed JSON of the expected shape.
     #[error("malformed JSON at line {line}, column {column}: {reason}")]
     MalformedJson {
@@ -26,7 +24,8 @@ pub enum AssuranceError {
         line: usize,
         /// One-based column of the error.
         column: usize,
-        /// What the JSON parser expected.
+        /// What the JSON parser expected (received values removed by
+        /// `nhs_identifiers::redact::serde_error`).
         reason: String,
     },
     /// A field is missing or its value breaks a rule.
@@ -44,10 +43,16 @@ pub enum AssuranceError {
         limit: usize,
     },
     /// A dashboard webhook whose `eventType` is not `AUDIT_COMPLETED`.
-    #[error("event type {event_type:?} is not AUDIT_COMPLETED: nothing to sync")]
-    UnsupportedEvent {
-        /// The event type received (cut to 64 characters).
-        event_type: String,
+    #[error("the event type is not AUDIT_COMPLETED: nothing to sync")]
+    UnsupportedEvent,
+    /// The request's `Content-Type` is not `application/json`.
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    /// The request body did not arrive within the body read time-out.
+    #[error("the request body was not received within {seconds} s")]
+    RequestTimeout {
+        /// The time-out in seconds.
+        seconds: u64,
     },
     /// Neither an API key nor a signature was presented.
     #[error("no credentials: send an X-Api-Key header or an X-Assurance-Signature header")]
@@ -78,21 +83,16 @@ pub enum AssuranceError {
     #[error("too many signed requests in the replay window: retry later")]
     ReplayCacheFull,
     /// The person completing the audit has no access to the audit's ward.
-    #[error("staff member {staff_id} has no access to ward {ward:?}")]
-    WardAccessDenied {
-        /// The staff id of the person completing the audit.
-        staff_id: String,
-        /// The audit's ward.
-        ward: String,
-    },
+    #[error(
+        "the person who completed the audit has no access to the audit's ward: an administrator has been alerted"
+    )]
+    WardAccessDenied,
     /// The audit id was already used to complete a task of another type or date.
     #[error(
-        "audit {audit_id} already completed task {task_id}, which has another audit type or due date"
+        "this audit already completed task {task_id}, which has another audit type or due date"
     )]
     AuditConflict {
-        /// The audit id.
-        audit_id: String,
-        /// The task it completed earlier.
+        /// The hub task it completed earlier.
         task_id: String,
     },
     /// A task with this id is already in the store.
@@ -107,6 +107,12 @@ pub enum AssuranceError {
         /// The task id.
         task_id: String,
     },
+    /// The configuration is not usable (e.g. a shift window longer than a day).
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong.
+        reason: String,
+    },
     /// The task store failed; nothing was changed.
     #[error("task store unavailable: {reason}")]
     StoreUnavailable {
@@ -120,18 +126,21 @@ impl AssuranceError {
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
-            Self::UnknownAuditType { .. } => "UNKNOWN_AUDIT_TYPE",
+            Self::UnknownAuditType => "UNKNOWN_AUDIT_TYPE",
             Self::MalformedJson { .. } => "MALFORMED_JSON",
             Self::InvalidField { .. } => "INVALID_FIELD",
             Self::BodyTooLarge { .. } => "PAYLOAD_TOO_LARGE",
-            Self::UnsupportedEvent { .. } => "UNSUPPORTED_EVENT",
+            Self::UnsupportedEvent => "UNSUPPORTED_EVENT",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::RequestTimeout { .. } => "REQUEST_TIMEOUT",
+            Self::InvalidConfig { .. } => "INVALID_CONFIG",
             Self::MissingCredentials => "UNAUTHENTICATED",
             Self::InvalidApiKey => "INVALID_API_KEY",
             Self::InvalidSignature { .. } => "INVALID_SIGNATURE",
             Self::StaleSignature { .. } => "STALE_SIGNATURE",
             Self::ReplayedSignature => "REPLAYED_SIGNATURE",
             Self::ReplayCacheFull => "TOO_MANY_REQUESTS",
-            Self::WardAccessDenied { .. } => "WARD_ACCESS_DENIED",
+            Self::WardAccessDenied => "WARD_ACCESS_DENIED",
             Self::AuditConflict { .. } => "AUDIT_CONFLICT",
             Self::DuplicateTask { .. } => "DUPLICATE_TASK",
             Self::TaskNotPending { .. } => "TASK_NOT_PENDING",
@@ -149,15 +158,16 @@ impl AssuranceError {
             | Self::InvalidSignature { .. }
             | Self::StaleSignature { .. }
             | Self::ReplayedSignature => 401,
-            Self::WardAccessDenied { .. } => 403,
+            Self::WardAccessDenied => 403,
+            Self::RequestTimeout { .. } => 408,
+            Self::UnsupportedMediaType => 415,
             Self::AuditConflict { .. }
             | Self::DuplicateTask { .. }
             | Self::TaskNotPending { .. } => 409,
             Self::BodyTooLarge { .. } => 413,
-            Self::UnknownAuditType { .. }
-            | Self::InvalidField { .. }
-            | Self::UnsupportedEvent { .. } => 422,
+            Self::UnknownAuditType | Self::InvalidField { .. } | Self::UnsupportedEvent => 422,
             Self::ReplayCacheFull => 429,
+            Self::InvalidConfig { .. } => 500,
             Self::StoreUnavailable { .. } => 503,
         }
     }
@@ -167,20 +177,19 @@ impl AssuranceError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Self::ReplayCacheFull | Self::StoreUnavailable { .. } | Self::StaleSignature { .. }
+            Self::ReplayCacheFull
+                | Self::StoreUnavailable { .. }
+                | Self::StaleSignature { .. }
+                | Self::RequestTimeout { .. }
         )
     }
 }
 
-/// Cut a received value for an error message.
-pub(crate) fn cut(value: &str) -> String {
-    value.chars().take(64).collect()
-}
-
 /// [`AssuranceError::MalformedJson`] for a serde_json error. The parser's reason is kept
-/// without its "at line …" tail (line and column are fields), string values it quotes are
-/// dropped (`invalid type: string "Alex Example", expected …` would put a name in the error
-/// text), and it is cut to 200 characters.
+/// without its "at line …" tail (line and column are fields); every value it quotes (strings,
+/// integers, floats, booleans, unknown variants) goes through the workspace's one redactor,
+/// `nhs_identifiers::redact::serde_error`, so `invalid type: integer `9990000018`` reaches
+/// no response or log; it is cut to 200 characters.
 pub(crate) fn malformed_json(error: &serde_json::Error) -> AssuranceError {
     let full = error.to_string();
     let reason = full
@@ -189,65 +198,41 @@ pub(crate) fn malformed_json(error: &serde_json::Error) -> AssuranceError {
     AssuranceError::MalformedJson {
         line: error.line(),
         column: error.column(),
-        reason: without_quoted_strings(reason).chars().take(200).collect(),
+        reason: nhs_identifiers::redact::serde_error(reason)
+            .chars()
+            .take(200)
+            .collect(),
     }
-}
-
-/// Replace every `string "…"` (serde's rendering of a received string, with `\"` escapes)
-/// by `a string`.
-fn without_quoted_strings(reason: &str) -> String {
-    const MARK: &str = "string \"";
-    let mut out = String::with_capacity(reason.len());
-    let mut rest = reason;
-    while let Some(at) = rest.find(MARK) {
-        out.push_str(&rest[..at]);
-        out.push_str("a string");
-        let mut escaped = false;
-        let mut end = None;
-        for (i, c) in rest[at + MARK.len()..].char_indices() {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => {
-                    end = Some(at + MARK.len() + i + 1);
-                    break;
-                }
-                _ => {}
-            }
-        }
-        match end {
-            Some(end) => rest = &rest[end..],
-            None => return out,
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn reason(json: &str) -> String {
+        let err = serde_json::from_str::<String>(json).unwrap_err();
+        let AssuranceError::MalformedJson { reason, .. } = malformed_json(&err) else {
+            panic!("not MalformedJson");
+        };
+        reason
+    }
+
     #[test]
-    fn quoted_strings_are_dropped_from_json_reasons() {
-        assert_eq!(
-            without_quoted_strings(
-                r#"invalid type: string "Alex \"Al\" Example", expected struct X"#
-            ),
-            "invalid type: a string, expected struct X"
-        );
-        assert_eq!(
-            without_quoted_strings(r#"x string "unterminated"#),
-            "x a string"
-        );
-        assert_eq!(
-            without_quoted_strings("EOF while parsing a value"),
-            "EOF while parsing a value"
-        );
+    fn received_values_never_reach_json_reasons() {
+        for (json, secret) in [
+            ("9990000018", "9990000018"),
+            ("-12345678901", "12345678901"),
+            ("4.25e3", "4250"),
+            ("true", "true"),
+        ] {
+            let r = reason(json);
+            assert!(!r.contains(secret), "{r}");
+            assert!(r.contains("expected a string"), "{r}");
+        }
         let err = serde_json::from_str::<u8>(r#""Alex Example""#).unwrap_err();
         let AssuranceError::MalformedJson { reason, .. } = malformed_json(&err) else {
             panic!("not MalformedJson");
         };
-        assert_eq!(reason, "invalid type: a string, expected u8");
+        assert!(!reason.contains("Alex"), "{reason}");
     }
 }

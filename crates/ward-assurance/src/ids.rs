@@ -195,17 +195,24 @@ pub struct StaffMember {
     /// Work e-mail, when the dashboard sends one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// Directory id, used for the ward-access check.
-    pub staff_id: StaffId,
+    /// Directory id, when the sender gives one (the dashboard webhook does; the design's
+    /// sync body, whose `completedBy` is a plain name, does not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<StaffId>,
 }
 
 impl StaffMember {
     /// Validate a staff member: a name (1..=200 characters), an optional e-mail (at most 254
-    /// characters, one `@` with text on both sides) and a staff id.
+    /// characters, one `@` with text on both sides) and an optional staff id (blank counts as
+    /// absent).
     ///
     /// # Errors
     /// [`AssuranceError::InvalidField`] naming the field under `completedBy`.
-    pub fn new(name: &str, email: Option<&str>, staff_id: &str) -> Result<Self, AssuranceError> {
+    pub fn new(
+        name: &str,
+        email: Option<&str>,
+        staff_id: Option<&str>,
+    ) -> Result<Self, AssuranceError> {
         let name = short_text("completedBy.name", name, 200)?;
         let email = match email.map(str::trim).filter(|e| !e.is_empty()) {
             None => None,
@@ -221,7 +228,10 @@ impl StaffMember {
                 }
             }
         };
-        let staff_id = StaffId::new(staff_id)?;
+        let staff_id = match staff_id.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(id) => Some(StaffId::new(id)?),
+        };
         Ok(Self {
             name,
             email,
@@ -235,13 +245,13 @@ impl StaffMember {
 struct WireStaffMember {
     name: String,
     email: Option<String>,
-    staff_id: String,
+    staff_id: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for StaffMember {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let wire = WireStaffMember::deserialize(deserializer)?;
-        Self::new(&wire.name, wire.email.as_deref(), &wire.staff_id)
+        Self::new(&wire.name, wire.email.as_deref(), wire.staff_id.as_deref())
             .map_err(serde::de::Error::custom)
     }
 }
@@ -259,7 +269,7 @@ impl fmt::Debug for StaffMember {
         f.debug_struct("StaffMember")
             .field("name", &mask(&self.name))
             .field("email", &self.email.as_deref().map(mask))
-            .field("staff_id", &self.staff_id)
+            .field("staff_id", &self.staff_id.as_ref().map(|_| "<present>"))
             .finish()
     }
 }
@@ -282,14 +292,21 @@ mod tests {
 
     #[test]
     fn staff_debug_is_masked() {
-        let s = StaffMember::new("Alex Example", Some("alex.example@nhs.test"), "S1").unwrap();
+        let s =
+            StaffMember::new("Alex Example", Some("alex.example@nhs.test"), Some("S1")).unwrap();
         let debug = format!("{s:?}");
         assert!(!debug.contains("Alex Example"));
         assert!(!debug.contains("alex.example"));
-        assert!(debug.contains("S1"));
-        assert!(StaffMember::new("A", Some("not-an-email"), "S1").is_err());
+        assert!(!debug.contains("S1"));
+        assert!(StaffMember::new("A", Some("not-an-email"), None).is_err());
         assert!(
-            StaffMember::new("A", Some(""), "S1")
+            StaffMember::new("A", None, Some(" "))
+                .unwrap()
+                .staff_id
+                .is_none()
+        );
+        assert!(
+            StaffMember::new("A", Some(""), Some("S1"))
                 .unwrap()
                 .email
                 .is_none()

@@ -5,15 +5,17 @@
 //! the completion of exactly one pending hub task, for the right ward and day, once.
 //!
 //! ```text
-//! audit_type  AuditType (7 audits: label, hub code, cadence/shift)
+//! audit_type  AuditType (the design's 7 audits: label, hub code, cadence/shift), catalogue
+//! shift       ShiftWindows (trust configuration), TaskWindow (which window a task accepts)
 //! payload     DashboardWebhook → SyncRequest (the Power Automate transform), parse_sync_body
 //! task        WardTask, TaskStatus, AuditCompletion, TaskFile
-//! store       TaskStore trait; InMemoryTaskStore (hash index on (type, ward, local date))
+//! store       TaskStore trait; InMemoryTaskStore (hash index on (type, ward, due date))
 //! auth        Authenticator: X-Api-Key or HMAC-SHA256 signature, replay cache
 //! sinks       Clock, WardAccess, AuditLog, AdminAlerts (+ in-memory implementations)
 //! engine      SyncEngine::sync → SyncOutcome; SyncResponse (the JSON reply)
 //! endpoint    SyncEndpoint::handle(credentials, body, now): the endpoint without IO
-//! http        axum router for POST /api/assurance/sync (feature `http`, default on)
+//! http        axum router: POST /api/assurance/sync, GET /api/assurance/audit-types;
+//!             header/body read time-outs (feature `http`, default on)
 //! ```
 //!
 //! The core is sans-IO: nothing here reads the clock or opens a socket except the `http`
@@ -21,32 +23,47 @@
 //!
 //! # Matching
 //!
-//! The audit's `completedAt` (any offset) is converted to the ward's local date in
-//! Europe/London ([`SyncConfig::time_zone`]), so `2026-06-15T00:30:00+01:00` (00:30 BST) is
-//! 15 June even though it is 23:30 UTC on the 14th. The matcher then looks up the pending
-//! audit task of that type, ward and date in an index (constant time); completed, cancelled
-//! and non-audit tasks never match. Ward names compare ignoring case and extra whitespace.
-//! Weekly audits match only their due date by default; [`WeeklyMatching::SameIsoWeek`]
-//! lets them complete the task due any day of the same ISO week.
+//! An audit completes the pending task of its type and ward whose **due date and shift
+//! window** contain its completion time in ward-local wall-clock time (Europe/London by
+//! default, [`SyncConfig::time_zone`]). Shift windows are trust configuration
+//! ([`ShiftWindows`]; defaults early 07:00–15:00, late 14:30–22:00, night 21:30–07:30 the
+//! next day; they may overlap at handover). So a ligature check (night shift) completed at
+//! 02:10 on the 28th completes the night task due on the 27th, never the 28th's; a fridge
+//! check (early shift) at 00:30 completes nothing. A task may name its shift (`"shift":
+//! "late"`); otherwise it has its audit type's shift; a walkaround task naming no shift
+//! accepts any shift of its day, and weekly audits their whole due day
+//! ([`WeeklyMatching::SameIsoWeek`]: any day of that ISO week). When several pending tasks
+//! accept the time (handover overlap), the one whose window started first is completed, then
+//! the one inserted first. Completed, cancelled and non-audit tasks never match. Ward names
+//! compare ignoring case and extra whitespace. A completion outside every window is
+//! `NO_MATCHING_TASK` and its audit-log line names the window expected
+//! ([`SyncLogEntry::expected_window`]). See [`shift`] for both clock changes.
 //!
 //! # Outcomes
 //!
-//! | outcome | HTTP | body `error` | effect |
+//! | outcome | HTTP | body | effect |
 //! | --- | --- | --- | --- |
-//! | task completed | 200 | – (`success: true`, `taskId`, `syncedAt`, `alreadySynced: false`) | task completed with the audit's metadata |
-//! | same audit again | 200 | – (`alreadySynced: true`, first `syncedAt`) | nothing (idempotent) |
-//! | no pending task | 404 | `NO_MATCHING_TASK`, message names type, ward and date | logged; no task is ever created |
+//! | task completed | 200 | `{"success": true, "taskId", "message": "Task marked complete", "syncedAt"}` | task completed with the audit's metadata |
+//! | same audit again | 200 | the same body (first `syncedAt`) | nothing (idempotent) |
+//! | no pending task | 404 | `NO_MATCHING_TASK`, `No pending fridge_temps task found for Byron on 2026-01-27` | logged; no task is ever created |
 //! | audit already completed a task on another ward | 409 | `WARD_MISMATCH` | nothing; [`AdminAlert::WardMismatch`] |
-//! | audit already completed a task of another type or date | 409 | `AUDIT_CONFLICT` | nothing; admin alert |
+//! | audit already completed a task of another type or window | 409 | `AUDIT_CONFLICT` | nothing; admin alert |
 //! | person has no access to the ward | 403 | `WARD_ACCESS_DENIED` | nothing; admin alert |
 //! | missing / bad API key, bad / stale / replayed signature | 401 | `UNAUTHENTICATED`, `INVALID_API_KEY`, `INVALID_SIGNATURE`, `STALE_SIGNATURE`, `REPLAYED_SIGNATURE` | nothing |
 //! | malformed JSON | 400 | `MALFORMED_JSON` (line, column) | nothing |
-//! | unknown audit type, missing/invalid field, other event | 422 | `UNKNOWN_AUDIT_TYPE`, `INVALID_FIELD`, `UNSUPPORTED_EVENT` | nothing |
+//! | body not received in time | 408 | `REQUEST_TIMEOUT` | nothing; connection closed |
 //! | body over the limit (64 KiB default) | 413 | `PAYLOAD_TOO_LARGE` | nothing |
+//! | `Content-Type` not `application/json` | 415 | `UNSUPPORTED_MEDIA_TYPE` | nothing |
+//! | unknown audit type, missing/invalid field, other event | 422 | `UNKNOWN_AUDIT_TYPE`, `INVALID_FIELD`, `UNSUPPORTED_EVENT` | nothing |
 //! | replay cache full (policy `Refuse`) | 429 | `TOO_MANY_REQUESTS` | nothing |
 //!
-//! Every attempt, accepted or refused, is written to the [`AuditLog`] (ids and codes only: no
-//! names, e-mails, notes, keys or signatures).
+//! Every failure body is `{"success": false, "error", "message"}`. Every attempt, accepted or
+//! refused, is written to the [`AuditLog`]. No message repeats a received value (name,
+//! e-mail, staff id, ward, audit type, event type, number, note): they name the field and the
+//! rule. The one exception is the design's own `NO_MATCHING_TASK` wording, which names the
+//! audit type code and the ward, and is only reached after the ward-access check accepted that
+//! ward. Text log lines ([`SyncLogEntry::log_line`], [`AdminAlert::log_line`]) carry only
+//! the attempt's random id, codes and the hub's task id.
 //!
 //! # Readings of the design, and where they are configurable
 //!
@@ -54,41 +71,36 @@
 //!   naming another ward (a re-mapped or tampered redelivery): `WARD_MISMATCH`, nothing
 //!   changes, [`AdminAlert::WardMismatch`]. A person completing an audit for a ward they have
 //!   no access to is the separate `WARD_ACCESS_DENIED` (also alerted).
+//! - *Ward access*: a table keyed by staff id, e-mail or name ([`StaffWardAccess`]: the staff
+//!   id's entry wins, then the e-mail's, then the name's), or, explicitly, trust the dashboard
+//!   ([`TrustDashboardWardAccess`]).
 //! - Weekly audits: exact due date ([`WeeklyMatching::DueDateOnly`], default) or any day of
 //!   the ISO week ([`WeeklyMatching::SameIsoWeek`]).
 //! - Replay cache full: refuse ([`WhenReplayCacheFull::Refuse`], default) or forget the oldest
 //!   ([`WhenReplayCacheFull::EvictOldest`]).
-//! - Ward access: a staff-id → wards table ([`StaffWardAccess`], default in the example) or,
-//!   explicitly, trust the dashboard ([`TrustDashboardWardAccess`]).
-//! - Several pending tasks with the same type, ward and date: the one inserted first is
-//!   completed; the next delivery of a *different* audit completes the next.
 //!
-//! # Request and response bodies
+//! # Request bodies
 //!
-//! `POST /api/assurance/sync` takes the hub sync request ([`SyncRequest`], camelCase):
+//! `POST /api/assurance/sync` takes the design's sync request ([`SyncRequest`]), byte for byte:
 //!
 //! ```json
 //! {
 //!   "auditType": "fridge_temps",
-//!   "ward": "Ward 7",
-//!   "completedBy": {"name": "Alex Example", "email": "alex.example@nhs.test", "staffId": "S10042"},
-//!   "completedAt": "2026-06-15T00:30:00+01:00",
-//!   "auditId": "AUD-2026-0001",
-//!   "values": {"fridgeTempC": 4.2, "inRange": true},
-//!   "notes": "optional free text",
-//!   "dashboardUrl": "https://assurance.example.nhs.test/audits/AUD-2026-0001"
+//!   "ward": "Byron",
+//!   "completedBy": "Sarah Johnson",
+//!   "completedAt": "2026-01-27T08:14:32Z",
+//!   "auditId": "audit-12345",
+//!   "values": {"currentTemp": 4.2, "inRange": true}
 //! }
 //! ```
 //!
-//! `auditType` is a hub code or a dashboard label. The dashboard's own webhook
-//! (`{"eventType":"AUDIT_COMPLETED","audit":{"id","type","ward","completedBy","completedAt",
-//! "values","notes","dashboardUrl"}}`, see [`DashboardWebhook`]) is accepted at the same URL
-//! and transformed in-process. It answers with a [`SyncResponse`]:
-//!
-//! ```json
-//! {"success": true, "taskId": "T-1001", "syncedAt": "2026-06-14T23:31:00Z", "alreadySynced": false}
-//! {"success": false, "error": "NO_MATCHING_TASK", "message": "No pending fridge_temps task for Ward 7 on 2026-06-15"}
-//! ```
+//! `completedBy` may also be the dashboard's `{"name", "email", "staffId"}`; `notes` and
+//! `dashboardUrl` are optional; `auditType` is a hub code or a dashboard label. The
+//! dashboard's own webhook (`{"eventType":"AUDIT_COMPLETED","timestamp",...,"audit":{"id",
+//! "type","ward","completedBy","completedAt","values","notes","dashboardUrl"}}`, see
+//! [`DashboardWebhook`]) is accepted at the same URL and transformed in-process.
+//! `GET /api/assurance/audit-types` serves the audit table
+//! (`[{"code","label","cadence","shift"}]`).
 //!
 //! # Authentication
 //!
@@ -105,10 +117,12 @@
 //!     --tasks crates/ward-assurance/examples-data/tasks.json --api-key KEY
 //! curl -s -X POST http://127.0.0.1:8080/api/assurance/sync \
 //!     -H 'Content-Type: application/json' -H 'X-Api-Key: KEY' \
-//!     -d '{"auditType":"fridge_temps","ward":"Ward 7","auditId":"AUD-1",
-//!          "completedBy":{"name":"Alex Example","staffId":"S10042"},
-//!          "completedAt":"2026-06-15T00:30:00+01:00","values":{"fridgeTempC":4.2}}'
+//!     -d '{"auditType":"fridge_temps","ward":"Byron","completedBy":"Sarah Johnson",
+//!          "completedAt":"2026-01-27T08:14:32Z","auditId":"audit-12345",
+//!          "values":{"currentTemp":4.2,"inRange":true}}'
 //! ```
+//!
+//! `RUST_LOG` selects what the example logs (default `info`).
 //!
 //! # In-process use
 //!
@@ -116,22 +130,25 @@
 //! use chrono::{TimeZone, Utc};
 //! use ward_assurance::*;
 //!
-//! let ward = Ward::new("Ward 7")?;
-//! let date = chrono::NaiveDate::from_ymd_opt(2026, 6, 15).unwrap_or_default();
+//! let ward = Ward::new("Byron")?;
+//! let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 27).unwrap_or_default();
 //! let store = InMemoryTaskStore::from_tasks([WardTask::audit_task(
-//!     TaskId::new("T-1001")?, AuditType::FridgeTemperatures, ward.clone(), date,
+//!     TaskId::new("wt123")?, AuditType::FridgeTemperatures, ward.clone(), date,
 //! )])?;
 //! let mut access = StaffWardAccess::new();
-//! access.grant(StaffId::new("S10042")?, ward.clone());
+//! access.grant_key("Sarah Johnson", ward.clone());
 //! let mut engine = SyncEngine::new(store, access, MemoryAuditLog::new(), MemoryAdminAlerts::new());
 //!
-//! let webhook = br#"{"eventType":"AUDIT_COMPLETED","audit":{"id":"AUD-1","type":"Fridge Temperatures",
-//!   "ward":"Ward 7","completedBy":{"name":"Alex Example","staffId":"S10042"},
-//!   "completedAt":"2026-06-15T00:30:00+01:00","values":{"fridgeTempC":4.2}}}"#;
-//! let request = parse_sync_body(webhook)?;
-//! let now = Utc.with_ymd_and_hms(2026, 6, 14, 23, 31, 0).single().unwrap_or_default();
+//! let body = br#"{"auditType":"fridge_temps","ward":"Byron","completedBy":"Sarah Johnson",
+//!   "completedAt":"2026-01-27T08:14:32Z","auditId":"audit-12345","values":{"currentTemp":4.2}}"#;
+//! let request = parse_sync_body(body)?;
+//! let now = Utc.with_ymd_and_hms(2026, 1, 27, 8, 15, 1).single().unwrap_or_default();
 //! let outcome = engine.sync(&request, now, None)?;
 //! assert_eq!(outcome.code(), "SYNCED");
+//! assert_eq!(
+//!     serde_json::to_string(&SyncResponse::from_outcome(&outcome)).unwrap_or_default(),
+//!     r#"{"success":true,"taskId":"wt123","message":"Task marked complete","syncedAt":"2026-01-27T08:15:01Z"}"#
+//! );
 //! // Redelivered: success again, nothing changes.
 //! assert_eq!(engine.sync(&request, now, None)?.code(), "ALREADY_SYNCED");
 //! # Ok::<(), AssuranceError>(())
@@ -148,22 +165,26 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod payload;
+pub mod shift;
 pub mod sinks;
 pub mod store;
 pub mod task;
 
-pub use audit_type::{AuditType, Cadence, Shift};
+pub use audit_type::{AuditType, AuditTypeRow, Cadence, Shift};
 pub use auth::{
     ApiKey, AuthConfig, Authenticator, Caller, Credentials, HmacSecret, WhenReplayCacheFull,
 };
 pub use endpoint::{DEFAULT_MAX_BODY_BYTES, SyncEndpoint};
-pub use engine::{SyncConfig, SyncEngine, SyncOutcome, SyncResponse, WeeklyMatching};
+pub use engine::{
+    SUCCESS_MESSAGE, SyncConfig, SyncEngine, SyncOutcome, SyncResponse, WeeklyMatching,
+};
 pub use error::AssuranceError;
 pub use ids::{AuditId, StaffId, StaffMember, TaskId, Ward};
 pub use payload::{DashboardAudit, DashboardWebhook, EventType, SyncRequest, parse_sync_body};
+pub use shift::{ShiftWindow, ShiftWindows, TaskWindow};
 pub use sinks::{
     AdminAlert, AdminAlerts, AuditLog, Clock, ManualClock, MemoryAdminAlerts, MemoryAuditLog,
     StaffWardAccess, SyncLogEntry, TrustDashboardWardAccess, WardAccess,
 };
-pub use store::{InMemoryTaskStore, MatchKey, TaskStore};
+pub use store::{InMemoryTaskStore, MatchKey, PendingTask, TaskStore};
 pub use task::{AuditCompletion, TaskFile, TaskStatus, WardTask};

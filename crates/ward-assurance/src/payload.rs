@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::audit_type::AuditType;
-use crate::error::{AssuranceError, cut, malformed_json};
+use crate::error::{AssuranceError, malformed_json};
 use crate::ids::{AuditId, StaffMember, Ward};
 
 /// Longest accepted `notes`, in characters.
@@ -58,7 +58,9 @@ impl Serialize for EventType {
     }
 }
 
-/// The hub sync request: what `POST /api/assurance/sync` receives (camelCase JSON).
+/// The hub sync request: what `POST /api/assurance/sync` receives (camelCase JSON). The
+/// design's body has `"completedBy": "Sarah Johnson"` (a name); the dashboard's object is
+/// accepted too:
 ///
 /// ```json
 /// {"auditType":"fridge_temps","ward":"Ward 7",
@@ -187,7 +189,7 @@ pub struct DashboardAudit {
 ///
 /// ```json
 /// {"eventType":"AUDIT_COMPLETED",
-///  "audit":{"id":"AUD-2026-0001","type":"Fridge Temperatures","ward":"Ward 7",
+///  "audit":{"id":"AUD-2026-0001","type":"Fridge Temperature","ward":"Ward 7",
 ///           "completedBy":{"name":"Alex Example","email":"alex.example@nhs.test","staffId":"S10042"},
 ///           "completedAt":"2026-06-15T00:30:00+01:00","values":{"fridgeTempC":4.2},
 ///           "notes":"","dashboardUrl":"https://…"}}
@@ -225,9 +227,7 @@ impl DashboardWebhook {
     /// [`AssuranceError::UnsupportedEvent`] unless the event is `AUDIT_COMPLETED`.
     pub fn into_sync_request(self) -> Result<SyncRequest, AssuranceError> {
         if self.event_type != EventType::AuditCompleted {
-            return Err(AssuranceError::UnsupportedEvent {
-                event_type: cut(self.event_type.as_str()),
-            });
+            return Err(AssuranceError::UnsupportedEvent);
         }
         let audit = self.audit;
         Ok(SyncRequest {
@@ -265,20 +265,12 @@ fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, AssuranceE
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireStaff {
-    name: Option<String>,
-    email: Option<String>,
-    staff_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct WireAudit {
     id: Option<String>,
     #[serde(rename = "type")]
     audit_type: Option<String>,
     ward: Option<String>,
-    completed_by: Option<WireStaff>,
+    completed_by: Option<Value>,
     completed_at: Option<String>,
     values: Option<Value>,
     notes: Option<String>,
@@ -292,7 +284,7 @@ struct WireBody {
     audit: Option<WireAudit>,
     audit_type: Option<String>,
     ward: Option<String>,
-    completed_by: Option<WireStaff>,
+    completed_by: Option<Value>,
     completed_at: Option<String>,
     audit_id: Option<String>,
     values: Option<Value>,
@@ -320,11 +312,36 @@ impl Fields<'_> {
         value.ok_or_else(|| missing(self.path(name)))
     }
 
-    fn staff(&self, staff: Option<WireStaff>) -> Result<StaffMember, AssuranceError> {
-        let staff = staff.ok_or_else(|| missing(self.path("completedBy")))?;
-        let name = self.required("completedBy.name", staff.name.as_deref())?;
-        let staff_id = self.required("completedBy.staffId", staff.staff_id.as_deref())?;
-        StaffMember::new(name, staff.email.as_deref(), staff_id).map_err(|e| self.prefixed(e))
+    /// `completedBy`: the design's sync body sends the name as a string
+    /// (`"completedBy": "Sarah Johnson"`); the dashboard webhook sends
+    /// `{"name", "email", "staffId"}` (name required, the others optional).
+    fn staff(&self, staff: Option<Value>) -> Result<StaffMember, AssuranceError> {
+        let text = |map: &Map<String, Value>, key: &str| match map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(AssuranceError::InvalidField {
+                field: self.path(&format!("completedBy.{key}")),
+                reason: "must be a string".into(),
+            }),
+        };
+        let member = match staff {
+            None | Some(Value::Null) => return Err(missing(self.path("completedBy"))),
+            Some(Value::String(name)) => StaffMember::new(&name, None, None),
+            Some(Value::Object(map)) => {
+                let name = text(&map, "name")?;
+                let name = self.required("completedBy.name", name.as_deref())?;
+                let email = text(&map, "email")?;
+                let staff_id = text(&map, "staffId")?;
+                StaffMember::new(name, email.as_deref(), staff_id.as_deref())
+            }
+            Some(_) => {
+                return Err(AssuranceError::InvalidField {
+                    field: self.path("completedBy"),
+                    reason: "must be a name or an object {name, email, staffId}".into(),
+                });
+            }
+        };
+        member.map_err(|e| self.prefixed(e))
     }
 
     fn prefixed(&self, error: AssuranceError) -> AssuranceError {
@@ -444,7 +461,7 @@ mod tests {
       "eventType": "AUDIT_COMPLETED",
       "audit": {
         "id": "AUD-2026-0001",
-        "type": "Fridge Temperatures",
+        "type": "Fridge Temperature",
         "ward": "Ward 7",
         "completedBy": {"name": "Alex Example", "email": "alex.example@nhs.test", "staffId": "S10042"},
         "completedAt": "2026-06-15T00:30:00+01:00",
@@ -470,6 +487,38 @@ mod tests {
         // The webhook re-encodes and re-parses equal.
         let hook_json = serde_json::to_vec(&hook).unwrap();
         assert_eq!(DashboardWebhook::from_json(&hook_json).unwrap(), hook);
+    }
+
+    /// The integration design's own request body, byte for byte: `completedBy` is a name.
+    #[test]
+    fn the_designs_sync_body_parses() {
+        let body = br#"{
+  "auditType": "fridge_temps",
+  "ward": "Byron",
+  "completedBy": "Sarah Johnson",
+  "completedAt": "2026-01-27T08:14:32Z",
+  "auditId": "audit-12345",
+  "values": {
+    "currentTemp": 4.2,
+    "inRange": true
+  }
+}"#;
+        let request = parse_sync_body(body).unwrap();
+        assert_eq!(request.completed_by.name, "Sarah Johnson");
+        assert!(request.completed_by.staff_id.is_none());
+        assert_eq!(request.ward.as_str(), "Byron");
+        assert_eq!(
+            SyncRequest::from_json(request.to_json().as_bytes()).unwrap(),
+            request
+        );
+        for bad in ["7", "true", "[]"] {
+            let body = String::from_utf8_lossy(body).replace(r#""Sarah Johnson""#, bad);
+            let err = parse_sync_body(body.as_bytes()).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "field `completedBy` is invalid: must be a name or an object {name, email, staffId}"
+            );
+        }
     }
 
     #[test]
@@ -498,7 +547,7 @@ mod tests {
         let body = WEBHOOK.replace("2026-06-15T00:30:00+01:00", "2026-06-15 00:30");
         let err = parse_sync_body(body.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("audit.completedAt"), "{err}");
-        let body = WEBHOOK.replace("\"S10042\"", "\"\"");
+        let body = WEBHOOK.replace("\"S10042\"", "7");
         let err = parse_sync_body(body.as_bytes()).unwrap_err();
         assert!(
             err.to_string().contains("audit.completedBy.staffId"),
@@ -520,14 +569,19 @@ mod tests {
         for body in [
             WEBHOOK.replace(
                 r#"{"name": "Alex Example", "email": "alex.example@nhs.test", "staffId": "S10042"}"#,
-                r#""Alex Example""#,
+                r#"["Alex Example"]"#,
             ),
+            WEBHOOK.replace(r#""S10042""#, "9990000018"),
             r#""Alex Example""#.to_owned(),
             r#"{"audit": "Alex \"Example\"", "eventType": "AUDIT_COMPLETED"}"#.to_owned(),
         ] {
             let err = parse_sync_body(body.as_bytes()).unwrap_err();
-            assert_eq!(err.code(), "MALFORMED_JSON", "{err}");
+            assert!(
+                ["MALFORMED_JSON", "INVALID_FIELD"].contains(&err.code()),
+                "{err}"
+            );
             assert!(!err.to_string().contains("Alex"), "{err}");
+            assert!(!err.to_string().contains("9990000018"), "{err}");
             assert!(!err.to_string().contains("Example"), "{err}");
             let err = TaskFile::from_json(body.as_bytes()).unwrap_err();
             assert!(!err.to_string().contains("Alex"), "{err}");

@@ -51,10 +51,24 @@ pub trait WardAccess: Send {
     fn may_complete(&self, staff: &StaffMember, ward: &Ward) -> bool;
 }
 
-/// Ward access from a table of staff id → wards. Anyone not in the table has no access.
+/// Ward access from a table keyed by staff id, e-mail address or name → wards. Anyone not in
+/// the table has no access.
+///
+/// Which entry wins: the person's identifiers are tried in the order **staff id, then e-mail,
+/// then name**, and the first one that has an entry decides (entries are not merged). So an
+/// entry by staff id overrides one by e-mail or name (ids are unique, names are not), and the
+/// design's sync body, whose `completedBy` is only a name, is checked against the name entry.
+/// Keys compare ignoring case and extra whitespace, as wards do.
 #[derive(Debug, Clone, Default)]
 pub struct StaffWardAccess {
-    wards_by_staff: HashMap<StaffId, HashSet<Ward>>,
+    wards_by_key: HashMap<String, HashSet<Ward>>,
+}
+
+fn access_key(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 impl StaffWardAccess {
@@ -66,22 +80,24 @@ impl StaffWardAccess {
 
     /// Give `staff_id` access to `ward`.
     pub fn grant(&mut self, staff_id: StaffId, ward: Ward) {
-        self.wards_by_staff
-            .entry(staff_id)
-            .or_default()
-            .insert(ward);
+        self.grant_key(staff_id.as_str(), ward);
     }
 
-    /// Build from the task file's `wardAccess` table; ids that are not valid staff ids are
-    /// skipped.
+    /// Give the person with this staff id, e-mail or name access to `ward`.
+    pub fn grant_key(&mut self, key: &str, ward: Ward) {
+        let key = access_key(key);
+        if !key.is_empty() {
+            self.wards_by_key.entry(key).or_default().insert(ward);
+        }
+    }
+
+    /// Build from the task file's `wardAccess` table (blank keys are skipped).
     #[must_use]
     pub fn from_table(table: &BTreeMap<String, Vec<Ward>>) -> Self {
         let mut access = Self::new();
-        for (staff, wards) in table {
-            if let Ok(id) = StaffId::new(staff) {
-                for ward in wards {
-                    access.grant(id.clone(), ward.clone());
-                }
+        for (key, wards) in table {
+            for ward in wards {
+                access.grant_key(key, ward.clone());
             }
         }
         access
@@ -90,8 +106,14 @@ impl StaffWardAccess {
 
 impl WardAccess for StaffWardAccess {
     fn may_complete(&self, staff: &StaffMember, ward: &Ward) -> bool {
-        self.wards_by_staff
-            .get(&staff.staff_id)
+        let keys = [
+            staff.staff_id.as_ref().map(StaffId::as_str),
+            staff.email.as_deref(),
+            Some(staff.name.as_str()),
+        ];
+        keys.into_iter()
+            .flatten()
+            .find_map(|key| self.wards_by_key.get(&access_key(key)))
             .is_some_and(|wards| wards.contains(ward))
     }
 }
@@ -107,12 +129,17 @@ impl WardAccess for TrustDashboardWardAccess {
     }
 }
 
-/// One sync attempt, as written to the audit log. Holds ids only: no names, e-mails, notes,
-/// keys or signatures.
+/// One sync attempt, as written to the audit log (the sync log the monitoring endpoint
+/// lists). Holds ids and codes: no names, e-mails, staff ids, notes, values, keys or
+/// signatures. The audit id and ward are kept so an administrator can find the attempt, but
+/// [`log_line`](Self::log_line), what goes to text logs, leaves them out (a caller could put a
+/// name in either).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct SyncLogEntry {
+    /// This attempt's id (a random UUID: it cannot carry a name), also in admin alerts.
+    pub id: String,
     /// When the attempt was handled.
     pub at: DateTime<Utc>,
     /// How the caller authenticated (`apiKey:<label>`, `signature:<label>`), if it did.
@@ -129,22 +156,31 @@ pub struct SyncLogEntry {
     /// The audit's ward, once parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ward: Option<Ward>,
-    /// The ward-local date matched on.
+    /// The ward-local date matched on (a night shift's due date for a night audit after
+    /// midnight).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local_date: Option<NaiveDate>,
-    /// Staff id of the person who completed the audit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub staff_id: Option<StaffId>,
     /// The task completed or matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task_id: Option<TaskId>,
+    /// For `NO_MATCHING_TASK`: the window the audit type was expected in, e.g.
+    /// `night 21:30-07:30 next day`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_window: Option<String>,
 }
 
 impl SyncLogEntry {
-    /// An entry with only time and outcome.
+    /// An entry with a fresh id, time and outcome only.
     #[must_use]
     pub fn new(at: DateTime<Utc>, outcome: &'static str) -> Self {
+        Self::with_id(uuid::Uuid::new_v4().to_string(), at, outcome)
+    }
+
+    /// An entry with a given attempt id.
+    #[must_use]
+    pub fn with_id(id: String, at: DateTime<Utc>, outcome: &'static str) -> Self {
         Self {
+            id,
             at,
             caller: None,
             outcome,
@@ -152,9 +188,27 @@ impl SyncLogEntry {
             audit_type: None,
             ward: None,
             local_date: None,
-            staff_id: None,
             task_id: None,
+            expected_window: None,
         }
+    }
+
+    /// The one-line JSON for text logs: attempt id, time, caller label, outcome, audit type,
+    /// local date, the hub's task id and the expected window. No received free text (audit
+    /// id, ward, staff) ever appears.
+    #[must_use]
+    pub fn log_line(&self) -> String {
+        serde_json::json!({
+            "id": self.id,
+            "at": self.at,
+            "caller": self.caller,
+            "outcome": self.outcome,
+            "auditType": self.audit_type,
+            "localDate": self.local_date,
+            "taskId": self.task_id,
+            "expectedWindow": self.expected_window,
+        })
+        .to_string()
     }
 }
 
@@ -194,7 +248,9 @@ impl AuditLog for MemoryAuditLog {
     }
 }
 
-/// Something an administrator must look at.
+/// Something an administrator must look at. `attempt_id` is the [`SyncLogEntry::id`] of the
+/// attempt, where the details are. The ward and staff fields are for the in-process hook;
+/// text logs get [`log_line`](Self::log_line) only.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(
     rename_all = "camelCase",
@@ -205,6 +261,8 @@ impl AuditLog for MemoryAuditLog {
 pub enum AdminAlert {
     /// An audit already synced to a task on one ward arrived again naming another ward.
     WardMismatch {
+        /// The sync-log attempt.
+        attempt_id: String,
         /// The audit.
         audit_id: AuditId,
         /// The task it completed.
@@ -216,6 +274,8 @@ pub enum AdminAlert {
     },
     /// An audit already synced arrived again naming another audit type or date.
     AuditConflict {
+        /// The sync-log attempt.
+        attempt_id: String,
         /// The audit.
         audit_id: AuditId,
         /// The task it completed.
@@ -223,13 +283,47 @@ pub enum AdminAlert {
     },
     /// Someone completed an audit for a ward they have no access to.
     WardAccessDenied {
+        /// The sync-log attempt.
+        attempt_id: String,
         /// The audit.
         audit_id: AuditId,
-        /// The staff member.
-        staff_id: StaffId,
+        /// The staff member's id, when the request carried one.
+        staff_id: Option<StaffId>,
         /// The ward.
         ward: Ward,
     },
+}
+
+impl AdminAlert {
+    /// `WARD_MISMATCH`, `AUDIT_CONFLICT` or `WARD_ACCESS_DENIED`.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::WardMismatch { .. } => "WARD_MISMATCH",
+            Self::AuditConflict { .. } => "AUDIT_CONFLICT",
+            Self::WardAccessDenied { .. } => "WARD_ACCESS_DENIED",
+        }
+    }
+
+    /// The one-line JSON for text logs: the alert code, the attempt id and the hub's task
+    /// id (no ward, staff id or audit id, which a caller could fill with a name).
+    #[must_use]
+    pub fn log_line(&self) -> String {
+        let (attempt, task) = match self {
+            Self::WardMismatch {
+                attempt_id,
+                task_id,
+                ..
+            }
+            | Self::AuditConflict {
+                attempt_id,
+                task_id,
+                ..
+            } => (attempt_id, Some(task_id)),
+            Self::WardAccessDenied { attempt_id, .. } => (attempt_id, None),
+        };
+        serde_json::json!({"alert": self.code(), "attempt": attempt, "taskId": task}).to_string()
+    }
 }
 
 /// The admin alert hook.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use crate::audit_type::AuditType;
+use crate::audit_type::{AuditType, Shift};
 use crate::error::AssuranceError;
 use crate::ids::{AuditId, TaskId, Ward};
 use crate::task::{AuditCompletion, TaskStatus, WardTask};
@@ -33,17 +33,28 @@ impl MatchKey {
     }
 }
 
+/// A pending audit task as the matcher sees it: its id and the shift it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PendingTask {
+    /// The task.
+    pub id: TaskId,
+    /// The shift it names, if any.
+    pub shift: Option<Shift>,
+}
+
 /// Where the hub's ward tasks live. Implementations must answer both lookups without scanning
 /// every task (an index), and [`complete_task`](TaskStore::complete_task) must be atomic: it
-/// completes the task only if it is still pending, or changes nothing.
+/// completes the task only if it is still pending and the audit has completed no other task,
+/// or changes nothing.
 pub trait TaskStore: Send {
-    /// The pending audit task for `key` (type, ward, due date), if any. Completed, cancelled,
-    /// non-audit tasks and tasks of another type, ward or date never match. When the hub holds
-    /// several, the one inserted first.
+    /// The pending audit tasks for `key` (type, ward, due date), in insertion order.
+    /// Completed, cancelled, non-audit tasks and tasks of another type, ward or date never
+    /// appear.
     ///
     /// # Errors
     /// [`AssuranceError::StoreUnavailable`] when the store cannot answer.
-    fn pending_audit_task(&self, key: &MatchKey) -> Result<Option<TaskId>, AssuranceError>;
+    fn pending_audit_tasks(&self, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError>;
 
     /// The task the audit `audit_id` already completed, if any (for idempotency).
     ///
@@ -54,8 +65,9 @@ pub trait TaskStore: Send {
     /// Mark a pending task completed with the audit's metadata and return the updated task.
     ///
     /// # Errors
-    /// [`AssuranceError::TaskNotPending`] if the task is missing or no longer pending
-    /// (nothing changed); [`AssuranceError::StoreUnavailable`].
+    /// [`AssuranceError::TaskNotPending`] if the task is missing or no longer pending, or the
+    /// audit already completed a task (nothing changed: the engine looks again);
+    /// [`AssuranceError::StoreUnavailable`].
     fn complete_task(
         &mut self,
         task_id: &TaskId,
@@ -224,8 +236,20 @@ fn pending_key(task: &WardTask) -> Option<MatchKey> {
 }
 
 impl TaskStore for InMemoryTaskStore {
-    fn pending_audit_task(&self, key: &MatchKey) -> Result<Option<TaskId>, AssuranceError> {
-        Ok(self.find_pending(key).map(|t| t.id.clone()))
+    fn pending_audit_tasks(&self, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError> {
+        let indexes: &[usize] = match self.pending.get(key) {
+            None => &[],
+            Some(Pending::One(i)) => std::slice::from_ref(i),
+            Some(Pending::Many(v)) => v,
+        };
+        Ok(indexes
+            .iter()
+            .filter_map(|&i| self.tasks.get(i))
+            .map(|t| PendingTask {
+                id: t.id.clone(),
+                shift: t.shift,
+            })
+            .collect())
     }
 
     fn task_completed_by(&self, audit_id: &AuditId) -> Result<Option<WardTask>, AssuranceError> {
@@ -288,7 +312,7 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
         AuditCompletion {
             audit_id: AuditId::new(audit).unwrap(),
-            completed_by: StaffMember::new("Sam Example", None, "S1").unwrap(),
+            completed_by: StaffMember::new("Sam Example", None, Some("S1")).unwrap(),
             completed_at: at.fixed_offset(),
             synced_at: at,
             values: serde_json::Map::new(),

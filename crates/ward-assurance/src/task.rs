@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::audit_type::AuditType;
+use crate::audit_type::{AuditType, Shift};
 use crate::error::{AssuranceError, malformed_json};
 use crate::ids::{AuditId, StaffMember, TaskId, Ward};
 
@@ -117,6 +117,10 @@ pub struct WardTask {
     pub ward: Ward,
     /// The ward-local date the task is due.
     pub due_date: NaiveDate,
+    /// The shift the task belongs to (`early`, `late`, `night`); when absent, the audit
+    /// type's shift (see [`crate::shift`] for walkarounds and weekly audits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift: Option<Shift>,
     /// Status.
     pub status: TaskStatus,
     /// The hub guide linked to this task.
@@ -141,11 +145,19 @@ impl WardTask {
             audit_type: Some(audit_type),
             ward,
             due_date,
+            shift: None,
             status: TaskStatus::Pending,
             linked_guide_id: None,
             assurance_dashboard_url: None,
             completion: None,
         }
+    }
+
+    /// Name the task's shift.
+    #[must_use]
+    pub fn with_shift(mut self, shift: Shift) -> Self {
+        self.shift = Some(shift);
+        self
     }
 
     /// Set the status.
@@ -173,15 +185,18 @@ impl WardTask {
     }
 }
 
-/// The JSON task file the example serves: `{"tasks": [...], "wardAccess": {"S10042": ["Ward 7"]}}`
-/// (a bare array of tasks is accepted too, with no ward-access list).
+/// The JSON task file the example serves:
+/// `{"tasks": [...], "wardAccess": {"NHS123456": ["Byron"], "Sarah Johnson": ["Byron"]}}`
+/// (a bare array of tasks is accepted too, with no ward-access list). `wardAccess` keys are
+/// staff ids, e-mail addresses or names; see [`crate::StaffWardAccess`] for which wins.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct TaskFile {
     /// The tasks.
     pub tasks: Vec<WardTask>,
-    /// Staff id → wards that person may complete audits for; `None` when the file has none.
+    /// Staff id, e-mail or name → wards that person may complete audits for; `None` when the
+    /// file has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ward_access: Option<std::collections::BTreeMap<String, Vec<Ward>>>,
 }

