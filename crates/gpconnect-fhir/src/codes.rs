@@ -45,6 +45,39 @@ pub mod profile {
     /// CareConnect practitioner.
     pub const CARECONNECT_PRACTITIONER: &str =
         "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Practitioner-1";
+    /// CareConnect practitioner role (a practitioner in an organisation).
+    pub const CARECONNECT_PRACTITIONER_ROLE: &str =
+        "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-PractitionerRole-1";
+    /// CareConnect location (the ward of a stay).
+    pub const CARECONNECT_LOCATION: &str =
+        "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Location-1";
+    /// ToC allergy list.
+    pub const ITK_ALLERGY_LIST: &str =
+        "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-Allergy-List-1";
+    /// ToC allergy or adverse reaction.
+    pub const ITK_ALLERGY_INTOLERANCE: &str =
+        "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-AllergyIntolerance-1";
+    /// ToC diagnosis list.
+    pub const ITK_CONDITION_LIST: &str =
+        "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-Condition-List-1";
+    /// ToC diagnosis.
+    pub const ITK_CONDITION: &str =
+        "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-Condition-1";
+    /// ToC medication list.
+    pub const ITK_MEDICATION_LIST: &str =
+        "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-Medication-List-1";
+    /// ToC medication statement.
+    pub const ITK_MEDICATION_STATEMENT: &str =
+        "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-MedicationStatement-1";
+    /// ToC medication (dm+d coded).
+    pub const ITK_MEDICATION: &str =
+        "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-Medication-1";
+    /// ToC procedure list.
+    pub const ITK_PROCEDURE_LIST: &str =
+        "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-Procedure-List-1";
+    /// ToC procedure.
+    pub const ITK_PROCEDURE: &str =
+        "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-Procedure-1";
 }
 
 /// Extension URLs.
@@ -60,6 +93,8 @@ pub mod extension {
     /// The pre-2019 care setting URL seen in old examples (reported, not accepted).
     pub const CARE_SETTING_TYPE_OLD: &str =
         "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareSettingType-1";
+    /// Medication change summary on a MedicationStatement (`status`, `detailsOfAmendment`...).
+    pub const MEDICATION_CHANGE_SUMMARY: &str = "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-MedicationChangeSummary-1";
 }
 
 /// Code system and identifier system URIs.
@@ -81,6 +116,15 @@ pub mod system {
     pub const CONFIDENTIALITY: &str = "http://hl7.org/fhir/v3/Confidentiality";
     /// FHIR v3 act code (encounter class).
     pub const ACT_CODE: &str = "http://hl7.org/fhir/v3/ActCode";
+    /// FHIR v3 participation type (encounter participant `DIS` discharger).
+    pub const PARTICIPATION_TYPE: &str = "http://hl7.org/fhir/v3/ParticipationType";
+    /// SDS job role names (PractitionerRole.code).
+    pub const SDS_JOB_ROLE_NAME: &str =
+        "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1";
+    /// Why a list is empty (`List.emptyReason`).
+    pub const LIST_EMPTY_REASON: &str = "http://hl7.org/fhir/list-empty-reason";
+    /// Local location identifiers.
+    pub const LOCAL_LOCATION_IDENTIFIER: &str = "https://fhir.nhs.uk/Id/local-location-identifier";
 }
 
 /// MessageDefinition URLs for the `MessageDefinition` handling key.

@@ -6,9 +6,14 @@ use fhir_model::DateTime as FhirDateTime;
 use fhir_model::stu3::codes::{CompositionStatus, DocumentRelationshipType, EncounterStatus};
 use fhir_model::stu3::resources::{
     Composition, CompositionRelatesTo, CompositionRelatesToTarget, CompositionSection, Encounter,
+    EncounterLocation, EncounterParticipant,
 };
 use fhir_model::stu3::types::{Extension, ExtensionValue, Period};
 
+use crate::clinical::{
+    Allergies, CareContact, Coded, Diagnosis, JobRole, LocationDetails, MedicationChange,
+    MedicationItem, ProcedureItem,
+};
 use crate::codes::{MessageEvent, RecipientType, extension, message_definition, profile, system};
 use crate::envelope::{EnvelopeIds, HeaderSpec, ItkMessage, document_bundle, message_bundle};
 use crate::error::{Error, Result};
@@ -20,6 +25,8 @@ use crate::handling::MessageHandling;
 use crate::ids::{IdGenerator, Uuid};
 use crate::mesh::{DobFormat, MeshRouting, gpprovider_address, workflow};
 use crate::model::{OrganisationDetails, PatientDetails, PractitionerDetails, non_empty};
+
+mod coded;
 
 /// How the IG rates a section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,6 +134,11 @@ pub struct EncounterDetails {
     pub admitted: DateTime<Utc>,
     /// Discharge (the encounter is `finished` when set).
     pub discharged: Option<DateTime<Utc>>,
+    /// The ward (a `CareConnect-Location-1` referenced from `Encounter.location`).
+    pub location: Option<LocationDetails>,
+    /// The document's author discharged the patient: `Encounter.participant` `DIS` and an
+    /// entry of the Discharge details section (as in the public example).
+    pub discharged_by_author: bool,
 }
 
 impl EncounterDetails {
@@ -135,7 +147,21 @@ impl EncounterDetails {
         Self {
             admitted,
             discharged,
+            location: None,
+            discharged_by_author: false,
         }
+    }
+
+    /// Sets the ward.
+    pub fn at_location(mut self, location: LocationDetails) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// Records the author as the discharging clinician.
+    pub fn discharged_by_author(mut self) -> Self {
+        self.discharged_by_author = true;
+        self
     }
 }
 
@@ -207,6 +233,46 @@ pub struct MentalHealthDischarge {
     replaces: Option<Uuid>,
     sender_reference: Option<String>,
     options: DischargeOptions,
+    coded: CodedContent,
+}
+
+/// The coded content set on a discharge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct CodedContent {
+    allergies: Option<Allergies>,
+    diagnoses: Vec<Diagnosis>,
+    medications: Vec<MedicationItem>,
+    procedures: Vec<ProcedureItem>,
+    author_role: Option<JobRole>,
+    author_specialty: Option<Coded>,
+    referrer: Option<CareContact>,
+    distribution: Vec<CareContact>,
+}
+
+impl CodedContent {
+    /// Sections whose narrative is generated from entries.
+    fn sections(&self) -> Vec<MhSection> {
+        let mut out = Vec::new();
+        if self.allergies.is_some() {
+            out.push(MhSection::AllergiesAndAdverseReactions);
+        }
+        if !self.diagnoses.is_empty() {
+            out.push(MhSection::Diagnoses);
+        }
+        if !self.medications.is_empty() {
+            out.push(MhSection::MedicationsAndMedicalDevices);
+        }
+        if !self.procedures.is_empty() {
+            out.push(MhSection::Procedures);
+        }
+        if self.referrer.is_some() {
+            out.push(MhSection::ReferrerDetails);
+        }
+        if !self.distribution.is_empty() {
+            out.push(MhSection::DistributionList);
+        }
+        out
+    }
 }
 
 impl std::fmt::Debug for MentalHealthDischarge {
@@ -219,6 +285,7 @@ impl std::fmt::Debug for MentalHealthDischarge {
                 &self.texts.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
             )
             .field("encounter", &self.encounter.is_some())
+            .field("coded_sections", &self.coded.sections())
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
@@ -253,7 +320,73 @@ impl MentalHealthDischarge {
             replaces: None,
             sender_reference: None,
             options: DischargeOptions::default(),
+            coded: CodedContent::default(),
         }
+    }
+
+    fn clear_text(&mut self, section: MhSection) {
+        self.texts.retain(|(s, _)| *s != section);
+    }
+
+    /// Codes the mandatory Allergies and adverse reactions section: the text given to
+    /// [`MentalHealthDischarge::new`] is replaced by a narrative generated from `allergies`
+    /// (text set later with [`MentalHealthDischarge::section`] is shown beneath it).
+    pub fn allergies(mut self, allergies: Allergies) -> Self {
+        self.clear_text(MhSection::AllergiesAndAdverseReactions);
+        self.coded.allergies = Some(allergies);
+        self
+    }
+
+    /// Codes the Diagnoses section (Condition list); replaces text set earlier for it.
+    pub fn diagnoses(mut self, diagnoses: impl IntoIterator<Item = Diagnosis>) -> Self {
+        self.clear_text(MhSection::Diagnoses);
+        self.coded.diagnoses = diagnoses.into_iter().collect();
+        self
+    }
+
+    /// Codes the Medications and medical devices section (MedicationStatement + Medication);
+    /// replaces text set earlier for it.
+    pub fn medications(mut self, medications: impl IntoIterator<Item = MedicationItem>) -> Self {
+        self.clear_text(MhSection::MedicationsAndMedicalDevices);
+        self.coded.medications = medications.into_iter().collect();
+        self
+    }
+
+    /// Codes the Procedures section (Procedure list); replaces text set earlier for it.
+    pub fn procedures(mut self, procedures: impl IntoIterator<Item = ProcedureItem>) -> Self {
+        self.clear_text(MhSection::Procedures);
+        self.coded.procedures = procedures.into_iter().collect();
+        self
+    }
+
+    /// The author's job role in the custodian organisation (adds a
+    /// `CareConnect-PractitionerRole-1`).
+    pub fn author_role(mut self, role: JobRole) -> Self {
+        self.coded.author_role = Some(role);
+        self
+    }
+
+    /// The author's specialty (on the author's PractitionerRole; needs
+    /// [`MentalHealthDischarge::author_role`]).
+    pub fn author_specialty(mut self, specialty: Coded) -> Self {
+        self.coded.author_specialty = Some(specialty);
+        self
+    }
+
+    /// The Referrer details section: entries for the referrer's Practitioner and Organization
+    /// (and a PractitionerRole when a role is given); replaces text set earlier for it.
+    pub fn referrer(mut self, referrer: CareContact) -> Self {
+        self.clear_text(MhSection::ReferrerDetails);
+        self.coded.referrer = Some(referrer);
+        self
+    }
+
+    /// The Distribution list section: entries for each recipient's Practitioner (their
+    /// Organization and PractitionerRole are in the bundle too); replaces text set earlier.
+    pub fn distribution(mut self, recipients: impl IntoIterator<Item = CareContact>) -> Self {
+        self.clear_text(MhSection::DistributionList);
+        self.coded.distribution = recipients.into_iter().collect();
+        self
     }
 
     /// Sets the text of a section (plain text; one paragraph per line). Setting a section twice
@@ -297,8 +430,10 @@ impl MentalHealthDischarge {
         self.custodian.check("custodian.name")?;
         self.author.check("author.family")?;
         non_empty("sender_mailbox", &self.sender_mailbox)?;
+        let coded_sections = self.coded.sections();
         for (section, text) in &self.texts {
-            if text.trim().is_empty() && !has_entries(*section) {
+            if text.trim().is_empty() && !has_entries(*section) && !coded_sections.contains(section)
+            {
                 return Err(Error::InvalidInput {
                     field: "section",
                     reason: format!("the {} section has no text", section.title()),
@@ -315,6 +450,50 @@ impl MentalHealthDischarge {
                 reason: "the Admission/Discharge details sections reference the encounter"
                     .to_owned(),
             });
+        }
+        if matches!(&self.coded.allergies, Some(Allergies::Recorded(list)) if list.is_empty()) {
+            return Err(Error::InvalidInput {
+                field: "allergies",
+                reason: "Recorded needs at least one allergy (use NoKnownAllergies or NotRecorded)"
+                    .to_owned(),
+            });
+        }
+        if let Some(role) = &self.coded.author_role {
+            role.check()?;
+        }
+        if self.coded.author_specialty.is_some() && self.coded.author_role.is_none() {
+            return Err(Error::InvalidInput {
+                field: "author_specialty",
+                reason: "the specialty sits on the author's PractitionerRole: set author_role"
+                    .to_owned(),
+            });
+        }
+        if let Some(referrer) = &self.coded.referrer {
+            referrer.check("referrer")?;
+        }
+        for contact in &self.coded.distribution {
+            contact.check("distribution")?;
+        }
+        for item in &self.coded.medications {
+            for text in [&item.dose, &item.change_details].into_iter().flatten() {
+                non_empty("medication.dose", text)?;
+            }
+        }
+        if self
+            .coded
+            .medications
+            .iter()
+            .any(|m| matches!(&m.change, MedicationChange::Other(c) if c.trim().is_empty()))
+        {
+            return Err(Error::InvalidInput {
+                field: "medication.change",
+                reason: "empty change status code".to_owned(),
+            });
+        }
+        for d in &self.coded.diagnoses {
+            if let Some(c) = &d.comment {
+                non_empty("diagnosis.comment", c)?;
+            }
         }
         Ok(())
     }
@@ -352,6 +531,23 @@ impl MentalHealthDischarge {
         let custodian_id = ids.next_uuid();
         let practitioner_id = ids.next_uuid();
         let encounter_id = self.encounter.as_ref().map(|_| ids.next_uuid());
+        let coded = coded::build(
+            &self.coded,
+            coded::Context {
+                patient: &patient_id,
+                encounter: encounter_id.as_ref(),
+                author: &practitioner_id,
+                author_details: &self.author,
+                custodian: (&custodian_id, &self.custodian),
+                gp: (&gp_id, &self.gp_practice),
+                location: self.encounter.as_ref().and_then(|e| e.location.as_ref()),
+            },
+            ids,
+        )?;
+        let discharged_by_author = self
+            .encounter
+            .as_ref()
+            .is_some_and(|e| e.discharged_by_author);
 
         let mut texts: Vec<(MhSection, String)> = self.texts.clone();
         for (section, default) in [
@@ -369,24 +565,46 @@ impl MentalHealthDischarge {
                 texts.push((section, default.to_owned()));
             }
         }
-        texts.sort_by_key(|(s, _)| *s);
+        let mut all: Vec<(MhSection, Option<&str>)> =
+            texts.iter().map(|(s, t)| (*s, Some(t.as_str()))).collect();
+        for section in coded.narratives.keys() {
+            if !all.iter().any(|(s, _)| s == section) {
+                all.push((*section, None));
+            }
+        }
+        all.sort_by_key(|(s, _)| *s);
 
-        let sections = texts
+        let sections = all
             .iter()
             .map(|(section, text)| {
-                let targets: Vec<&Uuid> = match section {
+                let mut targets: Vec<&Uuid> = match section {
                     MhSection::PatientDemographics => vec![&patient_id],
                     MhSection::GpPractice => vec![&gp_id],
                     MhSection::PersonCompletingRecord => vec![&practitioner_id],
-                    MhSection::AdmissionDetails | MhSection::DischargeDetails => {
-                        encounter_id.iter().collect()
+                    MhSection::AdmissionDetails => encounter_id.iter().collect(),
+                    MhSection::DischargeDetails => {
+                        let mut t: Vec<&Uuid> = encounter_id.iter().collect();
+                        if discharged_by_author {
+                            t.push(&practitioner_id);
+                        }
+                        t
                     }
                     _ => Vec::new(),
+                };
+                if let Some(more) = coded.section_entries.get(section) {
+                    targets.extend(more.iter());
+                }
+                let div = match coded.narratives.get(section) {
+                    Some(table) => table.xhtml(
+                        coded.leads.get(section).map(String::as_str),
+                        text.filter(|t| !t.trim().is_empty()),
+                    ),
+                    None => xhtml_from_text(text.unwrap_or("")),
                 };
                 let mut b = CompositionSection::builder()
                     .title(section.title().to_owned())
                     .code(concept(system::SNOMED_CT, section.code(), section.title())?)
-                    .text(narrative(xhtml_from_text(text))?);
+                    .text(narrative(div)?);
                 if !targets.is_empty() {
                     b = b.entry(
                         targets
@@ -455,7 +673,27 @@ impl MentalHealthDischarge {
             if let Some(end) = stay.discharged {
                 period = period.end(FhirDateTime::DateTime(instant(end)?));
             }
-            let encounter = Encounter::builder()
+            let mut encounter = Encounter::builder();
+            if stay.discharged_by_author {
+                encounter = encounter.participant(vec![Some(
+                    EncounterParticipant::builder()
+                        .r#type(vec![Some(concept(
+                            system::PARTICIPATION_TYPE,
+                            "DIS",
+                            "discharger",
+                        )?)])
+                        .individual(reference(&practitioner_id)?)
+                        .build()?,
+                )]);
+            }
+            if let Some(location) = &coded.location_id {
+                encounter = encounter.location(vec![Some(
+                    EncounterLocation::builder()
+                        .location(reference(location)?)
+                        .build()?,
+                )]);
+            }
+            let encounter = encounter
                 .id(id.to_string())
                 .meta(meta(profile::ITK_ENCOUNTER)?)
                 .status(if stay.discharged.is_some() {
@@ -470,6 +708,7 @@ impl MentalHealthDischarge {
                 .build()?;
             entries.push(entry(id, encounter)?);
         }
+        entries.extend(coded.entries);
         let document = document_bundle(&document_id, entries)?;
 
         let handling = MessageHandling {

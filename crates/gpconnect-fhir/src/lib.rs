@@ -38,6 +38,7 @@
 
 #![warn(missing_docs)]
 
+pub mod clinical;
 pub mod codes;
 pub mod discharge;
 mod envelope;
@@ -53,6 +54,10 @@ pub mod send_document;
 pub mod validate;
 pub mod xml;
 
+pub use clinical::{
+    Allergies, Allergy, CareContact, Coded, Diagnosis, JobRole, LocationDetails, MedicationChange,
+    MedicationItem, ProcedureItem, SnomedCode,
+};
 pub use codes::{GuideVersion, MessageEvent, RecipientType, ResponseCode};
 pub use discharge::{DischargeOptions, EncounterDetails, MentalHealthDischarge, MhSection};
 pub use envelope::ItkMessage;

@@ -37,9 +37,26 @@ fn discharge_xml_snapshot() {
 }
 
 #[test]
+fn coded_discharge_json_snapshot() {
+    insta::assert_snapshot!(
+        "mh_coded_discharge_json",
+        coded_discharge_message().to_json_pretty().unwrap()
+    );
+}
+
+#[test]
+fn coded_discharge_xml_snapshot() {
+    insta::assert_snapshot!(
+        "mh_coded_discharge_xml",
+        coded_discharge_message().to_xml().unwrap()
+    );
+}
+
+#[test]
 fn builds_are_deterministic() {
     assert_eq!(send_document_message(), send_document_message());
     assert_eq!(discharge_message(), discharge_message());
+    assert_eq!(coded_discharge_message(), coded_discharge_message());
 }
 
 fn assert_clean(report: &gpconnect_fhir::ValidationReport) {
@@ -53,15 +70,38 @@ fn assert_clean(report: &gpconnect_fhir::ValidationReport) {
 
 #[test]
 fn our_messages_validate_without_findings() {
-    for msg in [send_document_message(), discharge_message()] {
+    for msg in [send_document_message(), coded_discharge_message()] {
         assert_clean(&validate_bundle(&msg.bundle));
         assert_clean(&validate_json(&msg.to_json().unwrap()));
+    }
+    // The narrative-only discharge is valid, with one warning: its allergies are not coded.
+    let narrative = discharge_message();
+    for report in [
+        validate_bundle(&narrative.bundle),
+        validate_json(&narrative.to_json().unwrap()),
+    ] {
+        assert!(report.is_valid(), "{report}");
+        let noisy: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity <= Severity::Warning)
+            .collect();
+        assert_eq!(noisy.len(), 1, "{report}");
+        assert!(
+            noisy[0]
+                .message
+                .contains("allergies section is narrative only")
+        );
     }
 }
 
 #[test]
 fn json_and_xml_round_trip() {
-    for msg in [send_document_message(), discharge_message()] {
+    for msg in [
+        send_document_message(),
+        discharge_message(),
+        coded_discharge_message(),
+    ] {
         let json = msg.to_json().unwrap();
         let back: Bundle = serde_json::from_str(&json).unwrap();
         assert_eq!(back, msg.bundle);
@@ -375,7 +415,10 @@ fn validator_checks_discharge_sections() {
             &report,
             "the profile fixes `Allergies and adverse reactions`"
         ),
-        [(format!("{c}.section[{allergies}].title"), None)]
+        [(
+            format!("{c}.section[{allergies}].title"),
+            Some("20009".to_owned())
+        )]
     );
     assert_eq!(
         located(&report, "missing (1..1 narrative)"),

@@ -6,6 +6,7 @@
 //! A document bundle without its ITK3 envelope (as in most public examples) is checked as a
 //! document, with a note that the envelope is missing.
 
+mod coded;
 mod unknown;
 
 use std::collections::{HashMap, HashSet};
@@ -428,6 +429,7 @@ impl Checker {
             ),
         }
         self.references(raw, "Bundle");
+        self.snomed_codes(raw, "Bundle");
     }
 
     /// Records every entry's fullUrl (recursively into nested bundles) and checks entry basics.
@@ -1162,6 +1164,7 @@ impl Checker {
                 _ => {}
             }
         }
+        self.coded_entries(doc, dloc);
         if s(composition, "status").is_none() {
             self.push(
                 Severity::Error,
@@ -1404,12 +1407,26 @@ impl Checker {
             present.push(section);
             if s(sec, "title") != Some(section.title()) {
                 self.push(
-                    Severity::Warning,
+                    Severity::Error,
                     format!("{sloc}.title"),
                     format!("the profile fixes `{}`", section.title()),
-                    None,
+                    Some(ResponseCode::PayloadValidationFailure),
                 );
             }
+            if let Some((j, _)) = codings(sec.get("code"))
+                .iter()
+                .enumerate()
+                .find(|(_, cd)| s(cd, "system") == Some(system::SNOMED_CT))
+                .filter(|(_, cd)| s(cd, "display") != Some(section.title()))
+            {
+                self.push(
+                    Severity::Error,
+                    format!("{sloc}.code.coding[{j}].display"),
+                    format!("the profile fixes `{}`", section.title()),
+                    Some(ResponseCode::PayloadValidationFailure),
+                );
+            }
+            self.mh_section_entries(sec, section, &sloc);
             if sec.get("text").and_then(|t| s(t, "div")).is_none() {
                 self.push(
                     Severity::Error,

@@ -114,3 +114,121 @@ pub fn example(name: &str) -> Option<String> {
         }
     }
 }
+
+/// The clinical content of the public "Elizabeth Black" mental health discharge, rebuilt
+/// through the builder (fictitious patient and organisations; the example's codes, roles and
+/// section membership).
+pub fn coded_discharge() -> MentalHealthDischarge {
+    use gpconnect_fhir::clinical::{
+        Allergies, CareContact, Coded, Diagnosis, JobRole, LocationDetails, MedicationChange,
+        MedicationItem, ProcedureItem,
+    };
+    let snomed = |code: &str, display: &str| Coded::snomed(code, display).unwrap();
+    let trust = OrganisationDetails::new(
+        OdsCode::try_from("RX1").unwrap(),
+        "Example Mental Health Trust",
+    );
+    let tablet = snomed("385055001", "Tablet");
+    let oral = snomed("260548002", "Oral");
+    let consultant = JobRole::new("R0050", "Consultant");
+    let stay = EncounterDetails::new(at(12, 0) - chrono::Duration::days(21), Some(at(12, 0)))
+        .at_location(LocationDetails::new("Example Ward").with_local_identifier("RX1EW"))
+        .discharged_by_author();
+    let mut b = MentalHealthDischarge::new(
+        patient().with_gender(Gender::Female),
+        gp_practice(),
+        trust.clone(),
+        PractitionerDetails::new("Author", ["Alex"])
+            .with_prefix("Dr")
+            .with_phone("0100 000 0001"),
+        "RX1OT001",
+        at(12, 0),
+        "Admitted under section 2; psychotic symptoms settled on olanzapine.",
+        "replaced by the coded allergies",
+    )
+    .encounter(stay)
+    .allergies(Allergies::NoKnownAllergies)
+    .diagnoses([Diagnosis::new(snomed("64905009", "Paranoid schizophrenia"))])
+    .medications([
+        MedicationItem::new(
+            snomed(
+                "23485211000001100",
+                "Olanzapine 10mg tablets (Accord Healthcare Ltd)",
+            ),
+            MedicationChange::Continued,
+        )
+        .form(tablet.clone())
+        .route(oral.clone()),
+        MedicationItem::new(
+            snomed(
+                "889411000001101",
+                "Diazepam 2mg tablets (A A H Pharmaceuticals Ltd)",
+            ),
+            MedicationChange::Added,
+        )
+        .form(tablet)
+        .route(oral),
+    ])
+    .procedures([ProcedureItem::new(snomed(
+        "89732002",
+        "Drug of abuse screen",
+    ))])
+    .author_role(JobRole::new("R0110", "Specialist Registrar"))
+    .author_specialty(snomed("408467006", "Adult mental illness - speciality"))
+    .referrer(
+        CareContact::new(
+            PractitionerDetails::new("Referrer", ["Dana"]).with_prefix("Dr"),
+            trust.clone(),
+        )
+        .role(consultant.clone()),
+    )
+    .distribution([
+        CareContact::new(
+            PractitionerDetails::new("Gp", ["Jamie"])
+                .with_prefix("Dr")
+                .with_sds_user_id("000000000002"),
+            gp_practice(),
+        )
+        .role(JobRole::new("R0260", "General Medical Practitioner")),
+        CareContact::new(
+            PractitionerDetails::new("Consultant", ["Gale"])
+                .with_prefix("Mrs")
+                .with_sds_user_id("000000000003"),
+            trust,
+        )
+        .role(consultant),
+    ]);
+    for (section, text) in [
+        (MhSection::AdmissionDetails, "Admitted via A&E."),
+        (
+            MhSection::DischargeDetails,
+            "Discharged to temporary accommodation.",
+        ),
+        (MhSection::IndividualRequirements, "None."),
+        (
+            MhSection::InformationAndAdviceGiven,
+            "Relapse signs discussed.",
+        ),
+        (MhSection::InvestigationResults, "Drug screen negative."),
+        (MhSection::LegalInformation, "Section 2 discharged."),
+        (
+            MhSection::PatientAndCarerConcerns,
+            "Wishes to return to work.",
+        ),
+        (
+            MhSection::PlanAndRequestedActions,
+            "GP to review in 2 weeks.",
+        ),
+        (MhSection::SafetyAlerts, "None known."),
+        (MhSection::SocialContext, "Lives alone."),
+    ] {
+        b = b.section(section, text);
+    }
+    b
+}
+
+pub fn coded_discharge_message() -> ItkMessage {
+    coded_discharge()
+        .build(&mut SequentialIds::new(0xC0))
+        .unwrap()
+}
