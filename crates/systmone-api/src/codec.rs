@@ -11,7 +11,7 @@ use crate::error::{Error, RemoteError};
 use crate::function::{FunctionName, FunctionRequest, ThrottleClass};
 use crate::message::{Request, Response};
 use crate::types::{ApiKey, DeviceId, OutputScheme, RequestUid, ResponseUid, opt_bool};
-use crate::xml::{RawElement, Writer, parse_document};
+use crate::xml::{Element, Writer, parse_document};
 
 /// Root element of a request.
 pub const REQUEST_ROOT: &str = "ClientIntegrationRequest";
@@ -117,11 +117,11 @@ pub struct ReceivedRequestHeader {
     pub function_version: String,
 }
 
-fn text_or_empty(el: &RawElement, name: &str) -> String {
+fn text_or_empty(el: &Element<'_>, name: &str) -> String {
     el.child_text(name).unwrap_or_default()
 }
 
-fn check_root(root: &RawElement, expected: &'static str) -> Result<(), Error> {
+fn check_root(root: &Element<'_>, expected: &'static str) -> Result<(), Error> {
     if root.name == expected {
         Ok(())
     } else {
@@ -201,7 +201,7 @@ impl ClientIntegrationRequest {
         Self::header_of(&root)
     }
 
-    fn header_of(root: &RawElement) -> Result<ReceivedRequestHeader, Error> {
+    fn header_of(root: &Element<'_>) -> Result<ReceivedRequestHeader, Error> {
         check_root(root, REQUEST_ROOT)?;
         Ok(ReceivedRequestHeader {
             header: RequestHeader {
@@ -234,7 +234,7 @@ impl ClientIntegrationRequest {
                 name: received.function.as_str().to_owned(),
             })?;
         metadata.check_version(&received.function_version)?;
-        let empty = RawElement::new("FunctionParameters");
+        let empty = Element::empty("FunctionParameters");
         let params = root.child("FunctionParameters").unwrap_or(&empty);
         Ok(Self {
             header: received.header,
@@ -393,7 +393,7 @@ impl ClientIntegrationResponse {
                 .unwrap_or_else(|| "1.0".to_owned()),
             response_uid: ResponseUid::new(text_or_empty(&root, "ResponseUID").trim()),
         };
-        let empty = RawElement::new("Response");
+        let empty = Element::empty("Response");
         let body = root.child("Response").unwrap_or(&empty);
         if let Some(message) = body.child("ErrorMessage") {
             let permanent = opt_bool(body, "PermanentError")?.unwrap_or(true);

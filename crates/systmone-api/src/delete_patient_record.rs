@@ -9,7 +9,7 @@ pub mod v1 {
     use crate::types::{
         AppointmentUid, EventUid, Identity, PatientId, RecordState, TaskUid, VisitUid,
     };
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `DeletePatientRecord` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -124,7 +124,7 @@ pub mod v1 {
             w.flag("LeaveRecordOpen", self.leave_record_open);
         }
 
-        pub(crate) fn read_params(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
             let uids = |name: &str| -> Vec<String> {
                 el.children_named(name)
                     .map(|c| c.text.trim().to_owned())
@@ -166,7 +166,7 @@ pub mod v1 {
             );
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: Identity::optional_in(el)?,
                 record_state: el

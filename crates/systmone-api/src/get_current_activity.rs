@@ -6,7 +6,7 @@ pub mod v1 {
     use crate::function::Metadata;
     use crate::get_current_selection::v1::CurrentSelection;
     use crate::types::Identity;
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `GetCurrentActivity` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -42,7 +42,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: Identity::optional_in(el)?,
                 activities: el.texts("Activity"),

@@ -6,7 +6,7 @@ pub mod v1 {
     use crate::error::Error;
     use crate::function::Metadata;
     use crate::types::{Code, Drug, Identity};
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `GetCurrentSelection` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -30,7 +30,7 @@ pub mod v1 {
     }
 
     impl CurrentSelection {
-        pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 drugs: el
                     .children_named("Drug")
@@ -73,7 +73,7 @@ pub mod v1 {
             self.current_selection.write(w);
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: Identity::optional_in(el)?,
                 current_selection: el

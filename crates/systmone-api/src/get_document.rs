@@ -7,7 +7,7 @@ pub mod v1 {
     use crate::function::Metadata;
     use crate::redact::debug_redacted;
     use crate::types::{DocumentUid, PatientId, RecordState};
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `GetDocument` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -64,7 +64,7 @@ pub mod v1 {
             w.flag("LeaveRecordOpen", self.leave_record_open);
         }
 
-        pub(crate) fn read_params(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: PatientId::require_in(el)?,
                 document_uid: DocumentUid::new(el.require_text("DocumentUID")?.trim()),
@@ -99,7 +99,7 @@ pub mod v1 {
             );
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 document_files: el.texts("DocumentFile"),
                 record_state: el

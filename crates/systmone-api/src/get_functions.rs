@@ -5,7 +5,7 @@
 pub mod v1 {
     use crate::error::Error;
     use crate::function::{FunctionName, Metadata};
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `GetFunctions` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -58,7 +58,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 functions: el
                     .children_named("SupportedFunction")

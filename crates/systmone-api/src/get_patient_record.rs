@@ -14,7 +14,7 @@ pub mod v1 {
     use crate::function::Metadata;
     use crate::record::{Demographics, Event, NonClinicalItem};
     use crate::types::{Identity, PatientId, RecordState, opt_date, write_opt_date};
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `GetPatientRecord` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -178,7 +178,7 @@ pub mod v1 {
             self.min_entry_date == Some(today) && self.max_entry_date == Some(today)
         }
 
-        pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
             let mut sections = BTreeSet::new();
             for section in RecordSection::ALL {
                 if el.has(section.as_str()) {
@@ -262,7 +262,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_params(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: PatientId::optional_in(el)?,
                 leave_record_open: el.has("LeaveRecordOpen"),
@@ -338,7 +338,7 @@ pub mod v1 {
             );
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             let mut events = Vec::new();
             for clinical in el.children_named("Clinical") {
                 for event in clinical.children_named("Event") {

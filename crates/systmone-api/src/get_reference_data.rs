@@ -7,7 +7,7 @@ pub mod v1 {
     use crate::error::Error;
     use crate::function::Metadata;
     use crate::types::{opt_date, write_opt_date};
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `GetReferenceData` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -51,7 +51,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 units: el
                     .children_named("NumericReadCodeUnits")

@@ -6,7 +6,7 @@ pub mod v1 {
     use crate::error::Error;
     use crate::function::Metadata;
     use crate::types::opt_bool;
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `IsPatientRetrieved` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -46,7 +46,7 @@ pub mod v1 {
             );
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 is_patient_retrieved: opt_bool(el, "IsPatientRetrieved")?.unwrap_or(false),
             })

@@ -10,7 +10,7 @@ pub mod v1 {
     use crate::record::ProblemSeverity;
     use crate::redact::Redacted;
     use crate::types::{Code, Drug, Identity, PatientId};
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `LaunchFunctionality` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -135,7 +135,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_params(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
             let action = if let Some(c) = el.child("ClinicalCode") {
                 Some(LaunchAction::ClinicalCode {
                     code: Code::read(c.require("Code")?)?,
@@ -176,7 +176,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: Identity::optional_in(el)?,
             })

@@ -10,7 +10,7 @@ pub mod v1 {
     use crate::error::Error;
     use crate::function::Metadata;
     use crate::types::{Address, Identity, Sex, opt_date, write_opt_date};
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `PatientSearch` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -100,7 +100,7 @@ pub mod v1 {
             w.opt("Gender", self.gender.as_ref().map(Sex::as_str));
         }
 
-        pub(crate) fn read_params(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 first_name: el.child_text("FirstName"),
                 surname: el.child_text("Surname"),
@@ -142,7 +142,7 @@ pub mod v1 {
     }
 
     impl SearchResult {
-        fn read(el: &RawElement) -> Result<Self, Error> {
+        fn read(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: el
                     .child("Identity")
@@ -188,7 +188,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             Ok(Self {
                 results: el
                     .children_named("Result")

@@ -20,7 +20,7 @@ use crate::types::{
     ReferralUid, Sex, TaskUid, VisitUid, YesNo, opt_date, opt_date_time, opt_minutes, wire_enum,
     write_opt_date, write_opt_date_time, write_opt_minutes,
 };
-use crate::xml::{RawElement, Writer};
+use crate::xml::{Element, RawElement, Writer};
 
 // ------------------------------------------------------------------------------------------
 // Demographics
@@ -92,7 +92,7 @@ impl fmt::Debug for Demographics {
     }
 }
 
-fn opt_code_in(el: &RawElement, name: &str) -> Result<Option<Code>, Error> {
+fn opt_code_in(el: &Element<'_>, name: &str) -> Result<Option<Code>, Error> {
     match el.child(name).and_then(|w| w.child("Code")) {
         Some(code) if code.attr("Code").is_some_and(|c| !c.is_empty()) => {
             Code::read(code).map(Some)
@@ -109,14 +109,14 @@ fn write_opt_code_in(w: &mut Writer, name: &str, code: Option<&Code>) {
     }
 }
 
-fn opt_yes_no(el: &RawElement, name: &str) -> Option<YesNo> {
+fn opt_yes_no(el: &Element<'_>, name: &str) -> Option<YesNo> {
     el.child(name)
         .map(|c| c.text.trim())
         .filter(|t| !t.is_empty())
         .map(YesNo::from_wire)
 }
 
-fn opt_sex(el: &RawElement, name: &str) -> Option<Sex> {
+fn opt_sex(el: &Element<'_>, name: &str) -> Option<Sex> {
     el.child(name)
         .map(|c| c.text.trim())
         .filter(|t| !t.is_empty())
@@ -124,7 +124,7 @@ fn opt_sex(el: &RawElement, name: &str) -> Option<Sex> {
 }
 
 impl Demographics {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             title: el.child_text("Title"),
             first_name: el.child_text("FirstName"),
@@ -287,7 +287,7 @@ impl Event {
         })
     }
 
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         let mut event = Event {
             date_time: crate::types::opt_attr_date_time(el, "DateTime")?,
             user_name: el.attr("UserName").map(str::to_owned),
@@ -396,8 +396,8 @@ impl DataItem {
         }
     }
 
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
-        Ok(match el.name.as_str() {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+        Ok(match el.name.as_ref() {
             "Narrative" => DataItem::Narrative(Narrative {
                 lines: el.texts("Line"),
             }),
@@ -412,7 +412,7 @@ impl DataItem {
             "Letter" => DataItem::Letter(Letter::read(el)?),
             "Attachment" => DataItem::Attachment(Attachment::read(el)),
             "Activity" => DataItem::Activity(Activity::read(el)?),
-            _ => DataItem::Other(el.clone()),
+            _ => DataItem::Other(el.to_raw()),
         })
     }
 
@@ -577,7 +577,7 @@ impl ClinicalCode {
         self
     }
 
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             code: Code::read(el.require("Code")?)?,
             free_text: el.child_text("FreeText"),
@@ -673,7 +673,7 @@ debug_redacted!(Medication {
 });
 
 impl Medication {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             medication_type: el.child_text("MedicationType"),
             drug: el.child("Drug").map(Drug::read).transpose()?,
@@ -725,7 +725,7 @@ pub struct RepeatMedication {
 }
 
 impl RepeatMedication {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             drug: el.child("Drug").map(Drug::read).transpose()?,
             dose: el.child_text("Dose"),
@@ -796,7 +796,7 @@ debug_redacted!(DrugSensitivity {
 });
 
 impl DrugSensitivity {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             sensitivity_type: el.child_text("Type"),
             drug: el.child("Drug").map(Drug::read).transpose()?,
@@ -861,7 +861,7 @@ debug_redacted!(Vaccination {
 });
 
 impl Vaccination {
-    pub(crate) fn read(el: &RawElement) -> Self {
+    pub(crate) fn read(el: &Element<'_>) -> Self {
         Self {
             name: el.child_text("Name"),
             batch_number: el.child_text("BatchNumber"),
@@ -907,7 +907,7 @@ debug_redacted!(Recall {
 });
 
 impl Recall {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             recall_date: opt_date(el, "RecallDate")?,
             recall_type: el.child_text("Type"),
@@ -959,7 +959,7 @@ debug_redacted!(Reminder {
 });
 
 impl Reminder {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             free_text: el.child_text("FreeText"),
             severity: el
@@ -1036,9 +1036,9 @@ debug_redacted!(Report {
 });
 
 impl Report {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
-            battery_headers: el.child("BatteryHeaders").cloned(),
+            battery_headers: el.child("BatteryHeaders").map(Element::to_raw),
             issue_date: opt_date(el, "IssueDate")?,
             result: el.child_text("Result"),
             comments: el.child_text("Comments"),
@@ -1147,7 +1147,7 @@ debug_redacted!(Letter {
 });
 
 impl Letter {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             recipient_name: el.child("RecipientName").map(PersonName::read),
             recipient_organisation: el.child_text("RecipientOrganisation"),
@@ -1238,7 +1238,7 @@ impl Attachment {
         }
     }
 
-    pub(crate) fn read(el: &RawElement) -> Self {
+    pub(crate) fn read(el: &Element<'_>) -> Self {
         Self {
             document_path: el.child_text("DocumentPath"),
             url: el.child_text("URL"),
@@ -1281,7 +1281,7 @@ pub struct Activity {
 }
 
 impl Activity {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             performed: el.child_text("Performed"),
             with: el.child_text("With"),
@@ -1319,12 +1319,12 @@ pub enum NonClinicalItem {
 }
 
 impl NonClinicalItem {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
-        Ok(match el.name.as_str() {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+        Ok(match el.name.as_ref() {
             "Appointment" => NonClinicalItem::Appointment(Appointment::read(el)?),
             "Task" => NonClinicalItem::Task(Task::read(el)?),
             "Visit" => NonClinicalItem::Visit(Visit::read(el)?),
-            _ => NonClinicalItem::Other(el.clone()),
+            _ => NonClinicalItem::Other(el.to_raw()),
         })
     }
 
@@ -1337,7 +1337,7 @@ impl NonClinicalItem {
         }
     }
 
-    pub(crate) fn read_all(parent: &RawElement) -> Result<Vec<Self>, Error> {
+    pub(crate) fn read_all(parent: &Element<'_>) -> Result<Vec<Self>, Error> {
         parent.children.iter().map(Self::read).collect()
     }
 }
@@ -1397,7 +1397,7 @@ pub struct Slot {
 }
 
 impl Slot {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             slot_type: el.child_text("SlotType"),
             date_time_start: opt_date_time(el, "DateTimeStart")?,
@@ -1429,7 +1429,7 @@ pub struct Clinic {
 }
 
 impl Clinic {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             user_name: el.child_text("UserName"),
             site_name: el.child_text("SiteName"),
@@ -1503,7 +1503,7 @@ debug_redacted!(Appointment {
 });
 
 impl Appointment {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         let mut clinic = el.child("Clinic").map(Clinic::read).transpose()?;
         let sibling_slots = el
             .children_named("Slot")
@@ -1620,7 +1620,7 @@ impl Task {
         self
     }
 
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             task_uid: el.child("TaskUID").map(|u| TaskUid::new(u.text.trim())),
             date_time: opt_date_time(el, "DateTime")?,
@@ -1681,7 +1681,7 @@ debug_redacted!(Visit {
 });
 
 impl Visit {
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             visit_uid: el.child("VisitUID").map(|u| VisitUid::new(u.text.trim())),
             date_time: opt_date_time(el, "DateTime")?,

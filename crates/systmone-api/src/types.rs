@@ -10,7 +10,7 @@ use crate::codec::NhsNumberSpelling;
 use crate::date;
 use crate::error::Error;
 use crate::redact::debug_redacted;
-use crate::xml::{RawElement, Writer};
+use crate::xml::{Element, Writer};
 
 /// A code list SystmOne sends as text, with a catch-all `Other` for values a newer or locally
 /// configured SystmOne may send.
@@ -280,7 +280,7 @@ impl PatientId {
     }
 
     /// Reads the identifier children of an `Identity` element (both NHS number spellings).
-    pub(crate) fn read_from(identity: &RawElement) -> Result<Option<Self>, Error> {
+    pub(crate) fn read_from(identity: &Element<'_>) -> Result<Option<Self>, Error> {
         for spelling in ["NhsNumber", "NHSNumber"] {
             if let Some(el) = identity.child(spelling) {
                 let value = el.text.trim();
@@ -328,7 +328,7 @@ impl PatientId {
     }
 
     /// Reads a required `Identity` child of `parent`.
-    pub(crate) fn require_in(parent: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn require_in(parent: &Element<'_>) -> Result<Self, Error> {
         let identity = parent.require("Identity")?;
         Self::read_from(identity)?.ok_or_else(|| Error::MissingElement {
             parent: "Identity".to_owned(),
@@ -337,7 +337,7 @@ impl PatientId {
     }
 
     /// Reads an optional `Identity` child of `parent`.
-    pub(crate) fn optional_in(parent: &RawElement) -> Result<Option<Self>, Error> {
+    pub(crate) fn optional_in(parent: &Element<'_>) -> Result<Option<Self>, Error> {
         match parent.child("Identity") {
             Some(identity) => Self::read_from(identity),
             None => Ok(None),
@@ -375,14 +375,14 @@ impl Identity {
         self.patient.as_ref().and_then(PatientId::nhs_number)
     }
 
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             patient: PatientId::read_from(el)?,
             strategic_reporting_identifier: el.child_text("StrategicReportingIdentifier"),
         })
     }
 
-    pub(crate) fn optional_in(parent: &RawElement) -> Result<Option<Self>, Error> {
+    pub(crate) fn optional_in(parent: &Element<'_>) -> Result<Option<Self>, Error> {
         parent.child("Identity").map(Self::read).transpose()
     }
 
@@ -437,7 +437,7 @@ impl Code {
         self
     }
 
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             scheme: el
                 .attr("Scheme")
@@ -487,7 +487,7 @@ impl Drug {
         }
     }
 
-    pub(crate) fn read(el: &RawElement) -> Result<Self, Error> {
+    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
         Ok(Self {
             scheme: el
                 .attr("Scheme")
@@ -541,7 +541,7 @@ impl fmt::Debug for Address {
 }
 
 impl Address {
-    pub(crate) fn read(el: &RawElement) -> Self {
+    pub(crate) fn read(el: &Element<'_>) -> Self {
         Self {
             house_name: el.child_text("HouseName"),
             house_number: el.child_text("HouseNumber"),
@@ -587,7 +587,7 @@ impl fmt::Debug for PersonName {
 }
 
 impl PersonName {
-    pub(crate) fn read(el: &RawElement) -> Self {
+    pub(crate) fn read(el: &Element<'_>) -> Self {
         Self {
             title: el.child_text("Title"),
             first_name: el.child_text("FirstName"),
@@ -630,7 +630,7 @@ impl OutputScheme {
         Self { drugs, codes }
     }
 
-    pub(crate) fn read(el: &RawElement) -> Self {
+    pub(crate) fn read(el: &Element<'_>) -> Self {
         Self {
             drugs: el
                 .child("Drugs")
@@ -652,7 +652,7 @@ impl OutputScheme {
 // ---- small read helpers used by the function modules ----
 
 /// An optional date element.
-pub(crate) fn opt_date(el: &RawElement, name: &str) -> Result<Option<NaiveDate>, Error> {
+pub(crate) fn opt_date(el: &Element<'_>, name: &str) -> Result<Option<NaiveDate>, Error> {
     match el.child(name) {
         Some(c) if !c.text.trim().is_empty() => date::parse_date(name, &c.text).map(Some),
         _ => Ok(None),
@@ -660,7 +660,7 @@ pub(crate) fn opt_date(el: &RawElement, name: &str) -> Result<Option<NaiveDate>,
 }
 
 /// An optional date-time element.
-pub(crate) fn opt_date_time(el: &RawElement, name: &str) -> Result<Option<NaiveDateTime>, Error> {
+pub(crate) fn opt_date_time(el: &Element<'_>, name: &str) -> Result<Option<NaiveDateTime>, Error> {
     match el.child(name) {
         Some(c) if !c.text.trim().is_empty() => date::parse_date_time(name, &c.text).map(Some),
         _ => Ok(None),
@@ -669,7 +669,7 @@ pub(crate) fn opt_date_time(el: &RawElement, name: &str) -> Result<Option<NaiveD
 
 /// An optional date-time attribute.
 pub(crate) fn opt_attr_date_time(
-    el: &RawElement,
+    el: &Element<'_>,
     name: &str,
 ) -> Result<Option<NaiveDateTime>, Error> {
     match el.attr(name) {
@@ -689,7 +689,7 @@ pub(crate) fn opt_attr_date_time(
 }
 
 /// An optional `true`/`false` element.
-pub(crate) fn opt_bool(el: &RawElement, name: &str) -> Result<Option<bool>, Error> {
+pub(crate) fn opt_bool(el: &Element<'_>, name: &str) -> Result<Option<bool>, Error> {
     match el.child(name) {
         Some(c) => match c.text.trim() {
             "true" | "True" | "TRUE" | "1" => Ok(Some(true)),
@@ -702,7 +702,7 @@ pub(crate) fn opt_bool(el: &RawElement, name: &str) -> Result<Option<bool>, Erro
 }
 
 /// An optional duration in minutes (`10` or `10.0`).
-pub(crate) fn opt_minutes(el: &RawElement, name: &str) -> Result<Option<u32>, Error> {
+pub(crate) fn opt_minutes(el: &Element<'_>, name: &str) -> Result<Option<u32>, Error> {
     match el.child(name) {
         Some(c) if !c.text.trim().is_empty() => parse_minutes(name, &c.text).map(Some),
         _ => Ok(None),

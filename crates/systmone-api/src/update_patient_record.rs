@@ -10,7 +10,7 @@ pub mod v1 {
     use crate::types::{
         AppointmentUid, EventUid, Identity, PatientId, RecordState, TaskUid, VisitUid,
     };
-    use crate::xml::{RawElement, Writer};
+    use crate::xml::{Element, Writer};
 
     /// `UpdatePatientRecord` 1.0.
     pub const METADATA: Metadata = Metadata {
@@ -100,7 +100,7 @@ pub mod v1 {
             w.flag("LeaveRecordOpen", self.leave_record_open);
         }
 
-        pub(crate) fn read_params(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
             let mut events = Vec::new();
             for clinical in el.children_named("Clinical") {
                 for event in clinical.children_named("Event") {
@@ -165,7 +165,7 @@ pub mod v1 {
             );
         }
 
-        pub(crate) fn read_body(el: &RawElement) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
             let uids = |name: &str| -> Vec<String> {
                 el.children_named(name)
                     .map(|c| c.text.trim().to_owned())

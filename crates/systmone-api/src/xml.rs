@@ -1,10 +1,17 @@
-//! The XML layer: a small owned element tree read with quick-xml's event reader, and a
-//! single-line writer. Every typed message is read from and written through these two.
+//! The XML layer: an element tree read with quick-xml's event reader, and a single-line writer.
+//! Every typed message is read from and written through these two.
+//!
+//! The decoder's tree ([`Element`]) borrows from the input: names, attribute values and text are
+//! `Cow`s pointing into the document, copied only where unescaping forces it (an entity or
+//! character reference, a CR to normalise, text split by a comment). The typed readers copy each
+//! value once, into the typed message; only items this crate does not type become owned
+//! [`RawElement`]s.
 
 use quick_xml::XmlVersion;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
+use std::borrow::Cow;
 
 use crate::codec::EncodeOptions;
 use crate::error::Error;
@@ -58,7 +65,7 @@ impl RawElement {
     /// # Errors
     /// As [`crate::ClientIntegrationResponse::decode`] for malformed or hostile input.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        parse_document(bytes)
+        parse_document(bytes).map(Element::into_raw)
     }
 
     /// The first child with this name.
@@ -89,24 +96,6 @@ impl RawElement {
         self.child(name).map(|c| c.text.clone())
     }
 
-    /// The text of every child with this name, in order.
-    pub(crate) fn texts(&self, name: &str) -> Vec<String> {
-        self.children_named(name).map(|c| c.text.clone()).collect()
-    }
-
-    /// The first child with this name, or a [`Error::MissingElement`].
-    pub(crate) fn require(&self, name: &'static str) -> Result<&RawElement, Error> {
-        self.child(name).ok_or_else(|| Error::MissingElement {
-            parent: self.name.clone(),
-            element: name,
-        })
-    }
-
-    /// The text of a required child.
-    pub(crate) fn require_text(&self, name: &'static str) -> Result<String, Error> {
-        self.require(name).map(|c| c.text.clone())
-    }
-
     /// Writes this element and its subtree.
     pub(crate) fn write(&self, w: &mut Writer) {
         let attrs: Vec<(&str, Option<&str>)> = self
@@ -127,6 +116,123 @@ impl RawElement {
     }
 }
 
+/// The decoder's element tree: like [`RawElement`], but borrowing from the input document.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Element<'a> {
+    /// Element name.
+    pub(crate) name: Cow<'a, str>,
+    /// Attributes in document order, unescaped.
+    pub(crate) attributes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// The element's own text (all text and CDATA directly inside it, concatenated, unescaped).
+    pub(crate) text: Cow<'a, str>,
+    /// Child elements in document order.
+    pub(crate) children: Vec<Element<'a>>,
+}
+
+impl std::fmt::Debug for Element<'_> {
+    /// Names the structure only: text and attribute values may be patient data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Element")
+            .field("name", &self.name)
+            .field(
+                "attributes",
+                &self.attributes.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("text_len", &self.text.len())
+            .field("children", &self.children)
+            .finish()
+    }
+}
+
+impl<'a> Element<'a> {
+    /// An empty element with this name.
+    pub(crate) fn empty(name: &'static str) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            ..Self::default()
+        }
+    }
+
+    /// The first child with this name.
+    pub(crate) fn child(&self, name: &str) -> Option<&Element<'a>> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// All children with this name, in order.
+    pub(crate) fn children_named<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s Element<'a>> {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// Whether a child with this name is present (presence flags such as `<Demographics/>`).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.child(name).is_some()
+    }
+
+    /// The value of an attribute.
+    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The text of the first child with this name (the one copy into the typed message).
+    pub(crate) fn child_text(&self, name: &str) -> Option<String> {
+        self.child(name).map(|c| c.text.as_ref().to_owned())
+    }
+
+    /// The text of every child with this name, in order.
+    pub(crate) fn texts(&self, name: &str) -> Vec<String> {
+        self.children_named(name)
+            .map(|c| c.text.as_ref().to_owned())
+            .collect()
+    }
+
+    /// The first child with this name, or a [`Error::MissingElement`].
+    pub(crate) fn require(&self, name: &'static str) -> Result<&Element<'a>, Error> {
+        self.child(name).ok_or_else(|| Error::MissingElement {
+            parent: self.name.as_ref().to_owned(),
+            element: name,
+        })
+    }
+
+    /// The text of a required child.
+    pub(crate) fn require_text(&self, name: &'static str) -> Result<String, Error> {
+        self.require(name).map(|c| c.text.as_ref().to_owned())
+    }
+
+    /// An owned copy of this subtree (for items kept whole, such as unknown data items).
+    pub(crate) fn to_raw(&self) -> RawElement {
+        RawElement {
+            name: self.name.as_ref().to_owned(),
+            attributes: self
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
+                .collect(),
+            text: self.text.as_ref().to_owned(),
+            children: self.children.iter().map(Element::to_raw).collect(),
+        }
+    }
+
+    /// This subtree as an owned [`RawElement`], moving what is already owned.
+    pub(crate) fn into_raw(self) -> RawElement {
+        RawElement {
+            name: self.name.into_owned(),
+            attributes: self
+                .attributes
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            text: self.text.into_owned(),
+            children: self.children.into_iter().map(Element::into_raw).collect(),
+        }
+    }
+}
+
 fn malformed(position: u64, reason: impl Into<String>) -> Error {
     Error::Malformed {
         position,
@@ -134,12 +240,32 @@ fn malformed(position: u64, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Parses one XML document into its root element.
+/// `piece` as a borrow of `input` when it lies inside it (everything quick-xml's `from_str`
+/// reader hands out does), else a copy.
+fn reborrow<'a>(input: &'a str, piece: &str) -> Cow<'a, str> {
+    let base = input.as_ptr() as usize;
+    let at = (piece.as_ptr() as usize).wrapping_sub(base);
+    match input.get(at..at.wrapping_add(piece.len())) {
+        Some(s) if s.as_ptr() == piece.as_ptr() => Cow::Borrowed(s),
+        _ => Cow::Owned(piece.to_owned()),
+    }
+}
+
+/// Appends a piece of text, borrowing when it is the element's only piece.
+fn push_text<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = piece;
+    } else {
+        text.to_mut().push_str(&piece);
+    }
+}
+
+/// Parses one XML document into its root element, borrowing from `bytes`.
 ///
 /// UTF-8 only; a `DOCTYPE` is rejected ([`Error::DoctypeNotAllowed`]); only the five predefined
 /// entities and character references are understood; comments and processing instructions are
 /// skipped; nesting is limited to [`MAX_DEPTH`].
-pub fn parse_document(bytes: &[u8]) -> Result<RawElement, Error> {
+pub(crate) fn parse_document(bytes: &[u8]) -> Result<Element<'_>, Error> {
     let text = std::str::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
         valid_up_to: e.valid_up_to(),
     })?;
@@ -151,8 +277,8 @@ pub fn parse_document(bytes: &[u8]) -> Result<RawElement, Error> {
         config.check_end_names = true;
         config.expand_empty_elements = false;
     }
-    let mut stack: Vec<RawElement> = Vec::new();
-    let mut root: Option<RawElement> = None;
+    let mut stack: Vec<Element<'_>> = Vec::new();
+    let mut root: Option<Element<'_>> = None;
     loop {
         let position = reader.buffer_position();
         let event = reader
@@ -167,13 +293,13 @@ pub fn parse_document(bytes: &[u8]) -> Result<RawElement, Error> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(Error::TooDeep { limit: MAX_DEPTH });
                 }
-                stack.push(element_from_start(&start, position)?);
+                stack.push(element_from_start(text, &start, position)?);
             }
             Event::Empty(start) => {
                 if stack.len() >= MAX_DEPTH {
                     return Err(Error::TooDeep { limit: MAX_DEPTH });
                 }
-                let element = element_from_start(&start, position)?;
+                let element = element_from_start(text, &start, position)?;
                 finish(&mut stack, &mut root, element);
             }
             Event::End(_) => {
@@ -185,7 +311,7 @@ pub fn parse_document(bytes: &[u8]) -> Result<RawElement, Error> {
             Event::Text(t) => {
                 let content = t.xml10_content();
                 match stack.last_mut() {
-                    Some(top) => top.text.push_str(&content),
+                    Some(top) => push_text(&mut top.text, content),
                     None => {
                         if !content.trim().is_empty() {
                             return Err(malformed(position, "text outside the root element"));
@@ -196,7 +322,7 @@ pub fn parse_document(bytes: &[u8]) -> Result<RawElement, Error> {
             Event::CData(c) => {
                 let content = c.xml10_content();
                 match stack.last_mut() {
-                    Some(top) => top.text.push_str(&content),
+                    Some(top) => push_text(&mut top.text, content),
                     None => return Err(malformed(position, "CDATA outside the root element")),
                 }
             }
@@ -206,13 +332,13 @@ pub fn parse_document(bytes: &[u8]) -> Result<RawElement, Error> {
                     .ok_or_else(|| malformed(position, "reference outside the root element"))?;
                 if r.is_char_ref() {
                     match r.resolve_char_ref() {
-                        Ok(Some(ch)) => top.text.push(ch),
+                        Ok(Some(ch)) => top.text.to_mut().push(ch),
                         _ => return Err(malformed(position, "invalid character reference")),
                     }
                 } else {
                     let name = r.xml10_content();
                     match resolve_predefined_entity(&name) {
-                        Some(value) => top.text.push_str(value),
+                        Some(value) => push_text(&mut top.text, Cow::Borrowed(value)),
                         None => return Err(malformed(position, "unknown entity reference")),
                     }
                 }
@@ -228,7 +354,7 @@ pub fn parse_document(bytes: &[u8]) -> Result<RawElement, Error> {
     root.ok_or(Error::Truncated)
 }
 
-fn finish(stack: &mut [RawElement], root: &mut Option<RawElement>, element: RawElement) {
+fn finish<'a>(stack: &mut [Element<'a>], root: &mut Option<Element<'a>>, element: Element<'a>) {
     match stack.last_mut() {
         Some(parent) => parent.children.push(element),
         None => *root = Some(element),
@@ -246,19 +372,21 @@ fn is_xml_name(name: &str) -> bool {
     chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.') || !c.is_ascii())
 }
 
-fn element_from_start(
+fn element_from_start<'a>(
+    input: &'a str,
     start: &quick_xml::events::BytesStart<'_>,
     position: u64,
-) -> Result<RawElement, Error> {
-    let name = start.name().as_ref().to_owned();
-    if !is_xml_name(&name) {
+) -> Result<Element<'a>, Error> {
+    let name = start.name();
+    let name = name.as_ref();
+    if !is_xml_name(name) {
         return Err(malformed(position, "invalid element name"));
     }
     let mut attributes = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| malformed(position, e.to_string()))?;
-        let key = attr.key.as_ref().to_owned();
-        if !is_xml_name(&key) {
+        let key = attr.key.as_ref();
+        if !is_xml_name(key) {
             return Err(malformed(position, "invalid attribute name"));
         }
         let value = attr
@@ -270,14 +398,17 @@ fn element_from_start(
                     position,
                     "invalid entity or character reference in an attribute value",
                 )
-            })?
-            .into_owned();
-        attributes.push((key, value));
+            })?;
+        let value = match value {
+            Cow::Borrowed(v) => reborrow(input, v),
+            Cow::Owned(v) => Cow::Owned(v),
+        };
+        attributes.push((reborrow(input, key), value));
     }
-    Ok(RawElement {
-        name,
+    Ok(Element {
+        name: reborrow(input, name),
         attributes,
-        text: String::new(),
+        text: Cow::Borrowed(""),
         children: Vec::new(),
     })
 }
