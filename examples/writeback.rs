@@ -235,10 +235,12 @@ async fn main() -> Result<(), Error> {
         let ids: Vec<_> = accepted.iter().map(|(a, _)| a.id).collect();
         tokio::spawn(async move {
             loop {
-                let filed = ids
-                    .iter()
-                    .filter(|id| matches!(engine.status(**id), Ok(Some(NoteStatus::Filed { .. }))))
-                    .count();
+                let mut filed = 0;
+                for id in &ids {
+                    if matches!(engine.status(*id).await, Ok(Some(NoteStatus::Filed { .. }))) {
+                        filed += 1;
+                    }
+                }
                 if filed >= 2 {
                     gateway.kill();
                     println!("  !! gateway-2 killed ({filed} notes filed so far)");
@@ -272,10 +274,11 @@ async fn main() -> Result<(), Error> {
     );
     for (receipt, _) in &accepted {
         let status = engine
-            .status(receipt.id)?
+            .status(receipt.id)
+            .await?
             .ok_or("note missing from the outbox")?;
         println!("  note {}: {status}", receipt.id);
-        for record in engine.audit_trail(receipt.id)? {
+        for record in engine.audit_trail(receipt.id).await? {
             println!("    {:<17} {}", record.kind.name(), record.detail);
         }
     }

@@ -231,6 +231,7 @@ async fn seeded_faults_and_a_killed_gateway_file_every_note_exactly_once() {
             for (note, _) in &accepted {
                 let trail: Vec<String> = engine
                     .audit_trail(note.id)
+                    .await
                     .unwrap()
                     .iter()
                     .map(|r| format!("{}: {}", r.kind.name(), r.detail))
@@ -241,13 +242,13 @@ async fn seeded_faults_and_a_killed_gateway_file_every_note_exactly_once() {
         }
         settled.unwrap().unwrap();
         killer.abort();
-        let statuses: Vec<_> = accepted
-            .iter()
-            .map(|(a, _)| engine.status(a.id).unwrap().unwrap())
-            .collect();
+        let mut statuses = Vec::new();
+        for (a, _) in &accepted {
+            statuses.push(engine.status(a.id).await.unwrap().unwrap());
+        }
         assert_filed_once(&org, &accepted, &statuses, &format!("seed {seed}"));
         for (note, _) in &accepted {
-            for record in engine.audit_trail(note.id).unwrap() {
+            for record in engine.audit_trail(note.id).await.unwrap() {
                 *seen.entry(record.kind.name().to_owned()).or_default() += 1;
             }
         }

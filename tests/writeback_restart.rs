@@ -122,10 +122,12 @@ async fn killed_with_notes_in_flight_then_restarted_loses_and_duplicates_nothing
         }
         let worker = engine.spawn_worker();
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let filing = accepted
-            .iter()
-            .filter(|(a, _)| engine.status(a.id).unwrap() == Some(NoteStatus::Filing))
-            .count();
+        let mut filing = 0;
+        for (a, _) in &accepted {
+            if engine.status(a.id).await.unwrap() == Some(NoteStatus::Filing) {
+                filing += 1;
+            }
+        }
         assert!(
             filing >= 1,
             "some notes are mid-write when the process dies"
@@ -149,21 +151,22 @@ async fn killed_with_notes_in_flight_then_restarted_loses_and_duplicates_nothing
         .expect("settles")
         .unwrap();
     assert_eq!(
-        engine.entries().unwrap().len(),
+        engine.entries().await.unwrap().len(),
         accepted.len(),
         "nothing lost from the outbox"
     );
-    let trails: Vec<Vec<String>> = accepted
-        .iter()
-        .map(|(note, _)| {
+    let mut trails: Vec<Vec<String>> = Vec::new();
+    for (note, _) in &accepted {
+        trails.push(
             engine
                 .audit_trail(note.id)
+                .await
                 .unwrap()
                 .iter()
                 .map(|r| r.kind.name().to_owned())
-                .collect()
-        })
-        .collect();
+                .collect(),
+        );
+    }
     for trail in &trails {
         eprintln!("{}", trail.join(" -> "));
     }
@@ -175,7 +178,7 @@ async fn killed_with_notes_in_flight_then_restarted_loses_and_duplicates_nothing
         "a write applied while the process was dead was found, not resent"
     );
     for (note, nhs) in &accepted {
-        let status = engine.status(note.id).unwrap().unwrap();
+        let status = engine.status(note.id).await.unwrap().unwrap();
         assert!(
             matches!(status, NoteStatus::Filed { .. }),
             "note {} is {status}",

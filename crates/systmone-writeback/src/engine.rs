@@ -32,7 +32,8 @@ use crate::error::WritebackError;
 use crate::gateway::{EntriesQuery, EventUid, GatewayError, Gateways, JournalTask, JournalWrite};
 use crate::note::{Authorship, CaseNote};
 use crate::outbox::{
-    AuditEvent, AuditKind, AuditRecord, NoteId, NoteStatus, OutboxEntry, OutboxStore,
+    AuditEvent, AuditKind, AuditRecord, Claim, ClaimRequest, IntoOutbox, NoteId, NoteStatus,
+    Outbox, OutboxEntry, WorkerId,
 };
 use crate::reference::NoteReference;
 use crate::retry::RetryPolicy;
@@ -48,6 +49,13 @@ pub struct EngineConfig {
     pub max_in_flight: usize,
     /// How long the background worker sleeps when nothing is due and nothing is submitted.
     pub idle_poll: Duration,
+    /// This engine's name in claims (leases) on a shared outbox.
+    pub worker: WorkerId,
+    /// How long a claim on a note holds without a change renewing it. On a shared outbox
+    /// another worker may take the note over (and reconcile it) once it expires, so it must be
+    /// longer than the longest time a sent write may still be applied by SystmOne (the client's
+    /// request timeout plus any delay inside the Gateway PC).
+    pub lease: Duration,
 }
 
 impl Default for EngineConfig {
@@ -56,6 +64,8 @@ impl Default for EngineConfig {
             retry: RetryPolicy::default(),
             max_in_flight: 2,
             idle_poll: Duration::from_secs(30),
+            worker: WorkerId::random(),
+            lease: Duration::from_secs(120),
         }
     }
 }
@@ -64,6 +74,18 @@ impl EngineConfig {
     /// Sets the retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Sets this engine's worker id (its name in claims on a shared outbox).
+    pub fn with_worker(mut self, worker: WorkerId) -> Self {
+        self.worker = worker;
+        self
+    }
+
+    /// Sets how long a claim on a note holds without being renewed.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
         self
     }
 
@@ -89,11 +111,11 @@ pub struct Accepted {
 /// The writeback engine over a store `S`, the gateways `G` and a clock `C`.
 ///
 /// Cheap to clone (shared state). One engine per outbox at a time.
-pub struct WritebackEngine<S, G, C> {
+pub struct WritebackEngine<S: IntoOutbox, G, C> {
     inner: Arc<Inner<S, G, C>>,
 }
 
-impl<S, G, C> Clone for WritebackEngine<S, G, C> {
+impl<S: IntoOutbox, G, C> Clone for WritebackEngine<S, G, C> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -101,11 +123,9 @@ impl<S, G, C> Clone for WritebackEngine<S, G, C> {
     }
 }
 
-struct Inner<S, G, C> {
-    /// Shared with the blocking tasks that run a disk-backed store's calls.
-    store: Arc<Mutex<S>>,
-    /// Whether store calls block on IO (run on tokio's blocking pool) or are cheap (inline).
-    store_blocks: bool,
+struct Inner<S: IntoOutbox, G, C> {
+    /// The outbox (a single-owner store is adapted by [`crate::LocalOutbox`]).
+    store: S::Outbox,
     gateways: G,
     clock: C,
     config: EngineConfig,
@@ -121,13 +141,17 @@ struct Inner<S, G, C> {
 /// Takes a note out of `in_flight` when its step ends, also when the step's task is aborted
 /// (a dropped [`Worker`], or a `process_due` future dropped by a caller's timeout): otherwise
 /// this engine would never work on that note again.
-struct InFlight<S, G, C> {
+struct InFlight<S: IntoOutbox, G, C> {
     inner: Arc<Inner<S, G, C>>,
     id: NoteId,
+    claim: Option<Claim>,
 }
 
-impl<S, G, C> Drop for InFlight<S, G, C> {
+impl<S: IntoOutbox, G, C> Drop for InFlight<S, G, C> {
     fn drop(&mut self) {
+        if let Some(claim) = &self.claim {
+            self.inner.store.abandon(claim);
+        }
         lock(&self.inner.in_flight).remove(&self.id);
         self.inner.step_done.notify_waiters();
     }
@@ -139,14 +163,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
-    /// An engine over `store`, filing through `gateways`, with time from `clock`.
+impl<S: IntoOutbox, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
+    /// An engine over `store` (a single-owner [`crate::OutboxStore`] or a shared
+    /// [`crate::Outbox`]), filing through `gateways`, with time from `clock`.
     pub fn new(store: S, gateways: G, clock: C, config: EngineConfig) -> Self {
-        let store_blocks = store.blocks_on_io();
         Self {
             inner: Arc::new(Inner {
-                store: Arc::new(Mutex::new(store)),
-                store_blocks,
+                store: store.into_outbox(),
                 gateways,
                 clock,
                 config,
@@ -167,9 +190,7 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
     pub async fn submit(&self, note: CaseNote) -> Result<Accepted, WritebackError> {
         let authorship = note.author.authorship();
         let now = self.inner.clock.now();
-        let entry = self
-            .with_store(move |store| store.accept(&note, now))
-            .await?;
+        let entry = self.inner.store.accept(note, now).await?;
         tracing::info!(note = %entry.id, reference = %entry.reference, "note accepted");
         self.inner.wake.notify_one();
         Ok(Accepted {
@@ -182,25 +203,30 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
     /// A note's current state.
     ///
     /// This and the other inspection calls ([`Self::status`], [`Self::entries`],
-    /// [`Self::audit_trail`]) read the store on the calling thread: a short read (no fsync),
-    /// but it waits for a write in progress.
-    pub fn entry(&self, id: NoteId) -> Result<Option<OutboxEntry>, WritebackError> {
-        lock(&self.inner.store).get(id)
+    /// [`Self::audit_trail`]) are short reads (no fsync); on a single-owner store they wait
+    /// for a write in progress.
+    pub async fn entry(&self, id: NoteId) -> Result<Option<OutboxEntry>, WritebackError> {
+        self.inner.store.get(id).await
     }
 
     /// A note's status.
-    pub fn status(&self, id: NoteId) -> Result<Option<NoteStatus>, WritebackError> {
-        Ok(self.entry(id)?.map(|entry| entry.status))
+    pub async fn status(&self, id: NoteId) -> Result<Option<NoteStatus>, WritebackError> {
+        Ok(self.entry(id).await?.map(|entry| entry.status))
     }
 
     /// Every note in the outbox, oldest first.
-    pub fn entries(&self) -> Result<Vec<OutboxEntry>, WritebackError> {
-        lock(&self.inner.store).entries()
+    pub async fn entries(&self) -> Result<Vec<OutboxEntry>, WritebackError> {
+        self.inner.store.entries().await
     }
 
     /// A note's audit trail.
-    pub fn audit_trail(&self, id: NoteId) -> Result<Vec<AuditRecord>, WritebackError> {
-        lock(&self.inner.store).audit_trail(id)
+    pub async fn audit_trail(&self, id: NoteId) -> Result<Vec<AuditRecord>, WritebackError> {
+        self.inner.store.audit_trail(id).await
+    }
+
+    /// The outbox this engine drives.
+    pub fn outbox(&self) -> &S::Outbox {
+        &self.inner.store
     }
 
     /// The gateways this engine files through.
@@ -208,30 +234,42 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
         &self.inner.gateways
     }
 
-    /// Works once on every note due now (concurrently, at most `max_in_flight`, one per
-    /// patient) and returns how many were worked on.
+    /// Claims the notes due now (at most `max_in_flight` minus the notes this engine is
+    /// already working on, one per patient), works once on each concurrently, and returns how
+    /// many were worked on. A note whose claim another worker took meanwhile is left alone.
     pub async fn process_due(&self) -> Result<usize, WritebackError> {
         let now = self.inner.clock.now();
         let limit = self.inner.config.max_in_flight.max(1);
-        let due = self
-            .with_store(move |store| store.due(now, limit.saturating_mul(8)))
-            .await?;
+        let free = limit.saturating_sub(lock(&self.inner.in_flight).len());
+        if free == 0 {
+            return Ok(0);
+        }
+        let request = ClaimRequest {
+            worker: self.inner.config.worker.clone(),
+            now,
+            limit: free,
+            lease: self.inner.config.lease,
+        };
+        let claimed = self.inner.store.claim_due(&request).await?;
         let mut picked = Vec::new();
+        let mut give_back = Vec::new();
         {
             let mut in_flight = lock(&self.inner.in_flight);
             let mut busy_patients: HashSet<String> = in_flight.values().cloned().collect();
-            for entry in due {
-                if picked.len() >= limit {
-                    break;
-                }
+            for entry in claimed {
                 let patient = entry.note.patient.nhs_number.expose();
                 if in_flight.contains_key(&entry.id) || busy_patients.contains(&patient) {
+                    // Never expected (the store claims one per patient): give it back.
+                    give_back.extend(entry.claim);
                     continue;
                 }
                 busy_patients.insert(patient.clone());
                 in_flight.insert(entry.id, patient);
                 picked.push(entry);
             }
+        }
+        for claim in &give_back {
+            self.inner.store.release(claim).await;
         }
         let count = picked.len();
         let mut tasks = JoinSet::new();
@@ -240,16 +278,25 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
             let guard = InFlight {
                 inner: Arc::clone(&engine.inner),
                 id: entry.id,
+                claim: entry.claim.clone(),
             };
             tasks.spawn(async move {
-                let _in_flight = guard;
-                engine.step(entry).await
+                let mut in_flight = guard;
+                let result = engine.step(entry).await;
+                if let Some(claim) = in_flight.claim.take() {
+                    engine.inner.store.release(&claim).await;
+                }
+                drop(in_flight);
+                result
             });
         }
         let mut first_error = None;
         while let Some(joined) = tasks.join_next().await {
             match joined {
                 Ok(Ok(())) => {}
+                Ok(Err(WritebackError::LeaseLost { note })) => {
+                    tracing::warn!(note, "claim taken by another worker; note left to it");
+                }
                 Ok(Err(error)) => {
                     tracing::warn!(%error, "outbox update failed");
                     first_error.get_or_insert(error);
@@ -277,7 +324,8 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
             tokio::pin!(step_done);
             step_done.as_mut().enable();
             let worked_on = self.process_due().await?;
-            let Some(next) = self.with_store(|store| store.next_due()).await? else {
+            let now = self.inner.clock.now();
+            let Some(next) = self.inner.store.next_due(now).await? else {
                 return Ok(());
             };
             if lock(&self.inner.in_flight).is_empty() {
@@ -317,7 +365,7 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
                 }
                 let now = engine.inner.clock.now();
                 let idle = engine.inner.config.idle_poll;
-                let wait = match engine.with_store(|store| store.next_due()).await {
+                let wait = match engine.inner.store.next_due(now).await {
                     Ok(Some(next)) => until(now, next).min(idle),
                     _ => idle,
                 };
@@ -596,28 +644,17 @@ impl<S: OutboxStore, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
         if nhs_identifiers::scan::contains_nhs_number(&transition.audit.detail) {
             transition.audit.detail = nhs_identifiers::scan::redact(&transition.audit.detail);
         }
-        let id = entry.id;
         let now = self.inner.clock.now();
-        self.with_store(move |store| store.record(id, &transition, now))
+        // Every change is made under the note's claim: a worker whose claim was taken over
+        // changes nothing (and, its "filing" refused, sends nothing).
+        let claim = entry
+            .claim
+            .as_ref()
+            .ok_or(WritebackError::LeaseLost { note: entry.id.0 })?;
+        self.inner
+            .store
+            .record(claim, &transition, now, self.inner.config.lease)
             .await
-    }
-
-    /// Runs `work` on the store: inline for a store that does not block on IO, otherwise on
-    /// tokio's blocking pool (works on current-thread and multi-thread runtimes, and with
-    /// paused time: tokio does not auto-advance the clock while a blocking task runs). The
-    /// store's mutex serialises calls; the caller awaits the result, so a change is committed
-    /// before the engine's next step (a write is durably `filing` before it is sent).
-    async fn with_store<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&mut S) -> Result<T, WritebackError> + Send + 'static,
-    ) -> Result<T, WritebackError> {
-        if !self.inner.store_blocks {
-            return work(&mut lock(&self.inner.store));
-        }
-        let store = Arc::clone(&self.inner.store);
-        tokio::task::spawn_blocking(move || work(&mut lock(&store)))
-            .await
-            .map_err(|error| WritebackError::Storage(format!("outbox task failed: {error}")))?
     }
 }
 

@@ -64,9 +64,10 @@ fn engine(g: &Arc<FakeGateways>) -> Engine<MemoryOutbox> {
     )
 }
 
-fn kinds(engine: &Engine<impl OutboxStore>, id: NoteId) -> Vec<String> {
+async fn kinds(engine: &Engine<impl IntoOutbox>, id: NoteId) -> Vec<String> {
     engine
         .audit_trail(id)
+        .await
         .unwrap()
         .iter()
         .map(|r| format!("{} -> {}", r.kind.name(), r.status))
@@ -92,7 +93,7 @@ async fn a_note_is_verified_then_filed_with_the_author_as_user_name() {
         Authorship::SystmOneUser { .. }
     ));
     engine.run_until_settled().await.unwrap();
-    let status = engine.status(accepted.id).unwrap().unwrap();
+    let status = engine.status(accepted.id).await.unwrap().unwrap();
     assert!(matches!(status, NoteStatus::Filed { .. }), "{status}");
     let journal = g.journal();
     assert_eq!(journal.len(), 1);
@@ -107,7 +108,7 @@ async fn a_note_is_verified_then_filed_with_the_author_as_user_name() {
         &accepted.reference.line()
     );
     assert!(write.code.is_some() && write.task.is_some());
-    insta::assert_debug_snapshot!(kinds(&engine, accepted.id), @r#"
+    insta::assert_debug_snapshot!(kinds(&engine, accepted.id).await, @r#"
     [
         "accepted -> queued",
         "verified -> queued",
@@ -153,7 +154,7 @@ async fn a_demographic_mismatch_rejects_without_writing_or_leaking() {
     let unknown = engine.submit(note(2, jo())).await.unwrap();
     engine.run_until_settled().await.unwrap();
     assert_eq!(g.writes_sent(), 0);
-    let NoteStatus::Rejected { reason } = engine.status(accepted.id).unwrap().unwrap() else {
+    let NoteStatus::Rejected { reason } = engine.status(accepted.id).await.unwrap().unwrap() else {
         panic!("not rejected");
     };
     assert!(reason.contains("surname, sex"), "{reason}");
@@ -162,7 +163,7 @@ async fn a_demographic_mismatch_rejects_without_writing_or_leaking() {
             && !reason.contains("Other")
             && !reason.contains(&NhsNumber::fictitious(1).expose())
     );
-    let NoteStatus::Rejected { reason } = engine.status(unknown.id).unwrap().unwrap() else {
+    let NoteStatus::Rejected { reason } = engine.status(unknown.id).await.unwrap().unwrap() else {
         panic!("not rejected");
     };
     assert!(reason.contains("no SystmOne record"), "{reason}");
@@ -179,11 +180,14 @@ async fn record_in_use_is_retried_with_backoff() {
     // 2 s after the first failure, 4 s after the second.
     assert_eq!(started.elapsed(), Duration::from_secs(6));
     assert!(matches!(
-        engine.status(accepted.id).unwrap().unwrap(),
+        engine.status(accepted.id).await.unwrap().unwrap(),
         NoteStatus::Filed { .. }
     ));
     assert_eq!(g.journal().len(), 1);
-    assert_eq!(engine.entry(accepted.id).unwrap().unwrap().attempts, 3);
+    assert_eq!(
+        engine.entry(accepted.id).await.unwrap().unwrap().attempts,
+        3
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -195,11 +199,12 @@ async fn a_lost_response_is_found_in_the_journal_not_written_again() {
     engine.run_until_settled().await.unwrap();
     assert_eq!(g.writes_sent(), 1);
     assert_eq!(g.journal().len(), 1);
-    let NoteStatus::Filed { event_uid, .. } = engine.status(accepted.id).unwrap().unwrap() else {
+    let NoteStatus::Filed { event_uid, .. } = engine.status(accepted.id).await.unwrap().unwrap()
+    else {
         panic!("not filed");
     };
     assert_eq!(event_uid, g.journal()[0].2);
-    insta::assert_debug_snapshot!(kinds(&engine, accepted.id), @r#"
+    insta::assert_debug_snapshot!(kinds(&engine, accepted.id).await, @r#"
     [
         "accepted -> queued",
         "verified -> queued",
@@ -226,10 +231,10 @@ async fn a_write_that_did_not_apply_is_sent_again_after_the_journal_read() {
     assert_eq!(g.writes_sent(), 2);
     assert_eq!(g.journal().len(), 1);
     assert!(matches!(
-        engine.status(accepted.id).unwrap().unwrap(),
+        engine.status(accepted.id).await.unwrap().unwrap(),
         NoteStatus::Filed { .. }
     ));
-    insta::assert_debug_snapshot!(kinds(&engine, accepted.id), @r#"
+    insta::assert_debug_snapshot!(kinds(&engine, accepted.id).await, @r#"
     [
         "accepted -> queued",
         "verified -> queued",
@@ -251,7 +256,7 @@ async fn a_permanent_refusal_rejects_the_note() {
     g.script(&[Fault::None, Fault::Permanent]);
     let accepted = engine.submit(note(1, jo())).await.unwrap();
     engine.run_until_settled().await.unwrap();
-    let status = engine.status(accepted.id).unwrap().unwrap();
+    let status = engine.status(accepted.id).await.unwrap().unwrap();
     let text = status.to_string();
     assert!(
         text.starts_with(
@@ -261,7 +266,7 @@ async fn a_permanent_refusal_rejects_the_note() {
     );
     let full = NhsNumber::fictitious(1).expose();
     assert!(!text.contains(&full), "{text}");
-    for record in engine.audit_trail(accepted.id).unwrap() {
+    for record in engine.audit_trail(accepted.id).await.unwrap() {
         assert!(!record.detail.contains(&full), "{}", record.detail);
     }
     assert!(g.journal().is_empty());
@@ -287,7 +292,10 @@ async fn a_killed_process_mid_write_loses_nothing_and_files_nothing_twice() {
         }
         let worker = engine.spawn_worker();
         tokio::time::sleep(Duration::from_millis(10)).await;
-        assert_eq!(engine.status(ids[0]).unwrap().unwrap(), NoteStatus::Filing);
+        assert_eq!(
+            engine.status(ids[0]).await.unwrap().unwrap(),
+            NoteStatus::Filing
+        );
         drop(worker); // killed: no shutdown
         drop(engine);
         // Let the runtime drop the aborted task (and with it the outbox connection and lock).
@@ -305,7 +313,7 @@ async fn a_killed_process_mid_write_loses_nothing_and_files_nothing_twice() {
     let journal = g.journal();
     assert_eq!(journal.len(), 3);
     for id in &ids {
-        let entry = engine.entry(*id).unwrap().unwrap();
+        let entry = engine.entry(*id).await.unwrap().unwrap();
         assert!(
             matches!(entry.status, NoteStatus::Filed { .. }),
             "{id}: {}",
@@ -319,7 +327,11 @@ async fn a_killed_process_mid_write_loses_nothing_and_files_nothing_twice() {
             1
         );
     }
-    assert!(kinds(&engine, ids[0]).contains(&"recovered -> outcome-unknown".to_owned()));
+    assert!(
+        kinds(&engine, ids[0])
+            .await
+            .contains(&"recovered -> outcome-unknown".to_owned())
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -359,7 +371,7 @@ async fn seeded_random_faults_file_every_note_exactly_once_with_its_author() {
                 Authorship::DoneByText { name } => assert_eq!(write.done_by.as_ref(), Some(name)),
             }
             assert!(matches!(
-                engine.status(a.id).unwrap().unwrap(),
+                engine.status(a.id).await.unwrap().unwrap(),
                 NoteStatus::Filed { .. }
             ));
         }
@@ -397,21 +409,21 @@ async fn the_background_worker_files_submitted_notes_and_shuts_down() {
     let first = engine.submit(note(1, jo())).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(matches!(
-        engine.status(first.id).unwrap().unwrap(),
+        engine.status(first.id).await.unwrap().unwrap(),
         NoteStatus::Filed { .. }
     ));
     g.script(&[Fault::None, Fault::NotApplied]);
     let second = engine.submit(note(2, jo())).await.unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(matches!(
-        engine.status(second.id).unwrap().unwrap(),
+        engine.status(second.id).await.unwrap().unwrap(),
         NoteStatus::Filed { .. }
     ));
     worker.shutdown().await;
     let third = engine.submit(note(1, jo())).await.unwrap();
     tokio::time::sleep(Duration::from_secs(60)).await;
     assert_eq!(
-        engine.status(third.id).unwrap().unwrap(),
+        engine.status(third.id).await.unwrap().unwrap(),
         NoteStatus::Queued,
         "nothing runs after shutdown"
     );
@@ -442,17 +454,17 @@ async fn a_note_found_by_reconciliation_gets_the_task_uid_from_its_open_task() {
     );
     let expected_task = crate::fake::task_uid_for(&journal[1].2);
     assert_eq!(
-        engine.status(accepted.id).unwrap().unwrap(),
+        engine.status(accepted.id).await.unwrap().unwrap(),
         NoteStatus::Filed {
             event_uid: journal[1].2.clone(),
             task_uid: Some(expected_task.clone()),
         }
     );
-    let NoteStatus::Filed { task_uid, .. } = engine.status(other.id).unwrap().unwrap() else {
+    let NoteStatus::Filed { task_uid, .. } = engine.status(other.id).await.unwrap().unwrap() else {
         panic!("not filed");
     };
     assert_ne!(task_uid, Some(expected_task.clone()));
-    let trail = engine.audit_trail(accepted.id).unwrap();
+    let trail = engine.audit_trail(accepted.id).await.unwrap();
     let found = trail.last().unwrap();
     assert_eq!(found.kind, AuditKind::FoundInJournal);
     assert!(
@@ -473,11 +485,17 @@ async fn a_task_completed_before_reconciliation_is_recorded_as_filed_with_uid_un
     g.complete_tasks();
     engine.run_until_settled().await.unwrap();
     assert_eq!(g.writes_sent(), 1);
-    let NoteStatus::Filed { task_uid, .. } = engine.status(accepted.id).unwrap().unwrap() else {
+    let NoteStatus::Filed { task_uid, .. } = engine.status(accepted.id).await.unwrap().unwrap()
+    else {
         panic!("not filed");
     };
     assert_eq!(task_uid, None);
-    let found = engine.audit_trail(accepted.id).unwrap().pop().unwrap();
+    let found = engine
+        .audit_trail(accepted.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
     assert_eq!(found.kind, AuditKind::FoundInJournal);
     assert!(
         found.detail.contains("task filed, TaskUID unknown"),
@@ -493,7 +511,12 @@ async fn a_note_without_a_task_says_nothing_about_tasks() {
     g.script(&[Fault::None, Fault::LostResponse]);
     let accepted = engine.submit(note(1, jo())).await.unwrap();
     engine.run_until_settled().await.unwrap();
-    let found = engine.audit_trail(accepted.id).unwrap().pop().unwrap();
+    let found = engine
+        .audit_trail(accepted.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
     assert_eq!(found.kind, AuditKind::FoundInJournal);
     assert!(!found.detail.contains("task"), "{}", found.detail);
 }
@@ -579,7 +602,7 @@ async fn a_blocking_store_does_not_stall_the_runtime_thread() {
     let accepted = engine.submit(note(1, jo())).await.unwrap();
     other_task.await.unwrap();
     assert_eq!(
-        engine.status(accepted.id).unwrap().unwrap(),
+        engine.status(accepted.id).await.unwrap().unwrap(),
         NoteStatus::Queued
     );
 }
@@ -602,7 +625,8 @@ async fn sqlite_flow_files_every_note_once() {
     engine.run_until_settled().await.unwrap();
     assert_eq!(g.journal().len(), 4, "each note filed once");
     for note in &accepted {
-        let NoteStatus::Filed { task_uid, .. } = engine.status(note.id).unwrap().unwrap() else {
+        let NoteStatus::Filed { task_uid, .. } = engine.status(note.id).await.unwrap().unwrap()
+        else {
             panic!("not filed");
         };
         assert!(task_uid.is_some(), "every task UID known or recovered");
@@ -631,7 +655,7 @@ async fn a_pass_cut_short_by_a_timeout_leaves_the_note_to_this_engine_to_reconci
     // Let the runtime drop the aborted step.
     tokio::time::sleep(Duration::from_millis(1)).await;
     assert_eq!(
-        engine.status(accepted.id).unwrap().unwrap(),
+        engine.status(accepted.id).await.unwrap().unwrap(),
         NoteStatus::Filing
     );
     // The same engine works on the note again: it reads the journal, it does not resend.
@@ -640,11 +664,15 @@ async fn a_pass_cut_short_by_a_timeout_leaves_the_note_to_this_engine_to_reconci
         1,
         "the note is not stuck"
     );
-    let status = engine.status(accepted.id).unwrap().unwrap();
+    let status = engine.status(accepted.id).await.unwrap().unwrap();
     assert!(matches!(status, NoteStatus::Filed { .. }), "{status}");
     assert_eq!(g.writes_sent(), 1);
     assert_eq!(g.journal().len(), 1);
-    assert!(kinds(&engine, accepted.id).contains(&"found-in-journal -> filed".to_owned()));
+    assert!(
+        kinds(&engine, accepted.id)
+            .await
+            .contains(&"found-in-journal -> filed".to_owned())
+    );
 }
 
 // Real time: a spinning loop would show as thousands of passes while the worker's read waits.
@@ -673,7 +701,7 @@ async fn waiting_for_notes_the_worker_holds_does_not_spin() {
     let passes = due_calls.load(std::sync::atomic::Ordering::Relaxed) - before;
     assert!(passes < 20, "{passes} passes while waiting for the worker");
     assert!(matches!(
-        engine.status(accepted.id).unwrap().unwrap(),
+        engine.status(accepted.id).await.unwrap().unwrap(),
         NoteStatus::Filed { .. }
     ));
     assert_eq!(g.writes_sent(), 1);

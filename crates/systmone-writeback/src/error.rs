@@ -46,6 +46,19 @@ pub enum WritebackError {
         /// What was wrong.
         detail: String,
     },
+    /// The shared database could not be reached, or the connection was lost before the change
+    /// committed. A `submit` that returns this did not acknowledge the note: retry it. (A
+    /// connection lost during the `COMMIT` itself cannot tell whether the commit happened: the
+    /// note may then be in the outbox as well.)
+    #[error("outbox database unavailable: {0}")]
+    DatabaseUnavailable(String),
+    /// This worker's claim on the note was taken by another worker (its lease expired): the
+    /// change was not made, and this worker must not touch the note again.
+    #[error("the claim on note {note} is no longer this worker's")]
+    LeaseLost {
+        /// The note's id.
+        note: i64,
+    },
     /// No note with that id is in the outbox.
     #[error("no note {0} in the outbox")]
     UnknownNote(i64),
@@ -58,7 +71,7 @@ pub enum WritebackError {
 impl WritebackError {
     /// Whether retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Storage(_))
+        matches!(self, Self::Storage(_) | Self::DatabaseUnavailable(_))
     }
 }
 

@@ -7,7 +7,11 @@
 //!
 //! - [`note`]: [`CaseNote`] (narrative, optional SNOMED code, optional task), [`Author`] and
 //!   [`Authorship`], [`PatientIdentity`].
-//! - [`outbox`]: the [`OutboxStore`] trait, [`SqliteOutbox`] (durable) and [`MemoryOutbox`].
+//! - [`outbox`]: the [`Outbox`] the engine drives (async; due notes are claimed under a lease
+//!   with a fencing token), [`PostgresOutbox`] (shared by a fleet of workers), and the
+//!   single-owner [`OutboxStore`] trait with [`SqliteOutbox`] (durable, the embedded default)
+//!   and [`MemoryOutbox`], adapted by [`LocalOutbox`].
+//! - [`fleet`]: [`FleetGateways`], one owner per Gateway PC across the fleet (gateway leases).
 //! - [`gateway`]: the [`Gateways`] trait the engine files through and its error classes.
 //! - [`engine`]: [`WritebackEngine`], the per-note state machine, backoff and reconciliation.
 //! - [`verify`]: patient verification against a demographics-only read.
@@ -25,7 +29,9 @@
 //! - Nothing is written for a patient whose NHS number, surname, date of birth and sex do not
 //!   match a demographics-only read of the record; the error names the fields, never the values.
 //! - Statuses, audit details and `Debug` output never hold an NHS number in full.
-//! - One engine per outbox file (SQLite exclusive locking).
+//! - One engine per outbox file (SQLite exclusive locking); on PostgreSQL many engines share
+//!   one outbox, each note changed only under its worker's live claim (fencing token), and each
+//!   Gateway PC driven by one worker at a time (gateway leases).
 //!
 //! ```no_run
 //! # async fn demo<G: systmone_writeback::Gateways>(gateways: G) -> Result<(), Box<dyn std::error::Error>> {
@@ -43,7 +49,7 @@
 //! let author = Author::with_username("Jo Bloggs (Link worker)", SystmOneUsername::try_from("jbloggs1234")?)?;
 //! let accepted = engine.submit(CaseNote::new(patient, author, "Telephone review; joined walking group.")?).await?;
 //! engine.run_until_settled().await?;
-//! println!("{}", engine.status(accepted.id)?.ok_or("gone")?);
+//! println!("{}", engine.status(accepted.id).await?.ok_or("gone")?);
 //! # Ok(()) }
 //! ```
 
@@ -53,6 +59,7 @@ pub mod client;
 pub mod clock;
 pub mod engine;
 mod error;
+pub mod fleet;
 pub mod gateway;
 pub mod note;
 pub mod outbox;
@@ -64,6 +71,7 @@ pub mod wire;
 pub use clock::{Clock, TokioClock};
 pub use engine::{Accepted, EngineConfig, Worker, WritebackEngine};
 pub use error::{InvalidNote, WritebackError};
+pub use fleet::{FleetConfig, FleetGateways};
 pub use gateway::{
     EntriesQuery, EventUid, GatewayError, Gateways, JournalEntries, JournalEvent, JournalTask,
     JournalWrite, WriteReceipt,
@@ -74,8 +82,9 @@ pub use note::{
     SystmOneUsername,
 };
 pub use outbox::{
-    AuditKind, AuditRecord, MemoryOutbox, NoteId, NoteStatus, OutboxEntry, OutboxStore,
-    SqliteOutbox,
+    AuditKind, AuditRecord, Claim, ClaimRequest, GatewayLease, IntoOutbox, LeaseClock, LocalOutbox,
+    MemoryOutbox, NoteId, NoteStatus, Outbox, OutboxEntry, OutboxStore, PostgresConfig,
+    PostgresOutbox, SqliteOutbox, WorkerId,
 };
 pub use reference::NoteReference;
 pub use retry::RetryPolicy;

@@ -55,6 +55,7 @@ impl OutboxStore for MemoryOutbox {
             verified: false,
             last_attempt_on: None,
             accepted_at: now,
+            claim: None,
         };
         self.entries.push(entry.clone());
         self.audit.push((

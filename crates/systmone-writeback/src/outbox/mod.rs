@@ -6,6 +6,8 @@
 //! tests and benches.
 
 mod memory;
+mod postgres;
+mod shared;
 mod sqlite;
 
 use std::fmt;
@@ -13,6 +15,8 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use memory::MemoryOutbox;
+pub use postgres::{GatewayLease, LeaseClock, PostgresConfig, PostgresOutbox};
+pub use shared::{Claim, ClaimRequest, IntoOutbox, LocalOutbox, Outbox, WorkerId};
 pub use sqlite::SqliteOutbox;
 
 use crate::error::WritebackError;
@@ -110,6 +114,8 @@ pub struct OutboxEntry {
     pub last_attempt_on: Option<NaiveDate>,
     /// When it was accepted.
     pub accepted_at: DateTime<Utc>,
+    /// The claim this copy was handed out under ([`Outbox::claim_due`]); `None` when read.
+    pub claim: Option<Claim>,
 }
 
 impl OutboxEntry {
@@ -251,10 +257,11 @@ pub struct AuditRecord {
     pub detail: String,
 }
 
-/// Storage for the outbox. One engine owns a store at a time.
+/// A single-owner store for the outbox (one engine owns it at a time), called synchronously.
 ///
-/// The engine calls a store from async code: through `tokio::task::spawn_blocking` when
-/// [`OutboxStore::blocks_on_io`] says so, one call at a time.
+/// The engine drives it through [`LocalOutbox`] (an [`Outbox`]): through
+/// `tokio::task::spawn_blocking` when [`OutboxStore::blocks_on_io`] says so, one call at a
+/// time, with claims kept in memory.
 pub trait OutboxStore: Send + 'static {
     /// Stores a new note as `queued`, due at `now`, with an `accepted` audit record, and
     /// returns it with its id and reference. When this returns `Ok` the note is durable.

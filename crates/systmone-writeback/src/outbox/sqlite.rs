@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_note ON audit (note_id, id);
 ";
 
-const COLUMNS: &str = "id, reference, nhs_number, surname, date_of_birth, sex, author_name, \
+pub(super) const COLUMNS: &str = "id, reference, nhs_number, surname, date_of_birth, sex, author_name, \
     author_username, narrative, snomed_code, code_free_text, task_type, task_content, \
     task_assignee, done_at, method, status, event_uid, task_uid, rejection, verified, attempts, \
     next_attempt_ms, last_attempt_on, accepted_ms";
@@ -162,14 +162,14 @@ fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-fn from_millis(what: &'static str, ms: i64) -> Result<DateTime<Utc>, WritebackError> {
+pub(super) fn from_millis(what: &'static str, ms: i64) -> Result<DateTime<Utc>, WritebackError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| WritebackError::CorruptOutbox {
         what,
         detail: format!("{ms} is not a time"),
     })
 }
 
-fn corrupt(what: &'static str, detail: impl ToString) -> WritebackError {
+pub(super) fn corrupt(what: &'static str, detail: impl ToString) -> WritebackError {
     WritebackError::CorruptOutbox {
         what,
         detail: detail.to_string(),
@@ -227,6 +227,7 @@ impl OutboxStore for SqliteOutbox {
             verified: false,
             last_attempt_on: None,
             accepted_at: from_millis("accepted time", millis(now))?,
+            claim: None,
         })
     }
 
@@ -340,33 +341,33 @@ impl OutboxStore for SqliteOutbox {
     }
 }
 
-/// One `notes` row as stored, before validation.
-struct RawNote {
-    id: i64,
-    reference: Option<String>,
-    nhs_number: String,
-    surname: String,
-    date_of_birth: String,
-    sex: String,
-    author_name: String,
-    author_username: Option<String>,
-    narrative: String,
-    snomed_code: Option<String>,
-    code_free_text: Option<String>,
-    task_type: Option<String>,
-    task_content: Option<String>,
-    task_assignee: Option<String>,
-    done_at: Option<String>,
-    method: Option<String>,
-    status: String,
-    event_uid: Option<String>,
-    task_uid: Option<String>,
-    rejection: Option<String>,
-    verified: bool,
-    attempts: i64,
-    next_attempt_ms: i64,
-    last_attempt_on: Option<String>,
-    accepted_ms: i64,
+/// One `notes` row as stored, before validation (shared with the PostgreSQL store).
+pub(super) struct RawNote {
+    pub(super) id: i64,
+    pub(super) reference: Option<String>,
+    pub(super) nhs_number: String,
+    pub(super) surname: String,
+    pub(super) date_of_birth: String,
+    pub(super) sex: String,
+    pub(super) author_name: String,
+    pub(super) author_username: Option<String>,
+    pub(super) narrative: String,
+    pub(super) snomed_code: Option<String>,
+    pub(super) code_free_text: Option<String>,
+    pub(super) task_type: Option<String>,
+    pub(super) task_content: Option<String>,
+    pub(super) task_assignee: Option<String>,
+    pub(super) done_at: Option<String>,
+    pub(super) method: Option<String>,
+    pub(super) status: String,
+    pub(super) event_uid: Option<String>,
+    pub(super) task_uid: Option<String>,
+    pub(super) rejection: Option<String>,
+    pub(super) verified: bool,
+    pub(super) attempts: i64,
+    pub(super) next_attempt_ms: i64,
+    pub(super) last_attempt_on: Option<String>,
+    pub(super) accepted_ms: i64,
 }
 
 impl RawNote {
@@ -400,7 +401,7 @@ impl RawNote {
         })
     }
 
-    fn into_entry(self) -> Result<OutboxEntry, WritebackError> {
+    pub(super) fn into_entry(self) -> Result<OutboxEntry, WritebackError> {
         let reference = self
             .reference
             .as_deref()
@@ -503,6 +504,7 @@ impl RawNote {
             verified: self.verified,
             last_attempt_on,
             accepted_at: from_millis("notes.accepted_ms", self.accepted_ms)?,
+            claim: None,
         })
     }
 }
