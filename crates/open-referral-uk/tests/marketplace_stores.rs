@@ -1,0 +1,344 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Stores and the incremental index: two instances on one PostgreSQL see each other's edits
+//! within the documented delay; after any random sequence of edits the incremental index
+//! answers every query exactly as an index rebuilt from the store.
+#![cfg(feature = "live")]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use open_referral_uk::live::core::{ListingInput, Principal, StateAction};
+use open_referral_uk::live::{Live, LiveOptions, LogNotifier, ManualClock};
+use open_referral_uk::search::{Directory, SearchQuery};
+use open_referral_uk::store::{MemoryStore, PostgresStore, SqliteStore, Store};
+use open_referral_uk::synthetic;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap(),
+    ))
+}
+
+fn input(service: &Value) -> ListingInput {
+    serde_json::from_value(json!({"service": service, "owner": "org-a"})).unwrap()
+}
+
+async fn open(store: Arc<dyn Store>, poll: Duration) -> Arc<Live> {
+    Arc::new(
+        Live::open(
+            store,
+            clock(),
+            Directory::builder(),
+            LiveOptions::default().poll_every(poll),
+        )
+        .await
+        .unwrap(),
+    )
+}
+
+fn found(live: &Live, words: &str) -> Vec<String> {
+    let directory = live.directory();
+    let directory = directory.read().unwrap();
+    let query = SearchQuery::from_params([("search", words)]).unwrap();
+    directory
+        .search(&query)
+        .unwrap()
+        .contents
+        .iter()
+        .map(|hit| hit.service.id.clone())
+        .collect()
+}
+
+/// The documented delay: one poll interval plus the query time. The test polls every 100 ms
+/// and allows 2 s (a loaded, shared machine) before failing.
+#[tokio::test]
+async fn two_instances_on_one_postgres_see_each_others_edits() {
+    let Some(url) = nhs_test_support::postgres_url() else {
+        return;
+    };
+    let url = nhs_test_support::fresh_postgres_schema(&url, "oruk_two_instances").await;
+    let a = open(
+        Arc::new(PostgresStore::connect(&url).await.unwrap()),
+        Duration::from_millis(100),
+    )
+    .await;
+    let b = open(
+        Arc::new(PostgresStore::connect(&url).await.unwrap()),
+        Duration::from_millis(100),
+    )
+    .await;
+    let background = b.spawn_background(Arc::new(LogNotifier));
+
+    let mut service = serde_json::to_value(&synthetic::services(1, 3)[0]).unwrap();
+    service["name"] = json!("Harbourside kayaking club");
+    let id = service["id"].as_str().unwrap().to_owned();
+    a.create_listing(&Principal::Admin, input(&service))
+        .await
+        .unwrap();
+    a.review(&Principal::Admin, &id, true).await.unwrap();
+    assert_eq!(found(&a, "kayaking"), vec![id.clone()]);
+
+    let started = Instant::now();
+    while found(&b, "kayaking").is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "instance B did not see the new listing"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // An edit on B (made on records B has caught up with) reaches A.
+    service["name"] = json!("Harbourside canoeing club");
+    b.edit_listing(&Principal::Admin, &id, input(&service))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        a.catch_up().await.unwrap();
+        if found(&a, "canoeing") == vec![id.clone()] {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(2));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(found(&a, "kayaking").is_empty());
+
+    // A writes on a stale view (it has not polled B's latest change): the store refuses, A
+    // catches up and decides again, and nothing is lost.
+    b.set_state(&Principal::Admin, &id, StateAction::Unlist)
+        .await
+        .unwrap();
+    a.set_state(
+        &Principal::Admin,
+        &id,
+        StateAction::Freeze {
+            note: "Full".into(),
+            waiting_weeks: 3,
+        },
+    )
+    .await
+    .unwrap();
+    let state = a.read(|core| core.listing(&id).unwrap().clone()).await;
+    assert_eq!(format!("{:?}", state.state), "Frozen");
+    assert_eq!(format!("{:?}", state.resume_state), "Unlisted");
+    background.abort();
+}
+
+#[tokio::test]
+async fn sqlite_store_refuses_a_stale_head() {
+    let store = SqliteStore::in_memory().unwrap();
+    let head = store
+        .commit(
+            0,
+            vec![open_referral_uk::store::RecordWrite::new("k", "a", "{}")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(head, 1);
+    assert!(store.commit(0, Vec::new()).await.is_err());
+    let (records, head) = store.load_since(0).await.unwrap();
+    assert_eq!((records.len(), head), (1, 1));
+}
+
+/// Every query the property compares.
+fn queries() -> Vec<SearchQuery> {
+    let raw = [
+        "",
+        "search=walking",
+        "search=group%20support",
+        "search=club&day=MO",
+        "taxonomy_term_id=",
+        "cost=free",
+        "cost=paid&maximum_cost=10",
+        "maximum_cost=5",
+        "status=all",
+        "status=inactive",
+        "minimum_age=20&maximum_age=40",
+        "latitude=51.5&longitude=-1.5&proximity=60000",
+        "latitude=51.8&longitude=-2.0",
+        "start_time=09:00&end_time=15:00",
+    ];
+    let mut queries: Vec<SearchQuery> = raw
+        .iter()
+        .map(|q| {
+            let q = if *q == "taxonomy_term_id=" {
+                format!("taxonomy_term_id={}", synthetic::term_id(3))
+            } else {
+                (*q).to_owned()
+            };
+            SearchQuery::from_query_string(&format!("{q}&per_page=1000")).unwrap()
+        })
+        .collect();
+    for word in &synthetic::WORDS[..12] {
+        queries.push(SearchQuery::from_params([("search", *word), ("per_page", "1000")]).unwrap());
+    }
+    queries
+}
+
+type Answer = Vec<(String, u64, Option<u64>)>;
+
+fn answers(directory: &Directory) -> Vec<(usize, Answer)> {
+    queries()
+        .iter()
+        .map(|query| {
+            let page = directory.search(query).unwrap();
+            let hits = page
+                .contents
+                .iter()
+                .map(|hit| {
+                    (
+                        hit.service.id.clone(),
+                        hit.score.to_bits(),
+                        hit.distance_metres.map(f64::to_bits),
+                    )
+                })
+                .collect();
+            (page.total_items as usize, hits)
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Create(usize),
+    Rename(usize, Vec<usize>),
+    Status(usize, u8),
+    Cost(usize, u8),
+    Delete(usize),
+    State(usize, u8),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        3 => (0..10usize).prop_map(Edit::Create),
+        2 => (0..10usize, proptest::collection::vec(0..synthetic::WORDS.len(), 1..4))
+            .prop_map(|(i, w)| Edit::Rename(i, w)),
+        1 => (0..10usize, 0..4u8).prop_map(|(i, s)| Edit::Status(i, s)),
+        1 => (0..10usize, 0..30u8).prop_map(|(i, c)| Edit::Cost(i, c)),
+        1 => (0..10usize).prop_map(Edit::Delete),
+        2 => (0..10usize, 0..6u8).prop_map(|(i, a)| Edit::State(i, a)),
+    ]
+}
+
+async fn apply(live: &Live, pool: &mut [Value], edit: Edit) {
+    let admin = Principal::Admin;
+    // Refusals (unknown ids, illegal state changes) are part of the sequence too.
+    match edit {
+        Edit::Create(i) => {
+            if live.create_listing(&admin, input(&pool[i])).await.is_ok() {
+                let id = pool[i]["id"].as_str().unwrap().to_owned();
+                live.review(&admin, &id, true).await.unwrap();
+            }
+        }
+        Edit::Rename(i, words) => {
+            pool[i]["name"] = json!(
+                words
+                    .iter()
+                    .map(|w| synthetic::WORDS[*w])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            let id = pool[i]["id"].as_str().unwrap().to_owned();
+            let _ = live.edit_listing(&admin, &id, input(&pool[i])).await;
+        }
+        Edit::Status(i, s) => {
+            pool[i]["status"] =
+                json!(["active", "inactive", "defunct", "temporarily closed"][s as usize]);
+            let id = pool[i]["id"].as_str().unwrap().to_owned();
+            let _ = live.edit_listing(&admin, &id, input(&pool[i])).await;
+        }
+        Edit::Cost(i, c) => {
+            pool[i]["cost_options"] = json!([{
+                "id": "c0000000-0000-4000-8000-000000000001",
+                "amount": c
+            }]);
+            let id = pool[i]["id"].as_str().unwrap().to_owned();
+            let _ = live.edit_listing(&admin, &id, input(&pool[i])).await;
+        }
+        Edit::Delete(i) => {
+            let id = pool[i]["id"].as_str().unwrap().to_owned();
+            let _ = live.delete_listing(&admin, &id).await;
+        }
+        Edit::State(i, a) => {
+            let id = pool[i]["id"].as_str().unwrap().to_owned();
+            let action = match a {
+                0 => StateAction::Publish,
+                1 => StateAction::Unlist,
+                2 => StateAction::Freeze {
+                    note: "Full".into(),
+                    waiting_weeks: 2,
+                },
+                3 => StateAction::Unfreeze,
+                4 => StateAction::Suspend,
+                _ => StateAction::Confirm,
+            };
+            let _ = live.set_state(&admin, &id, action).await;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn incremental_index_answers_as_a_rebuilt_one(
+        seed in 0u64..1_000,
+        edits in proptest::collection::vec(edit(), 1..40),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let store = MemoryStore::new();
+            let live = open(Arc::new(store.clone()), Duration::from_secs(1)).await;
+            let mut pool: Vec<Value> = synthetic::services(10, seed)
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap())
+                .collect();
+            for edit in edits {
+                apply(&live, &mut pool, edit).await;
+            }
+            let incremental = answers(&live.directory().read().unwrap());
+            let rebuilt_live = open(Arc::new(store), Duration::from_secs(1)).await;
+            let rebuilt = answers(&rebuilt_live.directory().read().unwrap());
+            assert_eq!(incremental, rebuilt);
+            // And a directory built from scratch over the stored listings.
+            let (services, states): (Vec<_>, Vec<_>) = rebuilt_live
+                .read(|core| {
+                    core.listings()
+                        .filter(|l| format!("{:?}", l.review) == "Approved")
+                        .map(|l| (l.service.clone(), (l.service.id.clone(), l.state)))
+                        .unzip()
+                })
+                .await;
+            let mut scratch = Directory::new(services);
+            for (id, state) in states {
+                scratch.set_listing_state(&id, state);
+            }
+            assert_eq!(incremental, answers(&scratch));
+        });
+    }
+}
+
+#[tokio::test]
+async fn synthetic_services_are_accepted_listings() {
+    let live = open(Arc::new(MemoryStore::new()), Duration::from_secs(1)).await;
+    for service in synthetic::services(10, 5) {
+        let value = serde_json::to_value(&service).unwrap();
+        live.create_listing(&Principal::Admin, input(&value))
+            .await
+            .unwrap();
+        live.review(&Principal::Admin, &service.id, true)
+            .await
+            .unwrap();
+    }
+    let directory = live.directory();
+    let all = directory
+        .read()
+        .unwrap()
+        .search(&SearchQuery::from_params([("per_page", "100")]).unwrap())
+        .unwrap()
+        .total_items;
+    assert_eq!(all, 10);
+}
