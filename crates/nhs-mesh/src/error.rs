@@ -79,6 +79,9 @@ pub enum MeshError {
     /// sent. Raise an alert; never send again automatically.
     #[error("more than one message carries this mex-LocalID: a duplicate exists")]
     DuplicateLocalId,
+    /// The outbox entry failed permanently earlier (the reason recorded then).
+    #[error("the outbox entry failed earlier: {0}")]
+    Failed(String),
     /// A durable store (outbox, inbox) failed.
     #[error("store: {0}")]
     Store(String),
@@ -133,6 +136,7 @@ impl MeshError {
             | Self::InvalidField { .. }
             | Self::TooLarge { .. }
             | Self::DuplicateLocalId
+            | Self::Failed(_)
             | Self::Itk(_)
             | Self::Runtime(_) => Retry::Never,
         }
@@ -146,7 +150,6 @@ impl MeshError {
         }
     }
 
-    #[allow(dead_code)]
     pub(crate) fn store(e: impl std::fmt::Display) -> Self {
         Self::Store(nhs_identifiers::scan::redact(&e.to_string()))
     }

@@ -48,6 +48,9 @@ pub mod chunk;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod outbox;
+pub mod poller;
+pub mod store;
 pub mod types;
 pub mod wire;
 
@@ -55,4 +58,7 @@ pub use auth::{Credentials, Secret};
 pub use client::{DataMessage, Downloaded, MeshClient};
 pub use config::{ClientConfig, RetryPolicy, TlsConfig};
 pub use error::{MeshError, Retry};
+pub use outbox::Outbox;
+pub use poller::{PollSummary, Poller};
+pub use store::{InboxStore, MemoryStore, OutboxStore, SqliteStore};
 pub use types::{Envelope, MailboxId, MessageId};

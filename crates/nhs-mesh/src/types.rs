@@ -45,8 +45,22 @@ impl fmt::Display for MailboxId {
 /// A MESH message id. Opaque (the sandbox uses 32 hex digits, real MESH
 /// `20200529155357895317_3573F8`): 1–100 characters from `A-Z a-z 0-9 _ - .`, so it is safe in
 /// a URL path.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct MessageId(String);
+
+impl TryFrom<String> for MessageId {
+    type Error = MeshError;
+    fn try_from(value: String) -> Result<Self, MeshError> {
+        Self::new(&value)
+    }
+}
+
+impl From<MessageId> for String {
+    fn from(value: MessageId) -> String {
+        value.0
+    }
+}
 
 impl MessageId {
     /// Validates `id`.

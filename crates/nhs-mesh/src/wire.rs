@@ -355,7 +355,7 @@ pub fn parse_chunk_range(s: &str) -> Result<(u32, u32), MeshError> {
 }
 
 /// `mex-MessageType`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum MessageType {
     /// An ordinary message.
@@ -370,7 +370,7 @@ pub enum MessageType {
 ///
 /// `Debug` masks the sender/recipient addresses and shows only the lengths of subject and file
 /// name.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Metadata {
     /// `mex-MessageID`.
@@ -533,7 +533,7 @@ impl Metadata {
 }
 
 /// A REPORT message (for example a non-delivery report, code 14).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Report {
     /// The report's own id (acknowledge it like any message).

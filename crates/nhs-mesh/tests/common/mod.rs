@@ -63,3 +63,95 @@ pub async fn admin_post(url: &str, path: &str, json: &serde_json::Value) -> u16 
         .and_then(|c| c.parse().ok())
         .unwrap_or(0)
 }
+
+/// A TCP proxy in front of the sandbox that, for the first `drops` requests whose request
+/// line `matches`, forwards the request, waits until the sandbox starts answering (so it has
+/// accepted it), then closes the client's connection without passing the answer on.
+pub struct FaultProxy {
+    pub url: String,
+    pub drops_left: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+pub async fn fault_proxy(
+    upstream_url: &str,
+    drops: usize,
+    matches: fn(&str) -> bool,
+) -> FaultProxy {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let upstream = upstream_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let drops_left = Arc::new(AtomicUsize::new(drops));
+    let left = drops_left.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let upstream = upstream.clone();
+            let left = left.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let poisoned = Arc::new(AtomicBool::new(false));
+                let p2 = poisoned.clone();
+                let up = async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        let head = String::from_utf8_lossy(&buf[..n.min(300)]);
+                        let first_line = head.lines().next().unwrap_or("");
+                        if first_line.contains(" HTTP/1.1")
+                            && matches(first_line)
+                            && left
+                                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| {
+                                    d.checked_sub(1)
+                                })
+                                .is_ok()
+                        {
+                            p2.store(true, Ordering::SeqCst);
+                        }
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                let down = async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match sr.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        if poisoned.load(Ordering::SeqCst) {
+                            // The sandbox has answered: it accepted the request. Drop it all.
+                            return;
+                        }
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                tokio::select! {
+                    () = up => {},
+                    () = down => {},
+                }
+            });
+        }
+    });
+    FaultProxy {
+        url: format!("http://{addr}"),
+        drops_left,
+    }
+}
