@@ -90,6 +90,10 @@ pub struct GatewayConfig {
     pub max_request_bytes: usize,
     /// Seed of this gateway's device-id and response-UID sequences (default: its gateway id).
     pub id_seed: Option<u64>,
+    /// How many of the most recent requests the request log keeps (default
+    /// [`crate::log::DEFAULT_REQUEST_LOG_CAPACITY`], 10,000; older records are dropped, the
+    /// [`crate::RequestCounts`] keep counting). 0 keeps counters only.
+    pub request_log_capacity: usize,
 }
 
 impl Default for GatewayConfig {
@@ -103,6 +107,7 @@ impl Default for GatewayConfig {
             accept_unregistered_api_keys: true,
             max_request_bytes: 8 * 1024 * 1024,
             id_seed: None,
+            request_log_capacity: crate::log::DEFAULT_REQUEST_LOG_CAPACITY,
         }
     }
 }
@@ -169,6 +174,14 @@ impl GatewayConfig {
     #[must_use]
     pub fn with_id_seed(mut self, seed: u64) -> Self {
         self.id_seed = Some(seed);
+        self
+    }
+
+    /// Keeps the last `records` requests in the request log
+    /// ([`GatewayConfig::request_log_capacity`]).
+    #[must_use]
+    pub fn with_request_log_capacity(mut self, records: usize) -> Self {
+        self.request_log_capacity = records;
         self
     }
 }

@@ -177,11 +177,13 @@ pub(crate) fn execute(gateway: &Gateway, inbound: &Inbound, forced_in_use: bool)
 
 fn request_error(e: &api::Error) -> Refusal {
     match e {
-        api::Error::UnknownFunction { name } => {
-            Refusal::permanent(format!("Unknown function '{name}'"))
-        }
-        api::Error::UnsupportedVersion { function, version } => Refusal::permanent(format!(
-            "Version {version} of function {function} is not supported"
+        // Never repeat what the caller sent (it could be any text); the response header
+        // already echoes the Function element.
+        api::Error::UnknownFunction { .. } => Refusal::permanent(
+            "Unknown function: the Function element names no function this client supports",
+        ),
+        api::Error::UnsupportedVersion { function, .. } => Refusal::permanent(format!(
+            "This FunctionVersion of function {function} is not supported"
         )),
         other => Refusal::permanent(format!("Invalid request: {other}")),
     }

@@ -12,7 +12,7 @@ use crate::config::{DeviceApproval, GatewayConfig};
 use crate::engine;
 use crate::error::SimError;
 use crate::faults::{Fault, FaultPlan};
-use crate::log::{RequestOutcome, RequestRecord};
+use crate::log::{RequestLog, RequestOutcome, RequestRecord};
 use crate::organisation::Organisation;
 use crate::server::Availability;
 
@@ -49,7 +49,7 @@ pub(crate) enum Reply {
 #[derive(Debug, Default)]
 pub(crate) struct Control {
     pub(crate) faults: FaultPlan,
-    pub(crate) log: Vec<RequestRecord>,
+    pub(crate) log: RequestLog,
     pub(crate) device_approval: DeviceApproval,
     pub(crate) approved_devices: HashSet<String>,
     pub(crate) blocked_devices: HashSet<String>,
@@ -127,6 +127,7 @@ impl Gateway {
         let control = Control {
             device_approval: config.device_approval,
             id_state: config.id_seed.unwrap_or(id),
+            log: RequestLog::with_capacity(config.request_log_capacity),
             ..Control::default()
         };
         let (life, _) = watch::channel(Life {
@@ -176,11 +177,12 @@ impl Gateway {
         }
     }
 
+    /// Sets a request's outcome: O(1). Every path of [`Gateway::handle_frame`] sets it exactly
+    /// once, over the initial `ConnectionClosed`.
     fn set_outcome(&self, sequence: u64, outcome: RequestOutcome) {
-        let mut control = self.control();
-        if let Some(record) = control.log.iter_mut().find(|r| r.sequence == sequence) {
-            record.outcome = outcome;
-        }
+        self.control()
+            .log
+            .set_outcome(sequence, &RequestOutcome::ConnectionClosed, outcome);
     }
 
     /// Runs one request through the pipeline.
@@ -189,7 +191,6 @@ impl Gateway {
         let decoded = engine::decode(frame);
         let sequence = {
             let mut control = self.control();
-            let sequence = control.log.len() as u64;
             let (function, request_uid, device_id) = match &decoded {
                 Ok(inbound) => (
                     Some(inbound.function.clone()),
@@ -198,18 +199,20 @@ impl Gateway {
                 ),
                 Err(_) => (None, None, None),
             };
-            control.log.push(RequestRecord {
-                sequence,
-                arrival,
-                connection,
-                function,
-                request_uid,
-                device_id,
-                // Until the pipeline says otherwise (e.g. the gateway is killed meanwhile).
-                outcome: RequestOutcome::ConnectionClosed,
-                fault: None,
-            });
-            sequence
+            control.log.push(
+                RequestRecord {
+                    sequence: 0,
+                    arrival,
+                    connection,
+                    function,
+                    request_uid,
+                    device_id,
+                    // Until the pipeline says otherwise (e.g. the gateway is killed meanwhile).
+                    outcome: RequestOutcome::ConnectionClosed,
+                    fault: None,
+                },
+                decoded.is_ok(),
+            )
         };
         let _serial = self.serial.lock().await;
         let inbound = match decoded {
@@ -252,10 +255,7 @@ impl Gateway {
 
         let fault = self.control().faults.next_fault(&inbound.function);
         if let Some(fault) = &fault {
-            let mut control = self.control();
-            if let Some(record) = control.log.iter_mut().find(|r| r.sequence == sequence) {
-                record.fault = Some(fault.clone());
-            }
+            self.control().log.set_fault(sequence, fault.clone());
         }
         match fault {
             Some(Fault::NoResponse) => {

@@ -28,9 +28,12 @@
 //!   [`Simulator::serve`] for any `AsyncRead + AsyncWrite` stream. All three run the same code.
 //! - Time: the throttle and the request log use `tokio::time::Instant`, so paused-time tests
 //!   see virtual time.
-//! - Inspection: [`Simulator::request_log`] lists every request with its arrival instant,
-//!   function, `RequestUID`, [`RequestOutcome`] (answered, error, throttled, dropped, closed)
-//!   and the [`Fault`] applied; [`log::shortest_gap`] helps prove a client kept to the limits.
+//! - Inspection: [`Simulator::request_log`] lists the most recent requests (a ring of
+//!   [`GatewayConfig::request_log_capacity`], 10,000 by default, so a simulator left running
+//!   for days stays the same size) with arrival instant, function, `RequestUID`,
+//!   [`RequestOutcome`] (answered, error, throttled, dropped, closed) and the [`Fault`]
+//!   applied; [`Simulator::request_counts`] counts every request and outcome;
+//!   [`log::shortest_gap`] helps prove a client kept to the limits.
 //! - Faults ([`Fault`]): scripted one-shot per request ([`Simulator::inject_next`]) or drawn
 //!   from a seeded schedule ([`Simulator::set_random_faults`]): no response, delayed response,
 //!   connection closed before or after the write is applied, malformed response, record in
@@ -101,7 +104,7 @@ pub use config::{DeviceApproval, GatewayConfig, ThrottleConfig};
 pub use error::SimError;
 pub use faults::{Fault, FaultPlan, FaultProbabilities, FaultTarget};
 pub use journal::AddedByReading;
-pub use log::{RequestOutcome, RequestRecord};
+pub use log::{RequestCounts, RequestOutcome, RequestRecord};
 pub use model::OrganisationData;
 pub use organisation::{DeletedItem, Organisation, RecordHolder};
 pub use server::{Availability, Simulator};

@@ -13,7 +13,7 @@ use crate::config::{DeviceApproval, GatewayConfig};
 use crate::error::SimError;
 use crate::faults::{Fault, FaultProbabilities, FaultTarget};
 use crate::gateway::{Gateway, Life, Reply};
-use crate::log::RequestRecord;
+use crate::log::{RequestCounts, RequestRecord};
 use crate::organisation::Organisation;
 
 /// How long after answering `ExitClient` the client exits (SystmOne: within about 3 s).
@@ -238,12 +238,25 @@ impl Simulator {
         self.gateway.control().allocated_devices.clone()
     }
 
-    /// Every request received so far, in arrival order.
+    /// The most recent requests received (at most
+    /// [`GatewayConfig::request_log_capacity`], 10,000 by default), in arrival order.
+    /// [`Simulator::request_counts`] counts every request.
     pub fn request_log(&self) -> Vec<RequestRecord> {
-        self.gateway.control().log.clone()
+        self.gateway.control().log.records()
     }
 
-    /// Empties the request log.
+    /// Number of records the request log holds now (at most its capacity).
+    pub fn request_log_len(&self) -> usize {
+        self.gateway.control().log.len()
+    }
+
+    /// Counts of every request received and of each outcome, however many records the
+    /// bounded log still holds.
+    pub fn request_counts(&self) -> RequestCounts {
+        self.gateway.control().log.counts()
+    }
+
+    /// Empties the request log and zeroes the counts (sequence numbers keep counting up).
     pub fn clear_request_log(&self) {
         self.gateway.control().log.clear();
     }
@@ -301,27 +314,73 @@ async fn listen_loop(gateway: Arc<Gateway>, listener: TcpListener, addr: SocketA
     }
 }
 
+/// Bytes received on one connection and not yet handed out as documents. Lines are consumed
+/// by moving `start` forward, so a blank line costs only its own bytes (no buffer shift per
+/// line); the buffer is compacted once per read, moving at most one partial line.
+#[derive(Debug, Default)]
+struct Pending {
+    buffer: Vec<u8>,
+    /// Start of the first byte not yet consumed.
+    start: usize,
+    /// Bytes from `start` up to here hold no newline.
+    scanned: usize,
+}
+
+impl Pending {
+    /// The next non-blank buffered line (without its newline), if a whole one is buffered.
+    fn next_line(&mut self) -> Option<Vec<u8>> {
+        loop {
+            let at = self.buffer[self.scanned..].iter().position(|&b| b == b'\n');
+            let Some(at) = at else {
+                self.scanned = self.buffer.len();
+                return None;
+            };
+            let end = self.scanned + at;
+            let line = &self.buffer[self.start..end];
+            let blank = line.iter().all(u8::is_ascii_whitespace);
+            let line = (!blank).then(|| line.to_vec());
+            self.start = end + 1;
+            self.scanned = self.start;
+            if line.is_some() {
+                return line;
+            }
+        }
+    }
+
+    /// Drops consumed bytes (before a read appends more).
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.buffer.drain(..self.start);
+            self.scanned -= self.start;
+            self.start = 0;
+        }
+    }
+
+    /// The unconsumed bytes.
+    fn rest(&self) -> &[u8] {
+        &self.buffer[self.start..]
+    }
+}
+
 /// Splits newline-terminated documents off the stream. Blank lines are skipped. Returns
 /// `Ok(None)` at end of stream (a last unterminated document is returned first).
 async fn read_frame<R: AsyncRead + Unpin>(
     reader: &mut R,
-    pending: &mut Vec<u8>,
+    pending: &mut Pending,
     max: usize,
 ) -> std::io::Result<Option<Vec<u8>>> {
     let mut chunk = [0u8; 8192];
-    let mut scanned = 0;
     loop {
-        if let Some(at) = pending[scanned..].iter().position(|&b| b == b'\n') {
-            let end = scanned + at;
-            let line: Vec<u8> = pending.drain(..=end).take(end).collect();
-            scanned = 0;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        if let Some(line) = pending.next_line() {
             return Ok(Some(line));
         }
-        scanned = pending.len();
-        if pending.len() > max {
+        pending.compact();
+        if pending.rest().iter().all(u8::is_ascii_whitespace) {
+            // Whitespace with no newline yet (e.g. the `\r` of a split `\r\n`): nothing to keep.
+            pending.buffer.clear();
+            pending.scanned = 0;
+        }
+        if pending.rest().len() > max {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "request exceeds the maximum size",
@@ -329,12 +388,14 @@ async fn read_frame<R: AsyncRead + Unpin>(
         }
         let read = reader.read(&mut chunk).await?;
         if read == 0 {
-            if pending.iter().all(u8::is_ascii_whitespace) {
+            if pending.rest().iter().all(u8::is_ascii_whitespace) {
                 return Ok(None);
             }
-            return Ok(Some(std::mem::take(pending)));
+            let last = pending.rest().to_vec();
+            *pending = Pending::default();
+            return Ok(Some(last));
         }
-        pending.extend_from_slice(&chunk[..read]);
+        pending.buffer.extend_from_slice(&chunk[..read]);
     }
 }
 
@@ -355,7 +416,7 @@ where
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         + 1;
     let (mut reader, mut writer) = tokio::io::split(stream);
-    let mut pending = Vec::new();
+    let mut pending = Pending::default();
     let max = gateway.config.max_request_bytes;
     let ended = |l: &Life| l.epoch != epoch || !l.accepting() || l.shutdown;
     loop {
@@ -421,7 +482,7 @@ mod tests {
     async fn frames_split_on_newlines_and_skip_blank_lines() {
         let data: &[u8] = b"<a/>\n\r\n\n<b/>\r\n<c/>";
         let mut reader = data;
-        let mut pending = Vec::new();
+        let mut pending = Pending::default();
         let mut frames = Vec::new();
         while let Some(frame) = read_frame(&mut reader, &mut pending, 100).await.unwrap() {
             frames.push(String::from_utf8(frame).unwrap());
@@ -430,10 +491,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn blank_lines_are_consumed_without_shifting_the_buffer() {
+        // 4 MiB of bare newlines in one buffer: with a shift per blank line this would move
+        // about 8 TB; consuming by offset it is one pass.
+        let mut data = vec![b'\n'; 4 << 20];
+        data.extend_from_slice(b"<a/>\n\r\n");
+        let mut reader = data.as_slice();
+        let mut pending = Pending::default();
+        pending.buffer.extend_from_slice(&data);
+        reader = &reader[data.len()..];
+        assert_eq!(pending.next_line().as_deref(), Some(&b"<a/>"[..]));
+        assert_eq!(pending.start, data.len() - 2);
+        assert!(
+            read_frame(&mut reader, &mut pending, 100)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(pending.buffer.is_empty());
+    }
+
+    #[tokio::test]
     async fn oversized_frames_are_refused() {
         let data = vec![b'x'; 1000];
         let mut reader = data.as_slice();
-        let mut pending = Vec::new();
+        let mut pending = Pending::default();
         assert!(read_frame(&mut reader, &mut pending, 100).await.is_err());
     }
 }
