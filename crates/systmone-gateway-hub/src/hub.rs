@@ -255,11 +255,10 @@ impl Hub {
             .revoke_device(device_id.clone(), Utc::now())
             .await?;
         let slot = lock(&self.inner.devices).get(device_id).cloned();
-        if let Some(slot) = slot {
-            if let Some(session) = lock(&slot.link.current).clone() {
-                session.revoked.store(true, Ordering::SeqCst);
-                session.cut.notify_one();
-            }
+        let session = slot.and_then(|slot| lock(&slot.link.current).clone());
+        if let Some(session) = session {
+            session.revoked.store(true, Ordering::SeqCst);
+            session.cut.notify_one();
         }
         warn!(device = %device_id, "device revoked");
         Ok(())
@@ -775,10 +774,10 @@ impl HubInner {
                     self.clone().maybe_verify(&slot, &session);
                 }
                 _ = revocation.tick() => {
-                    if let Ok(Some(current)) = self.registry.device(device_id.clone()).await {
-                        if current.revoked() {
-                            break Ending::Revoked;
-                        }
+                    if let Ok(Some(current)) = self.registry.device(device_id.clone()).await
+                        && current.revoked()
+                    {
+                        break Ending::Revoked;
                     }
                 }
                 () = session.cut.notified() => {
