@@ -520,3 +520,252 @@ fn validator_requires_the_document_resources() {
         )]
     );
 }
+
+/// The coded discharge as JSON, a mutation applied to its document bundle, validated.
+fn mutated_coded(mutate: impl FnOnce(&mut serde_json::Value)) -> gpconnect_fhir::ValidationReport {
+    let msg = coded_discharge_message();
+    let mut value: serde_json::Value = serde_json::from_str(&msg.to_json().unwrap()).unwrap();
+    mutate(&mut value["entry"][2]["resource"]);
+    validate_json(&value.to_string())
+}
+
+const D: &str = "Bundle.entry[2].resource";
+
+fn section_index(doc: &serde_json::Value, code: &str) -> usize {
+    doc["entry"][0]["resource"]["section"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|s| s["code"]["coding"][0]["code"] == code)
+        .unwrap()
+}
+
+#[test]
+fn validator_checks_coded_content_with_locations() {
+    let typed = |t: &str| -> usize {
+        let msg = coded_discharge_message();
+        let v: serde_json::Value = serde_json::from_str(&msg.to_json().unwrap()).unwrap();
+        v["entry"][2]["resource"]["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|e| e["resource"]["resourceType"] == t)
+            .unwrap()
+    };
+    let condition = typed("Condition");
+    let condition_list = condition - 1;
+    let allergy_list = typed("AllergyIntolerance") - 1;
+    let statement = typed("MedicationStatement");
+    let medication = typed("Medication");
+    let pay = Some("20009".to_owned());
+
+    // A SNOMED CT code with a wrong check digit (a typing slip).
+    let r = mutated_coded(|d| {
+        d["entry"][condition]["resource"]["code"]["coding"][0]["code"] = "64905008".into();
+    });
+    assert_eq!(
+        located(&r, "Verhoeff check digit"),
+        [(
+            format!("{D}.entry[{condition}].resource.code.coding[0].code"),
+            pay.clone()
+        )],
+        "{r}"
+    );
+    assert!(!r.to_string().contains("64905008"));
+
+    // A description id (partition 01) where a concept is expected; a non-digit code.
+    let r = mutated_coded(|d| {
+        d["entry"][medication]["resource"]["form"]["coding"][0]["code"] = "100014".into();
+        d["entry"][statement]["resource"]["dosage"][0]["route"]["coding"][0]["code"] =
+            "oral".into();
+    });
+    assert_eq!(
+        located(&r, "partition identifier"),
+        [(
+            format!("{D}.entry[{medication}].resource.form.coding[0].code"),
+            pay.clone()
+        )]
+    );
+    assert_eq!(
+        located(&r, "digits only"),
+        [(
+            format!("{D}.entry[{statement}].resource.dosage[0].route.coding[0].code"),
+            pay.clone()
+        )]
+    );
+
+    // A long-form medicine code outside the dm+d namespace: a warning, not an error.
+    let r = mutated_coded(|d| {
+        // 886921000000105 is well formed but in the UK clinical namespace (1000000).
+        d["entry"][medication]["resource"]["code"]["coding"][0]["code"] = "886921000000105".into();
+    });
+    assert_eq!(
+        located(&r, "dm+d namespace"),
+        [(
+            format!("{D}.entry[{medication}].resource.code.coding[0].code"),
+            None
+        )]
+    );
+    assert!(r.is_valid(), "{r}");
+
+    // List profile code, an empty list without emptyReason, an item of the wrong type.
+    let r = mutated_coded(|d| {
+        d["entry"][condition_list]["resource"]["code"]["coding"][0]["code"] =
+            "886921000000105".into();
+        d["entry"][condition_list]["resource"]["entry"][0]["item"]["reference"] =
+            d["entry"][1]["fullUrl"].clone();
+        d["entry"][allergy_list]["resource"]
+            .as_object_mut()
+            .unwrap()
+            .remove("entry");
+    });
+    assert_eq!(
+        located(&r, "needs SNOMED CT 887161000000102"),
+        [(
+            format!("{D}.entry[{condition_list}].resource.code"),
+            pay.clone()
+        )]
+    );
+    assert_eq!(
+        located(&r, "must reference a CareConnect-ITK-Condition-1"),
+        [(
+            format!("{D}.entry[{condition_list}].resource.entry[0].item"),
+            pay.clone()
+        )]
+    );
+    assert_eq!(
+        located(&r, "an empty list needs its emptyReason"),
+        [(
+            format!("{D}.entry[{allergy_list}].resource.entry"),
+            pay.clone()
+        )]
+    );
+
+    // A list item and a section entry that resolve nowhere in the bundle.
+    let r = mutated_coded(|d| {
+        d["entry"][condition_list]["resource"]["entry"][0]["item"]["reference"] =
+            "urn:uuid:00000000-0000-0000-0000-00000000dead".into();
+        let dx = section_index(d, "887161000000102");
+        d["entry"][0]["resource"]["section"][dx]["entry"][0]["reference"] =
+            "urn:uuid:00000000-0000-0000-0000-00000000beef".into();
+    });
+    let dx = {
+        let msg = coded_discharge_message();
+        let v: serde_json::Value = serde_json::from_str(&msg.to_json().unwrap()).unwrap();
+        section_index(&v["entry"][2]["resource"], "887161000000102")
+    };
+    assert_eq!(
+        located(&r, "does not resolve to an entry in the bundle"),
+        [
+            (
+                format!("{D}.entry[0].resource.section[{dx}].entry[0].reference"),
+                pay.clone()
+            ),
+            (
+                format!("{D}.entry[{condition_list}].resource.entry[0].item.reference"),
+                pay.clone()
+            ),
+        ]
+    );
+
+    // Section rules: a target the slice does not allow, a wrong fixed display, and the
+    // mandatory allergies section without its coded list.
+    let r = mutated_coded(|d| {
+        let dx = section_index(d, "887161000000102");
+        let patient = d["entry"][1]["fullUrl"].clone();
+        d["entry"][0]["resource"]["section"][dx]["entry"][0]["reference"] = patient;
+        d["entry"][0]["resource"]["section"][dx]["code"]["coding"][0]["display"] =
+            "Diagnosis".into();
+        let ax = section_index(d, "886921000000105");
+        d["entry"][0]["resource"]["section"][ax]
+            .as_object_mut()
+            .unwrap()
+            .remove("entry");
+    });
+    assert_eq!(
+        located(&r, "the Diagnoses section may not reference a Patient"),
+        [(
+            format!("{D}.entry[0].resource.section[{dx}].entry[0]"),
+            pay.clone()
+        )]
+    );
+    assert_eq!(
+        located(&r, "the profile fixes `Diagnoses`"),
+        [(
+            format!("{D}.entry[0].resource.section[{dx}].code.coding[0].display"),
+            pay.clone()
+        )]
+    );
+    assert_eq!(r.matching("allergies section is narrative only").count(), 1);
+
+    // A MedicationStatement whose medicationReference is not a CareConnect-ITK-Medication-1.
+    let r = mutated_coded(|d| {
+        d["entry"][statement]["resource"]["medicationReference"]["reference"] =
+            d["entry"][condition]["fullUrl"].clone();
+    });
+    assert_eq!(
+        located(&r, "must reference a CareConnect-ITK-Medication-1"),
+        [(
+            format!("{D}.entry[{statement}].resource.medicationReference"),
+            pay
+        )]
+    );
+}
+
+#[test]
+fn builder_rejects_bad_coded_input() {
+    use gpconnect_fhir::clinical::{Allergies, Coded};
+    assert!(matches!(
+        Coded::snomed("64905008", "Paranoid schizophrenia"),
+        Err(Error::InvalidInput {
+            field: "snomed_code",
+            ..
+        })
+    ));
+    assert!(Coded::snomed("64905009", " ").is_err());
+    let err = discharge()
+        .allergies(Allergies::Recorded(Vec::new()))
+        .build(&mut SequentialIds::new(1))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::InvalidInput {
+            field: "allergies",
+            ..
+        }
+    ));
+    let err = discharge()
+        .author_specialty(Coded::snomed("408467006", "Adult mental illness - speciality").unwrap())
+        .build(&mut SequentialIds::new(1))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::InvalidInput {
+            field: "author_specialty",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn empty_allergy_list_carries_its_reason() {
+    use gpconnect_fhir::clinical::{Allergies, EmptyReason};
+    let msg = discharge()
+        .allergies(Allergies::NotRecorded(EmptyReason::NotAsked))
+        .build(&mut SequentialIds::new(7))
+        .unwrap();
+    let report = validate_bundle(&msg.bundle);
+    assert!(report.findings.is_empty(), "{report}");
+    let v: serde_json::Value = serde_json::from_str(&msg.to_json().unwrap()).unwrap();
+    let list = v["entry"][2]["resource"]["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "List")
+        .unwrap();
+    assert_eq!(
+        list["resource"]["emptyReason"]["coding"][0]["code"],
+        "notasked"
+    );
+    assert!(list["resource"].get("entry").is_none());
+}
