@@ -10,9 +10,13 @@
 //!          "completedAt":"2026-01-27T08:14:32Z","auditId":"audit-12345",
 //!          "values":{"currentTemp":4.2,"inRange":true}}'
 //! curl -s http://127.0.0.1:8080/api/assurance/audit-types
+//! curl -s -H 'X-Api-Key: KEY' 'http://127.0.0.1:8080/api/assurance/sync-log?ward=Byron&since=2026-01-27'
 //! ```
 //!
-//! Tasks are read once at start and held in memory. Every attempt is logged as one line of
+//! State lives in the SQLite file `--db` (default `assurance-sync.db`): tasks from `--tasks`
+//! are added at start unless already there, and completions, the audit-id record, the HMAC
+//! replay cache and the sync log survive a restart. `GET /api/assurance/sync-log?ward=&since=`
+//! (same credentials) lists the attempts. Every attempt is logged as one line of
 //! ids and codes (`ward_assurance::audit`), admin alerts as warnings
 //! (`ward_assurance::admin_alert`). Logging follows `RUST_LOG` (default `info`), e.g.
 //! `RUST_LOG=ward_assurance=debug,tower=warn`. HMAC signatures are accepted with
@@ -29,9 +33,10 @@ use std::time::Duration;
 use nhs_integration::ward_assurance::http::{
     HttpTimeouts, SystemClock, TracingAdminAlerts, TracingAuditLog, router_with, serve_with, shared,
 };
+use nhs_integration::ward_assurance::sqlite::SqliteState;
 use nhs_integration::ward_assurance::{
-    ApiKey, AuthConfig, Authenticator, InMemoryTaskStore, StaffWardAccess, SyncEndpoint,
-    SyncEngine, TaskFile, TaskStore, TrustDashboardWardAccess, WardAccess,
+    ApiKey, AuthConfig, Authenticator, StaffWardAccess, SyncEndpoint, SyncEngine, SyncLogReader,
+    TaskFile, TrustDashboardWardAccess, WardAccess,
 };
 
 /// Serve POST /api/assurance/sync over a JSON task file.
@@ -47,6 +52,10 @@ struct Args {
     /// The task file: `{"tasks": [...], "wardAccess": {"<staff id, e-mail or name>": ["<ward>", ...]}}`.
     #[arg(long)]
     tasks: PathBuf,
+    /// The SQLite file holding tasks, completions, the replay cache and the sync log
+    /// (created if missing; tasks from `--tasks` are added unless already there).
+    #[arg(long, default_value = "assurance-sync.db")]
+    db: PathBuf,
     /// Accept this key in the X-Api-Key header.
     #[arg(long)]
     api_key: Option<String>,
@@ -67,14 +76,18 @@ struct Args {
     body_timeout_secs: u64,
 }
 
-fn build<S: TaskStore + 'static>(
-    store: S,
-    access: impl WardAccess + 'static,
-    auth: AuthConfig,
-    limit: usize,
-) -> SyncEndpoint<S> {
-    let engine = SyncEngine::new(store, access, TracingAuditLog, TracingAdminAlerts);
-    SyncEndpoint::new(Authenticator::new(auth), engine).with_max_body_bytes(limit)
+/// Who may complete audits for which ward: the task file's table, or (explicitly) anyone.
+fn ward_access(
+    file: &TaskFile,
+    allow_any_ward: bool,
+) -> Result<Box<dyn WardAccess>, Box<dyn std::error::Error>> {
+    match (&file.ward_access, allow_any_ward) {
+        (Some(table), _) => Ok(Box::new(StaffWardAccess::from_table(table))),
+        (None, true) => Ok(Box::new(TrustDashboardWardAccess)),
+        (None, false) => {
+            Err("the task file has no wardAccess table: add one or pass --allow-any-ward".into())
+        }
+    }
 }
 
 #[tokio::main]
@@ -90,8 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let file = TaskFile::from_json(&std::fs::read(&args.tasks)?)
         .map_err(|e| format!("{}: {e}", args.tasks.display()))?;
-    let task_count = file.tasks.len();
-    let store = InMemoryTaskStore::from_tasks(file.tasks)?;
+    let access = ward_access(&file, args.allow_any_ward)?;
 
     let mut auth = AuthConfig::default();
     if let Some(key) = &args.api_key {
@@ -107,30 +119,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("give --api-key and/or --hmac-secret: the endpoint never runs open".into());
     }
 
-    let endpoint = match (&file.ward_access, args.allow_any_ward) {
-        (Some(table), _) => build(
-            store,
-            StaffWardAccess::from_table(table),
-            auth,
-            args.max_body_bytes,
-        ),
-        (None, true) => build(store, TrustDashboardWardAccess, auth, args.max_body_bytes),
-        (None, false) => {
-            return Err(
-                "the task file has no wardAccess table: add one or pass --allow-any-ward".into(),
-            );
-        }
-    };
+    // Tasks, completions, the replay cache and the sync log live in the SQLite file, so a
+    // restart forgets nothing; tasks already in the file keep their state.
+    let state = SqliteState::open(&args.db).map_err(|e| format!("{}: {e}", args.db.display()))?;
+    let store = state.task_store();
+    let added = store.insert_all(&file.tasks)?;
+    tracing::info!(
+        "{} tasks in {} ({added} new from the task file)",
+        store.tasks()?.len(),
+        args.db.display()
+    );
+    let engine = SyncEngine::new(
+        store,
+        access,
+        (state.sync_log(), TracingAuditLog),
+        TracingAdminAlerts,
+    );
+    let authenticator = Authenticator::with_replay_cache(auth, state.replay_cache());
+    let endpoint =
+        SyncEndpoint::new(authenticator, engine).with_max_body_bytes(args.max_body_bytes);
+    let sync_log: Arc<dyn SyncLogReader> = Arc::new(state.sync_log());
 
     let addr = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
-    tracing::info!("serving {task_count} tasks on http://{bound}/api/assurance/sync");
+    tracing::info!("serving http://{bound}/api/assurance/sync");
     let timeouts = HttpTimeouts::new(
         Duration::from_secs(args.header_timeout_secs.max(1)),
         Duration::from_secs(args.body_timeout_secs.max(1)),
     );
-    let app = router_with(shared(endpoint), Arc::new(SystemClock), timeouts);
+    let app = router_with(
+        shared(endpoint),
+        Arc::new(SystemClock),
+        timeouts,
+        Some(sync_log),
+    );
     serve_with(listener, app, timeouts).await?;
     Ok(())
 }

@@ -215,29 +215,118 @@ impl fmt::Display for Caller {
     }
 }
 
-/// Checks credentials; holds the replay cache (bounded, expiring by signed timestamp).
-#[derive(Debug)]
-pub struct Authenticator {
-    config: AuthConfig,
+/// Where accepted signatures are remembered until they leave the time window, so a replay
+/// is refused: in memory ([`MemoryReplayCache`]) or in a database, so a restart does not
+/// forget them (`SqliteState::replay_cache`, `PostgresState::replay_cache`).
+pub trait ReplayCache: Send {
+    /// Forget signatures signed before `oldest_live`, then remember `tag` (signed at
+    /// `signed_at`) unless it is already held.
+    ///
+    /// # Errors
+    /// [`AssuranceError::ReplayedSignature`] when `tag` is already held;
+    /// [`AssuranceError::ReplayCacheFull`] when `capacity` live signatures are held and the
+    /// policy is [`WhenReplayCacheFull::Refuse`] (with `EvictOldest` the oldest is dropped);
+    /// [`AssuranceError::StoreUnavailable`]. Nothing is remembered on an error.
+    fn remember(
+        &mut self,
+        tag: [u8; 32],
+        signed_at: i64,
+        oldest_live: i64,
+        capacity: usize,
+        when_full: WhenReplayCacheFull,
+    ) -> Result<(), AssuranceError>;
+
+    /// How many signatures are held.
+    fn len(&self) -> usize;
+
+    /// Whether none are held.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The replay cache in memory (forgotten on restart).
+#[derive(Debug, Default)]
+pub struct MemoryReplayCache {
     seen: HashSet<[u8; 32]>,
     by_age: BTreeSet<(i64, [u8; 32])>,
 }
 
+impl ReplayCache for MemoryReplayCache {
+    fn remember(
+        &mut self,
+        tag: [u8; 32],
+        signed_at: i64,
+        oldest_live: i64,
+        capacity: usize,
+        when_full: WhenReplayCacheFull,
+    ) -> Result<(), AssuranceError> {
+        while let Some(&(at, old)) = self.by_age.first() {
+            if at >= oldest_live {
+                break;
+            }
+            self.by_age.pop_first();
+            self.seen.remove(&old);
+        }
+        if self.seen.contains(&tag) {
+            return Err(AssuranceError::ReplayedSignature);
+        }
+        if self.seen.len() >= capacity.max(1) {
+            match when_full {
+                WhenReplayCacheFull::Refuse => return Err(AssuranceError::ReplayCacheFull),
+                WhenReplayCacheFull::EvictOldest => {
+                    if let Some((_, old)) = self.by_age.pop_first() {
+                        self.seen.remove(&old);
+                    }
+                }
+            }
+        }
+        self.seen.insert(tag);
+        self.by_age.insert((signed_at, tag));
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.seen.len()
+    }
+}
+
+/// Checks credentials; holds the replay cache (bounded, expiring by signed timestamp).
+pub struct Authenticator {
+    config: AuthConfig,
+    cache: Box<dyn ReplayCache>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("config", &self.config)
+            .field("replay_cache_len", &self.cache.len())
+            .finish()
+    }
+}
+
 impl Authenticator {
-    /// An authenticator with an empty replay cache.
+    /// An authenticator with an empty in-memory replay cache.
     #[must_use]
     pub fn new(config: AuthConfig) -> Self {
+        Self::with_replay_cache(config, MemoryReplayCache::default())
+    }
+
+    /// An authenticator remembering signatures in `cache` (e.g. a database, so a replay is
+    /// refused after a restart too).
+    #[must_use]
+    pub fn with_replay_cache(config: AuthConfig, cache: impl ReplayCache + 'static) -> Self {
         Self {
             config,
-            seen: HashSet::new(),
-            by_age: BTreeSet::new(),
+            cache: Box::new(cache),
         }
     }
 
     /// How many signatures the replay cache holds now.
     #[must_use]
     pub fn replay_cache_len(&self) -> usize {
-        self.seen.len()
+        self.cache.len()
     }
 
     /// Authenticate a request. When a signature is presented it must verify (and the
@@ -334,29 +423,13 @@ impl Authenticator {
         signed_at: i64,
         oldest_live: i64,
     ) -> Result<(), AssuranceError> {
-        while let Some(&(at, old)) = self.by_age.first() {
-            if at >= oldest_live {
-                break;
-            }
-            self.by_age.pop_first();
-            self.seen.remove(&old);
-        }
-        if self.seen.contains(&tag) {
-            return Err(AssuranceError::ReplayedSignature);
-        }
-        if self.seen.len() >= self.config.replay_cache_capacity.max(1) {
-            match self.config.when_replay_cache_full {
-                WhenReplayCacheFull::Refuse => return Err(AssuranceError::ReplayCacheFull),
-                WhenReplayCacheFull::EvictOldest => {
-                    if let Some((_, old)) = self.by_age.pop_first() {
-                        self.seen.remove(&old);
-                    }
-                }
-            }
-        }
-        self.seen.insert(tag);
-        self.by_age.insert((signed_at, tag));
-        Ok(())
+        self.cache.remember(
+            tag,
+            signed_at,
+            oldest_live,
+            self.config.replay_cache_capacity,
+            self.config.when_replay_cache_full,
+        )
     }
 }
 

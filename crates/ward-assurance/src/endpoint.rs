@@ -52,6 +52,22 @@ impl<S: TaskStore> SyncEndpoint<S> {
         &mut self.engine
     }
 
+    /// Authenticate a request that is not a sync (e.g. listing the sync log); a refusal is
+    /// written to the audit log.
+    ///
+    /// # Errors
+    /// As [`Authenticator::authenticate`].
+    pub fn authenticate(
+        &mut self,
+        credentials: &Credentials<'_>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<crate::auth::Caller, AssuranceError> {
+        self.authenticator
+            .authenticate(credentials, body, now)
+            .inspect_err(|error| self.engine.record_rejection(error, None, now))
+    }
+
     /// Refuse a request before its body was read (e.g. a body over the limit), logging it.
     pub fn reject(&mut self, error: &AssuranceError, now: DateTime<Utc>) -> SyncResponse {
         self.engine.record_rejection(error, None, now);

@@ -24,13 +24,15 @@ use crate::auth::{API_KEY_HEADER, Credentials, SIGNATURE_HEADER, TIMESTAMP_HEADE
 use crate::endpoint::SyncEndpoint;
 use crate::engine::SyncResponse;
 use crate::error::AssuranceError;
-use crate::sinks::{AuditLog, Clock, SyncLogEntry};
+use crate::sinks::{AuditLog, Clock, SyncLogEntry, SyncLogQuery, SyncLogReader};
 use crate::store::TaskStore;
 
 /// The sync endpoint's path.
 pub const SYNC_PATH: &str = "/api/assurance/sync";
 /// The audit-type table's path.
 pub const AUDIT_TYPES_PATH: &str = "/api/assurance/audit-types";
+/// The sync log's path.
+pub const SYNC_LOG_PATH: &str = "/api/assurance/sync-log";
 
 /// Time-outs for half-sent requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +124,7 @@ struct AppState<S> {
     endpoint: SharedEndpoint<S>,
     clock: Arc<dyn Clock>,
     body_read: Duration,
+    sync_log: Option<Arc<dyn SyncLogReader>>,
 }
 
 impl<S> Clone for AppState<S> {
@@ -130,34 +133,41 @@ impl<S> Clone for AppState<S> {
             endpoint: Arc::clone(&self.endpoint),
             clock: Arc::clone(&self.clock),
             body_read: self.body_read,
+            sync_log: self.sync_log.clone(),
         }
     }
 }
 
 /// A router with `POST /api/assurance/sync` and `GET /api/assurance/audit-types`, with the
-/// default body time-out; anything else is a JSON 404 (405 for other methods).
+/// default body time-out and no sync-log listing; anything else is a JSON 404 (405 for other
+/// methods).
 pub fn router<S: TaskStore + 'static>(
     endpoint: SharedEndpoint<S>,
     clock: Arc<dyn Clock>,
 ) -> Router {
-    router_with(endpoint, clock, HttpTimeouts::default())
+    router_with(endpoint, clock, HttpTimeouts::default(), None)
 }
 
-/// [`router`] with the given body time-out (`timeouts.body_read`).
+/// [`router`] with the given body time-out (`timeouts.body_read`) and, when `sync_log` is
+/// given, `GET /api/assurance/sync-log?ward=&since=&limit=` (authenticated like the sync
+/// endpoint: the design's phase-3 sync monitoring).
 pub fn router_with<S: TaskStore + 'static>(
     endpoint: SharedEndpoint<S>,
     clock: Arc<dyn Clock>,
     timeouts: HttpTimeouts,
+    sync_log: Option<Arc<dyn SyncLogReader>>,
 ) -> Router {
     Router::new()
         .route(SYNC_PATH, post(sync::<S>))
         .route(AUDIT_TYPES_PATH, get(audit_types))
+        .route(SYNC_LOG_PATH, get(sync_log_list::<S>))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(AppState {
             endpoint,
             clock,
             body_read: timeouts.body_read,
+            sync_log,
         })
 }
 
@@ -306,12 +316,110 @@ async fn sync<S: TaskStore + 'static>(
             return reply(&lock(&state.endpoint).reject(&error, now));
         }
     };
+    let owned = |name| header_text(&headers, name).map(str::to_owned);
+    let (key, signature, timestamp) = (
+        owned(API_KEY_HEADER),
+        owned(SIGNATURE_HEADER),
+        owned(TIMESTAMP_HEADER),
+    );
+    let now = state.clock.now();
+    let endpoint = Arc::clone(&state.endpoint);
+    // The store may block on a database: off the runtime's worker threads.
+    let handled = tokio::task::spawn_blocking(move || {
+        let credentials =
+            Credentials::new(key.as_deref(), signature.as_deref(), timestamp.as_deref());
+        lock(&endpoint).handle(&credentials, &bytes, now)
+    })
+    .await;
+    match handled {
+        Ok(response) => reply(&response),
+        Err(_) => reply(&SyncResponse::from_error(
+            &AssuranceError::StoreUnavailable {
+                reason: "the request was interrupted".into(),
+            },
+        )),
+    }
+}
+
+/// `GET /api/assurance/sync-log?ward=&since=&limit=`: the attempts (ids, codes, ward, dates,
+/// task ids; never a name, value or note), oldest first, as
+/// `{"success": true, "entries": [...]}`. `since` is an RFC 3339 date-time or a date
+/// (midnight UTC); `limit` is 1..=5000 (default 500).
+async fn sync_log_list<S: TaskStore + 'static>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    query: Result<
+        axum::extract::Query<Vec<(String, String)>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
+    let now = state.clock.now();
+    let Some(reader) = state.sync_log.clone() else {
+        return not_found().await;
+    };
     let credentials = Credentials::new(
         header_text(&headers, API_KEY_HEADER),
         header_text(&headers, SIGNATURE_HEADER),
         header_text(&headers, TIMESTAMP_HEADER),
     );
-    let now = state.clock.now();
-    let response = lock(&state.endpoint).handle(&credentials, &bytes, now);
-    reply(&response)
+    if let Err(error) = lock(&state.endpoint).authenticate(&credentials, b"", now) {
+        return reply(&SyncResponse::from_error(&error));
+    }
+    let invalid = |field: &str, reason: &str| {
+        reply(&SyncResponse::from_error(&AssuranceError::InvalidField {
+            field: field.into(),
+            reason: reason.into(),
+        }))
+    };
+    let Ok(axum::extract::Query(pairs)) = query else {
+        return invalid("query", "is not a valid query string");
+    };
+    let mut selection = SyncLogQuery::default();
+    for (name, value) in pairs {
+        match name.as_str() {
+            "ward" if !value.trim().is_empty() => match crate::ids::Ward::new(&value) {
+                Ok(ward) => selection.ward = Some(ward),
+                Err(_) => return invalid("ward", "must be a ward name of at most 100 characters"),
+            },
+            "since" if !value.trim().is_empty() => match parse_since(&value) {
+                Some(since) => selection.since = Some(since),
+                None => {
+                    return invalid(
+                        "since",
+                        "must be an RFC 3339 date-time or a YYYY-MM-DD date",
+                    );
+                }
+            },
+            "limit" => match value.parse::<usize>() {
+                Ok(limit) if (1..=5000).contains(&limit) => selection.limit = limit,
+                _ => return invalid("limit", "must be a whole number from 1 to 5000"),
+            },
+            _ => {}
+        }
+    }
+    let listed = tokio::task::spawn_blocking(move || reader.list(&selection)).await;
+    match listed {
+        Ok(Ok(entries)) => {
+            axum::Json(serde_json::json!({"success": true, "entries": entries})).into_response()
+        }
+        Ok(Err(error)) => reply(&SyncResponse::from_error(&error)),
+        Err(_) => reply(&SyncResponse::from_error(
+            &AssuranceError::StoreUnavailable {
+                reason: "the request was interrupted".into(),
+            },
+        )),
+    }
+}
+
+fn parse_since(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            text.parse::<chrono::NaiveDate>()
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+        })
 }

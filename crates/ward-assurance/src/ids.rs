@@ -70,6 +70,13 @@ impl Ward {
     pub fn as_str(&self) -> &str {
         &self.name
     }
+
+    /// The comparison key: the name in lower case (what equality and hashing use, and what
+    /// database stores index).
+    #[must_use]
+    pub fn key(&self) -> &str {
+        &self.key
+    }
 }
 
 impl PartialEq for Ward {

@@ -14,6 +14,7 @@
 //! sinks       Clock, WardAccess, AuditLog, AdminAlerts (+ in-memory implementations)
 //! engine      SyncEngine::sync → SyncOutcome; SyncResponse (the JSON reply)
 //! endpoint    SyncEndpoint::handle(credentials, body, now): the endpoint without IO
+//! sqlite      SqliteState: task store, sync log, replay cache in one file (feature `sqlite`)
 //! http        axum router: POST /api/assurance/sync, GET /api/assurance/audit-types;
 //!             header/body read time-outs (feature `http`, default on)
 //! ```
@@ -167,12 +168,15 @@ pub mod ids;
 pub mod payload;
 pub mod shift;
 pub mod sinks;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod store;
 pub mod task;
 
 pub use audit_type::{AuditType, AuditTypeRow, Cadence, Shift};
 pub use auth::{
-    ApiKey, AuthConfig, Authenticator, Caller, Credentials, HmacSecret, WhenReplayCacheFull,
+    ApiKey, AuthConfig, Authenticator, Caller, Credentials, HmacSecret, MemoryReplayCache,
+    ReplayCache, WhenReplayCacheFull,
 };
 pub use endpoint::{DEFAULT_MAX_BODY_BYTES, SyncEndpoint};
 pub use engine::{
@@ -184,7 +188,8 @@ pub use payload::{DashboardAudit, DashboardWebhook, EventType, SyncRequest, pars
 pub use shift::{ShiftWindow, ShiftWindows, TaskWindow};
 pub use sinks::{
     AdminAlert, AdminAlerts, AuditLog, Clock, ManualClock, MemoryAdminAlerts, MemoryAuditLog,
-    StaffWardAccess, SyncLogEntry, TrustDashboardWardAccess, WardAccess,
+    StaffWardAccess, SyncLogEntry, SyncLogQuery, SyncLogReader, TrustDashboardWardAccess,
+    WardAccess,
 };
 pub use store::{InMemoryTaskStore, MatchKey, PendingTask, TaskStore};
 pub use task::{AuditCompletion, TaskFile, TaskStatus, WardTask};

@@ -118,6 +118,12 @@ impl WardAccess for StaffWardAccess {
     }
 }
 
+impl<T: WardAccess + ?Sized> WardAccess for Box<T> {
+    fn may_complete(&self, staff: &StaffMember, ward: &Ward) -> bool {
+        (**self).may_complete(staff, ward)
+    }
+}
+
 /// Everyone may complete audits for every ward: only for deployments where the dashboard has
 /// already checked ward membership. Say so explicitly; it is never the default.
 #[derive(Debug, Clone, Copy, Default)]
@@ -212,10 +218,119 @@ impl SyncLogEntry {
     }
 }
 
+/// Every outcome code an entry can hold (sync outcomes and error codes).
+pub const OUTCOME_CODES: [&str; 25] = [
+    "SYNCED",
+    "ALREADY_SYNCED",
+    "NO_MATCHING_TASK",
+    "WARD_MISMATCH",
+    "UNKNOWN_AUDIT_TYPE",
+    "MALFORMED_JSON",
+    "INVALID_FIELD",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_EVENT",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "REQUEST_TIMEOUT",
+    "UNAUTHENTICATED",
+    "INVALID_API_KEY",
+    "INVALID_SIGNATURE",
+    "STALE_SIGNATURE",
+    "REPLAYED_SIGNATURE",
+    "TOO_MANY_REQUESTS",
+    "WARD_ACCESS_DENIED",
+    "AUDIT_CONFLICT",
+    "DUPLICATE_TASK",
+    "TASK_NOT_PENDING",
+    "INVALID_CONFIG",
+    "STORE_UNAVAILABLE",
+    "NOT_FOUND",
+    "UNKNOWN",
+];
+
+/// The static code for a stored outcome text (`UNKNOWN` for one this version does not know).
+#[must_use]
+pub fn outcome_code(text: &str) -> &'static str {
+    OUTCOME_CODES
+        .iter()
+        .find(|c| **c == text)
+        .copied()
+        .unwrap_or("UNKNOWN")
+}
+
+/// Which sync-log entries to list (`GET /api/assurance/sync-log?ward=&since=&limit=`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SyncLogQuery {
+    /// Only attempts naming this ward.
+    pub ward: Option<Ward>,
+    /// Only attempts handled at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many, oldest first (default 500).
+    pub limit: usize,
+}
+
+impl Default for SyncLogQuery {
+    fn default() -> Self {
+        Self {
+            ward: None,
+            since: None,
+            limit: 500,
+        }
+    }
+}
+
+impl SyncLogQuery {
+    /// Whether `entry` is selected (ignoring the limit).
+    #[must_use]
+    pub fn selects(&self, entry: &SyncLogEntry) -> bool {
+        self.ward
+            .as_ref()
+            .is_none_or(|w| entry.ward.as_ref() == Some(w))
+            && self.since.is_none_or(|s| entry.at >= s)
+    }
+}
+
+/// A sync log that can be listed (for the monitoring endpoint).
+pub trait SyncLogReader: Send + Sync {
+    /// The entries `query` selects, oldest first.
+    ///
+    /// # Errors
+    /// [`crate::AssuranceError::StoreUnavailable`].
+    fn list(&self, query: &SyncLogQuery) -> Result<Vec<SyncLogEntry>, crate::AssuranceError>;
+}
+
+impl SyncLogReader for MemoryAuditLog {
+    fn list(&self, query: &SyncLogQuery) -> Result<Vec<SyncLogEntry>, crate::AssuranceError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|e| query.selects(e))
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+}
+
 /// Where every sync attempt is written.
 pub trait AuditLog: Send {
     /// Record one attempt.
     fn record(&mut self, entry: SyncLogEntry);
+}
+
+impl<T: AuditLog + ?Sized> AuditLog for Box<T> {
+    fn record(&mut self, entry: SyncLogEntry) {
+        (**self).record(entry);
+    }
+}
+
+/// Both logs get every entry (e.g. the database's sync log and the text log).
+impl<A: AuditLog, B: AuditLog> AuditLog for (A, B) {
+    fn record(&mut self, entry: SyncLogEntry) {
+        self.0.record(entry.clone());
+        self.1.record(entry);
+    }
 }
 
 /// An audit log kept in memory; clones share the same entries (keep one to read them).

@@ -43,6 +43,14 @@ pub struct PendingTask {
     pub shift: Option<Shift>,
 }
 
+impl PendingTask {
+    /// A pending task as a store reports it.
+    #[must_use]
+    pub fn new(id: TaskId, shift: Option<Shift>) -> Self {
+        Self { id, shift }
+    }
+}
+
 /// Where the hub's ward tasks live. Implementations must answer both lookups without scanning
 /// every task (an index), and [`complete_task`](TaskStore::complete_task) must be atomic: it
 /// completes the task only if it is still pending and the audit has completed no other task,

@@ -60,7 +60,7 @@ async fn start(timeouts: HttpTimeouts) -> (SocketAddr, SharedEndpoint<InMemoryTa
     let auth = Authenticator::new(AuthConfig::default().with_api_key(ApiKey::new("pa", KEY)));
     let endpoint = shared(SyncEndpoint::new(auth, engine));
     let clock = ManualClock::new(at("2026-01-27T08:15:01Z"));
-    let app = router_with(Arc::clone(&endpoint), Arc::new(clock), timeouts);
+    let app = router_with(Arc::clone(&endpoint), Arc::new(clock), timeouts, None);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(serve_with(listener, app, timeouts));
