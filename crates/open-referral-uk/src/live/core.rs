@@ -1,6 +1,6 @@
 //! The marketplace as records and rules, without IO: every command reads the current records
 //! and returns the records to write ([`Write`]); nothing changes until the caller has stored
-//! them and calls [`Core::apply`]. Time is a parameter.
+//! them and applies them. Time is a parameter.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -397,6 +397,9 @@ pub(crate) enum IndexChange {
     Remove(String),
 }
 
+/// A bulk-uploaded entry's service id and its claim token.
+pub type Claim = (String, String);
+
 /// SHA-256 hex of a secret.
 pub fn hash_secret(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
@@ -722,7 +725,7 @@ impl Core {
             .filter(|l| l.review == Review::Pending)
             .map(|l| (l, now - l.submitted_at > self.rules.review_within))
             .collect();
-        queue.sort_by(|a, b| a.0.submitted_at.cmp(&b.0.submitted_at));
+        queue.sort_by_key(|a| a.0.submitted_at);
         queue
     }
 
@@ -816,7 +819,7 @@ impl Core {
         principal: &Principal,
         services: Vec<Value>,
         now: DateTime<Utc>,
-    ) -> Result<(Vec<Write>, Vec<(String, String)>), LiveError> {
+    ) -> Result<(Vec<Write>, Vec<Claim>), LiveError> {
         if principal != &Principal::Admin {
             return Err(LiveError::Forbidden(
                 "only an administrator uploads in bulk",

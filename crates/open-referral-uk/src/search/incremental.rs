@@ -7,8 +7,8 @@
 //! A removed service leaves an empty slot that the next insert reuses; slots never show up in
 //! results, [`Directory::len`] or the ranking.
 //!
-//! The default [`DataGeocoder`] knows the postcodes of the services present when the directory
-//! was built; a live directory should be given a gazetteer ([`DirectoryBuilder::geocoder`]).
+//! The default [`super::DataGeocoder`] knows the postcodes of the services present when the directory
+//! was built; a live directory should be given a gazetteer ([`super::DirectoryBuilder::geocoder`]).
 
 use super::{Directory, Facts, Service, weighted_words};
 use crate::marketplace::ListingState;

@@ -9,7 +9,7 @@ use tokio_postgres::NoTls;
 use super::{BoxFuture, RecordWrite, Store, StoreError, StoredRecord};
 
 /// The advisory lock key serialising commits (and schema creation).
-const COMMIT_LOCK: i64 = 0x6f72_756b_7265_63;
+const COMMIT_LOCK: i64 = 0x006f_7275_6b72_6563;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS oruk_records (
