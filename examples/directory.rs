@@ -12,15 +12,32 @@
 //! services file, if there is one); `--gazetteer FILE` adds a postcode
 //! gazetteer CSV (`postcode,latitude,longitude`, e.g. from the ONS Postcode Directory) so any
 //! postcode can be searched, not only those in the data.
+//!
+//! **Marketplace mode** (`--db FILE`, SQLite; or `--postgres URL` for several instances on one
+//! database): listings, referrals and notifications persist; the services file seeds an empty
+//! database as a bulk upload (claim links are printed); the provider/admin API of
+//! `open_referral_uk::provider_api` is served beside the ORUK API, with keys from
+//! `--admin-key KEY`, `--provider-key ORG=KEY` and `--professional-key ORG=KEY` (repeatable).
+//! The time rules run every minute; notifications are logged (no SMTP sender yet).
+//!
+//! ```sh
+//! cargo run --example directory -- --db /tmp/market.sqlite --admin-key admin-secret \
+//!     --provider-key org-a=provider-secret
+//! curl -H 'Authorization: Bearer admin-secret' http://127.0.0.1:8080/admin/review
+//! ```
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
-use open_referral_uk::api::{ApiState, serve};
+use open_referral_uk::api::{ApiState, ServeOptions, serve, serve_router};
 use open_referral_uk::csv_import::import_csv;
+use open_referral_uk::live::core::Principal;
+use open_referral_uk::live::{Live, LiveOptions, LogNotifier, SystemClock};
 use open_referral_uk::model::{Service, Taxonomy};
+use open_referral_uk::provider_api::{AuthKeys, app};
 use open_referral_uk::search::{DataGeocoder, Directory, FallbackGeocoder, PostcodeTable};
+use open_referral_uk::store::{PostgresStore, SqliteStore, Store};
 use open_referral_uk::validate::{Severity, ValidationContext, validate_services};
 
 /// Serve an Open Referral UK 3.0 API over a JSON (or CSV) file of services.
@@ -39,6 +56,21 @@ struct Args {
     /// Postcode gazetteer CSV with postcode, latitude and longitude columns.
     #[arg(long)]
     gazetteer: Option<PathBuf>,
+    /// Marketplace mode: keep listings and referrals in this SQLite file.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Marketplace mode on PostgreSQL (several instances may share it).
+    #[arg(long, conflicts_with = "db")]
+    postgres: Option<String>,
+    /// Administrator API key (marketplace mode).
+    #[arg(long)]
+    admin_key: Vec<String>,
+    /// Provider organisation key as ORG=KEY (marketplace mode).
+    #[arg(long)]
+    provider_key: Vec<String>,
+    /// Professional referrer key as ORG=KEY (marketplace mode).
+    #[arg(long)]
+    professional_key: Vec<String>,
     /// JSON array of fully nested ORUK services, or a bulk-upload CSV.
     #[arg(default_value = "crates/open-referral-uk/examples-data/services.json")]
     services: PathBuf,
@@ -49,6 +81,13 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 }
 
 fn load(args: &Args) -> Result<Directory, String> {
+    let (builder, services) = load_parts(args)?;
+    Ok(builder.build(services))
+}
+
+fn load_parts(
+    args: &Args,
+) -> Result<(open_referral_uk::search::DirectoryBuilder, Vec<Service>), String> {
     let bytes = read(&args.services)?;
     let services: Vec<Service> = if args
         .services
@@ -110,12 +149,92 @@ fn load(args: &Args) -> Result<Directory, String> {
             DataGeocoder::from_services(&services),
         )));
     }
-    Ok(builder.build(services))
+    Ok((builder, services))
+}
+
+fn keys(args: &Args) -> Result<AuthKeys, String> {
+    let mut keys = AuthKeys::new();
+    for key in &args.admin_key {
+        keys = keys.with(key, Principal::Admin);
+    }
+    for (pairs, professional) in [(&args.provider_key, false), (&args.professional_key, true)] {
+        for pair in pairs {
+            let (org, key) = pair
+                .split_once('=')
+                .ok_or("a provider or professional key is ORG=KEY")?;
+            let principal = if professional {
+                Principal::Professional(org.to_owned())
+            } else {
+                Principal::Provider(org.to_owned())
+            };
+            keys = keys.with(key, principal);
+        }
+    }
+    Ok(keys)
+}
+
+/// Marketplace mode: open the store, seed it, serve the ORUK API and the marketplace.
+async fn marketplace(args: &Args) -> Result<(), String> {
+    let store: Arc<dyn Store> = match (&args.db, &args.postgres) {
+        (Some(path), _) => Arc::new(SqliteStore::open(path).map_err(|e| e.to_string())?),
+        (None, Some(url)) => Arc::new(
+            PostgresStore::connect(url)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+        (None, None) => return Err("marketplace mode needs --db or --postgres".into()),
+    };
+    let (builder, services) = load_parts(args)?;
+    let live = Arc::new(
+        Live::open(
+            store,
+            Arc::new(SystemClock),
+            builder,
+            LiveOptions::default(),
+        )
+        .await
+        .map_err(|e| e.to_string())?,
+    );
+    if live.read(|core| core.listings().count()).await == 0 && !services.is_empty() {
+        let values = services
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        let claims = live
+            .bulk_upload(&Principal::Admin, values)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "seeded {} listings from the services file; claim links:",
+            claims.len()
+        );
+        for (id, token) in claims.iter().take(10) {
+            println!("  {id}: /provider/claim/{token}");
+        }
+    }
+    live.spawn_background(Arc::new(LogNotifier));
+    let router = app(live, keys(args)?);
+    let address = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    println!("ORUK 3.0 API and marketplace on http://{address}/");
+    serve_router(listener, router, ServeOptions::default())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    if args.db.is_some() || args.postgres.is_some() {
+        if let Err(message) = marketplace(&args).await {
+            eprintln!("error: {message}");
+            std::process::exit(2);
+        }
+        return;
+    }
     let directory = match load(&args) {
         Ok(directory) => directory,
         Err(message) => {

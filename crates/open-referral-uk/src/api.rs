@@ -231,7 +231,16 @@ pub async fn serve_with(
     state: ApiState,
     options: ServeOptions,
 ) -> std::io::Result<()> {
-    let app = router(state);
+    serve_router(listener, router(state), options).await
+}
+
+/// Serves any router (e.g. `provider_api::app`, feature `live`) with the same
+/// connection limits as [`serve_with`].
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    options: ServeOptions,
+) -> std::io::Result<()> {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
