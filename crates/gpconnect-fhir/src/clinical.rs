@@ -9,6 +9,37 @@
 //! cannot disagree.
 //!
 //! `Debug` on these inputs shows codes and the shape of free text (its length), never the text.
+//!
+//! ```
+//! use chrono::{NaiveDate, TimeZone, Utc};
+//! use gpconnect_fhir::clinical::{Allergies, Coded, Diagnosis, MedicationChange, MedicationItem};
+//! use gpconnect_fhir::{MentalHealthDischarge, OrganisationDetails, PatientDetails,
+//!     PractitionerDetails, SequentialIds, validate_bundle};
+//! use nhs_identifiers::{NhsNumber, OdsCode};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let patient = PatientDetails::new(NhsNumber::fictitious(1), "Testpatient", ["Jo"],
+//!     NaiveDate::from_ymd_opt(1970, 1, 1).ok_or("date")?);
+//! let at = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().ok_or("time")?;
+//! let message = MentalHealthDischarge::new(
+//!     patient,
+//!     OrganisationDetails::new(OdsCode::try_from("A00001")?, "Example Medical Centre"),
+//!     OrganisationDetails::new(OdsCode::try_from("RX1")?, "Example Mental Health Trust"),
+//!     PractitionerDetails::new("Example", ["Sam"]),
+//!     "RX1OT001", at, "Mood improved; discharged home.", "see coded allergies")
+//!     .allergies(Allergies::NoKnownAllergies)
+//!     .diagnoses([Diagnosis::new(Coded::snomed("64905009", "Paranoid schizophrenia")?)])
+//!     .medications([MedicationItem::new(
+//!         Coded::snomed("889411000001101", "Diazepam 2mg tablets")?,
+//!         MedicationChange::Added,
+//!     ).dose("One tablet at night")])
+//!     .build(&mut SequentialIds::new(1))?;
+//! let report = validate_bundle(&message.bundle);
+//! assert!(report.findings.is_empty(), "{report}");
+//! // A slip in a SNOMED CT code is caught at input: the Verhoeff check digit is wrong.
+//! assert!(Coded::snomed("64905008", "Paranoid schizophrenia").is_err());
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 use std::str::FromStr;

@@ -218,6 +218,13 @@ impl Default for DischargeOptions {
 /// reactions take their text there too. Further sections are added with
 /// [`MentalHealthDischarge::section`].
 ///
+/// Coded sections ([`MentalHealthDischarge::allergies`], [`diagnoses`](Self::diagnoses),
+/// [`medications`](Self::medications), [`procedures`](Self::procedures),
+/// [`referrer`](Self::referrer), [`distribution`](Self::distribution)) add their profiled
+/// resources and `*-List-1` to the document, reference them from the section, and generate the
+/// section narrative from the same values (see [`crate::clinical`]); text set with `section`
+/// afterwards is shown beneath the generated table.
+///
 /// `Debug` lists the sections set, not their (clinical, possibly identifying) text.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -519,7 +526,10 @@ impl MentalHealthDischarge {
 
     /// Builds the message. Ids are drawn in a fixed order (message bundle, MessageHeader, header
     /// Organization, document bundle, Composition, Patient, GP Organization, custodian
-    /// Organization, Practitioner, Encounter if any).
+    /// Organization, Practitioner, Encounter if any), then for coded content: Location, the
+    /// author's PractitionerRole, each list followed by its items (allergies, diagnoses,
+    /// medications: statements then medications, procedures), then the referrer's and the
+    /// distribution list's Practitioner, Organization and PractitionerRole not already present.
     pub fn build(&self, ids: &mut dyn IdGenerator) -> Result<ItkMessage> {
         self.check()?;
         let opts = &self.options;

@@ -26,7 +26,8 @@
 //! ```
 //!
 //! Modules: [`send_document`] (ITK007C) and [`discharge`] (ITK004D) builders over a shared ITK3
-//! envelope; [`handling`] (the six handling keys); [`mesh`] (workflow ids, `GPPROVIDER_`
+//! envelope; [`clinical`] (the discharge's coded content: diagnoses, allergies, medications,
+//! procedures, care contacts, and SNOMED CT / dm+d identifier checks); [`handling`] (the six handling keys); [`mesh`] (workflow ids, `GPPROVIDER_`
 //! address, subject); [`response`] (ITK008M acknowledgements); [`validate`] (findings with
 //! severity, FHIRPath-like location and ITK3 response code); [`xml`] (FHIR XML writer/reader);
 //! [`json`]; [`codes`] (URLs and the ITK code lists as enums); [`model`] (inputs); [`ids`].
