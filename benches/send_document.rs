@@ -3,7 +3,9 @@
 //! `cargo bench -p nhs-integration --bench send_document`
 //!
 //! In-run baseline: base64-encoding the same 1 MB as a JSON string (the work no encoder of this
-//! message can avoid), so the other numbers read as multiples of it.
+//! message can avoid), so the other numbers read as multiples of it. `json` / `xml` serialise a
+//! message built once; `xml_via_json_text` is the earlier XML path (JSON text → XML).
+//! With `NHSI_BENCH_DUMP=<dir>` the message's JSON is written there for `benches/python_peers.py`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -13,7 +15,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nhs_integration::gpconnect_fhir::fhir_model::Base64Binary;
 use nhs_integration::gpconnect_fhir::{
     AttachmentData, OrganisationDetails, PatientDetails, PractitionerDetails, SendDocument,
-    SequentialIds,
+    SequentialIds, xml,
 };
 use nhs_integration::nhs_identifiers::{NhsNumber, OdsCode};
 
@@ -78,6 +80,31 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let message = doc.build(&mut SequentialIds::new(1));
             black_box(message.and_then(|m| m.to_xml()).map(|s| s.len()))
+        });
+    });
+    // Serialising an already built message (the build's PDF copy left out), and the previous
+    // XML path (JSON text, re-read with key order kept, then XML) for comparison in the run.
+    let message = doc
+        .build(&mut SequentialIds::new(1))
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(dir) = std::env::var_os("NHSI_BENCH_DUMP") {
+        let path = std::path::Path::new(&dir).join("send_document.json");
+        let written = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, message.to_json().unwrap_or_default()));
+        if let Err(e) = written {
+            eprintln!("cannot write {}: {e}", path.display());
+        }
+    }
+    group.bench_function("json", |b| {
+        b.iter(|| black_box(black_box(&message).to_json().map(|s| s.len())));
+    });
+    group.bench_function("xml", |b| {
+        b.iter(|| black_box(black_box(&message).to_xml().map(|s| s.len())));
+    });
+    group.bench_function("xml_via_json_text", |b| {
+        b.iter(|| {
+            let json = black_box(&message).to_json();
+            black_box(json.and_then(|j| xml::json_to_xml(&j)).map(|s| s.len()))
         });
     });
     group.finish();

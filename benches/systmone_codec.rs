@@ -6,6 +6,7 @@
 //! - encode of that response (server side) and of a typical `UpdatePatientRecord` request.
 //!
 //! Run: `cargo bench -p nhs-integration --bench systmone_codec -- --warm-up-time 1 --measurement-time 3`
+//! (with `NHSI_BENCH_DUMP=<dir>` the input is also written there for `benches/python_peers.py`).
 
 use std::hint::black_box;
 
@@ -177,6 +178,15 @@ fn codec(c: &mut Criterion) {
             _ => 0,
         }
     );
+
+    // The same bytes for the Python peers (benches/python_peers.py).
+    if let Some(dir) = std::env::var_os("NHSI_BENCH_DUMP") {
+        let path = std::path::Path::new(&dir).join("systmone_full_record.xml");
+        if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, &stream))
+        {
+            eprintln!("cannot write {}: {e}", path.display());
+        }
+    }
 
     let mut group = c.benchmark_group("systmone_codec/full_record_5MB");
     group.sample_size(10);

@@ -1,10 +1,11 @@
 //! FHIR XML: a writer for any `fhir-model` STU3 resource and a reader back into `fhir-model`.
 //!
-//! The writer serialises the resource to FHIR JSON with serde (keeping key order), then converts
-//! JSON → XML: namespace `http://hl7.org/fhir` on the root, `value` attributes for primitives,
-//! `id`/`url` attributes on elements and extensions, primitive extensions (`_field`) as children
-//! of the primitive element, the XHTML narrative copied as markup (checked well-formed), and
-//! nested resources inside `resource`/`contained`.
+//! The writer serialises the resource with serde straight into an ordered value tree (no JSON
+//! text; `direct.rs`), or takes FHIR JSON text ([`json_to_xml`]), then writes XML from it (the
+//! two give the same text): namespace `http://hl7.org/fhir` on the root, `value` attributes for
+//! primitives, `id`/`url` attributes on elements and extensions, primitive extensions (`_field`)
+//! as children of the primitive element, the XHTML narrative copied as markup (checked
+//! well-formed), and nested resources inside `resource`/`contained`.
 //!
 //! **Element order** comes from an STU3 table (`stu3_types.rs`) with one row per STU3 resource,
 //! backbone element and data type (487 rows, generated from the FHIR 3.0.2 definitions that
@@ -19,6 +20,7 @@
 //! with a `value` attribute is a string primitive, and anything else is a complex element.
 //! JSON `null` placeholders in arrays have no XML form and are dropped.
 
+mod direct;
 pub mod dom;
 mod order;
 mod ordered;
@@ -33,9 +35,11 @@ use crate::error::{Error, Result};
 
 /// Writes a `fhir-model` STU3 resource (or any value serialising to a FHIR JSON resource) as
 /// FHIR XML.
+///
+/// Written directly from the value (no JSON text in between), in the same element order and
+/// byte for byte the same as [`json_to_xml`] of the value's JSON.
 pub fn to_xml<T: Serialize>(resource: &T) -> Result<String> {
-    let json = serde_json::to_string(resource)?;
-    json_to_xml(&json)
+    direct::to_xml(resource)
 }
 
 /// Converts a FHIR JSON resource to FHIR XML.

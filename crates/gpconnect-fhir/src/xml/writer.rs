@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::fhir::XHTML_NS;
 
 pub(crate) const FHIR_NS: &str = "http://hl7.org/fhir";
-const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 pub(crate) struct Writer {
     out: String,
@@ -346,7 +346,7 @@ fn has_forbidden_char(value: &str) -> bool {
 }
 
 /// `id` on elements and `url` on extensions are XML attributes.
-fn is_attribute(name: &str, type_name: Option<&str>, is_resource: bool) -> bool {
+pub(crate) fn is_attribute(name: &str, type_name: Option<&str>, is_resource: bool) -> bool {
     (name == "id" && !is_resource) || (name == "url" && type_name == Some("Extension"))
 }
 
@@ -359,13 +359,13 @@ fn attributes<'a>(fields: &'a [(String, Json)], type_name: Option<&str>) -> Vec<
 }
 
 /// A valid XML element name made of ASCII letters and digits (all FHIR names are).
-fn is_name(name: &str) -> bool {
+pub(crate) fn is_name(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Checks the narrative is one well-formed `div` and gives it the XHTML namespace.
-fn xhtml(div: &str, loc: &str) -> Result<String> {
+pub(crate) fn xhtml(div: &str, loc: &str) -> Result<String> {
     let bad = |reason: String| Error::Xhtml {
         location: loc.to_owned(),
         reason,
