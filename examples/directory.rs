@@ -227,6 +227,14 @@ async fn marketplace(args: &Args) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() {
+    // RUST_LOG selects what is logged, on stderr (default: info).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args = Args::parse();
     if args.db.is_some() || args.postgres.is_some() {
         if let Err(message) = marketplace(&args).await {

@@ -152,6 +152,14 @@ fn client(
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    // RUST_LOG selects what is logged, on stderr (default: warn).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args = Args::parse();
     let started = Instant::now();
     let temp = tempfile::tempdir()?;

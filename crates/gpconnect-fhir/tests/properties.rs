@@ -495,3 +495,32 @@ proptest! {
         }
     }
 }
+
+/// What the `gpconnect_snomed_code` fuzz target checks, for one input.
+fn snomed_code_invariants(text: &str) -> Result<(), TestCaseError> {
+    use gpconnect_fhir::clinical::{SnomedCode, check_concept_id, verhoeff_valid};
+    let checked = check_concept_id(text);
+    prop_assert_eq!(checked.is_ok(), text.parse::<SnomedCode>().is_ok());
+    if checked.is_ok() {
+        prop_assert!(verhoeff_valid(text));
+    }
+    if let Some((body, last)) = text.split_at_checked(text.len().saturating_sub(1))
+        && !body.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+    {
+        let expected = verhoeff_digit(body).unwrap();
+        prop_assert_eq!(verhoeff_valid(text), last == expected.to_string());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn snomed_code_checks_agree(text in prop_oneof!["[0-9]{0,20}", ".{0,24}"], code in sctid()) {
+        snomed_code_invariants(&text)?;
+        snomed_code_invariants(&code)?;
+        prop_assert!(gpconnect_fhir::clinical::check_concept_id(&code).is_ok());
+    }
+}
