@@ -144,6 +144,28 @@ fn mutated_messages_never_panic() {
     }
 }
 
+/// The coded discharge (lists, coded resources, generated tables) mutated the same way, with
+/// its own random sequence.
+#[test]
+fn mutated_coded_discharges_never_panic() {
+    let json = coded_discharge_message().to_json().unwrap();
+    let mut state: u64 = 0xD1B5_4A32_D192_ED03;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..300 {
+        let mut bytes = json.as_bytes().to_vec();
+        for _ in 0..4 {
+            let i = usize::try_from(next() % bytes.len() as u64).unwrap();
+            bytes[i] = b"<>\"{}[]:,&/ x0"[usize::try_from(next() % 14).unwrap()];
+        }
+        bundle_json_invariants(&bytes);
+    }
+}
+
 #[test]
 fn oversized_inputs_are_refused() {
     let big = format!("<Bundle>{}</Bundle>", " ".repeat(xml::dom::MAX_XML_BYTES));
