@@ -236,7 +236,7 @@ impl ClientBuilder {
                 gateway: self.gateway.clone(),
                 source,
             })?;
-        let mut pacer = Pacer::new(&self.throttle);
+        let mut pacer = Pacer::with_margin(&self.throttle, self.config.pacing_margin);
         pacer.count_start_as_send(Instant::now(), self.config.assume_record_read_at_start);
         let shared = Arc::new(Shared::default());
         shared.healthy.store(true, Ordering::Relaxed);

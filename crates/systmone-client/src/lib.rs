@@ -52,7 +52,7 @@ mod wire;
 pub use backoff::BackoffPolicy;
 pub use blocking::{BlockingClient, BlockingPool};
 pub use clock::{TokioClock, TokioInstant};
-pub use config::{ClientConfig, Timeouts};
+pub use config::{ClientConfig, DEFAULT_PACING_MARGIN, Timeouts};
 pub use connector::{
     BoxStream, ByteStream, ConnectFuture, Connector, DEFAULT_ADDR, FnConnector, TcpConnector,
 };

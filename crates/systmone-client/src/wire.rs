@@ -145,6 +145,8 @@ pub(crate) struct Pacer {
     not_before: BTreeMap<FunctionName, Instant>,
     /// No send before this (the client's start counted as a send).
     client_not_before: Option<Instant>,
+    /// Added to every non-zero interval between two sends (not to the start hold).
+    margin: Duration,
 }
 
 impl Pacer {
@@ -160,6 +162,30 @@ impl Pacer {
                 .collect(),
             not_before: BTreeMap::new(),
             client_not_before: None,
+            margin: Duration::ZERO,
+        }
+    }
+
+    /// A pacer that keeps `margin` more than each non-zero limit between two sends, so the
+    /// gaps SystmOne measures between arrivals stay above its limits when the network or the
+    /// scheduler delays one request more than the one before it.
+    pub(crate) fn with_margin(config: &ThrottleConfig, margin: Duration) -> Self {
+        let pad = |interval: Duration| {
+            if interval.is_zero() {
+                interval
+            } else {
+                interval.saturating_add(margin)
+            }
+        };
+        let mut padded = config
+            .clone()
+            .with_client_interval(pad(config.client_interval));
+        for (function, interval) in &config.function_intervals {
+            padded = padded.with_function_interval(function.clone(), pad(*interval));
+        }
+        Self {
+            margin,
+            ..Self::new(&padded)
         }
     }
 
@@ -168,12 +194,16 @@ impl Pacer {
     /// `function_limits` no function-limited request (a whole-record read) before its own
     /// interval has passed.
     pub(crate) fn count_start_as_send(&mut self, start: Instant, function_limits: bool) {
+        // The start hold uses the limits themselves: the previous process sent before `start`.
         if !self.client_interval.is_zero() {
-            self.client_not_before = Some(start + self.client_interval);
+            self.client_not_before = Some(start + self.client_interval.saturating_sub(self.margin));
         }
         if function_limits {
             for (function, interval) in &self.function_intervals {
-                self.not_before.insert(function.clone(), start + *interval);
+                self.not_before.insert(
+                    function.clone(),
+                    start + interval.saturating_sub(self.margin),
+                );
             }
         }
     }
