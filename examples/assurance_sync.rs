@@ -13,7 +13,8 @@
 //! curl -s -H 'X-Api-Key: KEY' 'http://127.0.0.1:8080/api/assurance/sync-log?ward=Byron&since=2026-01-27'
 //! ```
 //!
-//! State lives in the SQLite file `--db` (default `assurance-sync.db`): tasks from `--tasks`
+//! State lives in the SQLite file `--db` (default `assurance-sync.db`), or with
+//! `--postgres-url URL` in PostgreSQL shared by several processes: tasks from `--tasks`
 //! are added at start unless already there, and completions, the audit-id record, the HMAC
 //! replay cache and the sync log survive a restart. `GET /api/assurance/sync-log?ward=&since=`
 //! (same credentials) lists the attempts. Every attempt is logged as one line of
@@ -33,6 +34,7 @@ use std::time::Duration;
 use nhs_integration::ward_assurance::http::{
     HttpTimeouts, SystemClock, TracingAdminAlerts, TracingAuditLog, router_with, serve_with, shared,
 };
+use nhs_integration::ward_assurance::postgres::PostgresState;
 use nhs_integration::ward_assurance::sqlite::SqliteState;
 use nhs_integration::ward_assurance::{
     ApiKey, AuthConfig, Authenticator, StaffWardAccess, SyncEndpoint, SyncEngine, SyncLogReader,
@@ -56,6 +58,10 @@ struct Args {
     /// (created if missing; tasks from `--tasks` are added unless already there).
     #[arg(long, default_value = "assurance-sync.db")]
     db: PathBuf,
+    /// Keep the state in this PostgreSQL database instead (e.g.
+    /// `postgres://postgres@127.0.0.1:5432/test`), shared by every process given the same URL.
+    #[arg(long)]
+    postgres_url: Option<String>,
     /// Accept this key in the X-Api-Key header.
     #[arg(long)]
     api_key: Option<String>,
@@ -119,41 +125,68 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("give --api-key and/or --hmac-secret: the endpoint never runs open".into());
     }
 
-    // Tasks, completions, the replay cache and the sync log live in the SQLite file, so a
-    // restart forgets nothing; tasks already in the file keep their state.
-    let state = SqliteState::open(&args.db).map_err(|e| format!("{}: {e}", args.db.display()))?;
-    let store = state.task_store();
-    let added = store.insert_all(&file.tasks)?;
-    tracing::info!(
-        "{} tasks in {} ({added} new from the task file)",
-        store.tasks()?.len(),
-        args.db.display()
-    );
-    let engine = SyncEngine::new(
-        store,
-        access,
-        (state.sync_log(), TracingAuditLog),
-        TracingAdminAlerts,
-    );
-    let authenticator = Authenticator::with_replay_cache(auth, state.replay_cache());
-    let endpoint =
-        SyncEndpoint::new(authenticator, engine).with_max_body_bytes(args.max_body_bytes);
-    let sync_log: Arc<dyn SyncLogReader> = Arc::new(state.sync_log());
-
-    let addr = SocketAddr::new(args.bind, args.port);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let bound = listener.local_addr()?;
-    tracing::info!("serving http://{bound}/api/assurance/sync");
     let timeouts = HttpTimeouts::new(
         Duration::from_secs(args.header_timeout_secs.max(1)),
         Duration::from_secs(args.body_timeout_secs.max(1)),
     );
-    let app = router_with(
-        shared(endpoint),
-        Arc::new(SystemClock),
-        timeouts,
-        Some(sync_log),
-    );
+    let addr = SocketAddr::new(args.bind, args.port);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let app = match &args.postgres_url {
+        // Several endpoint processes may share one PostgreSQL database.
+        Some(url) => {
+            let state = PostgresState::connect(url).await?;
+            let store = state.task_store();
+            let added = store.insert_all(&file.tasks).await?;
+            tracing::info!("PostgreSQL state ({added} new tasks from the task file)");
+            let engine = SyncEngine::new(
+                store,
+                access,
+                (state.sync_log(), TracingAuditLog),
+                TracingAdminAlerts,
+            );
+            let authenticator = Authenticator::with_replay_cache(auth, state.replay_cache());
+            let endpoint =
+                SyncEndpoint::new(authenticator, engine).with_max_body_bytes(args.max_body_bytes);
+            let sync_log: Arc<dyn SyncLogReader> = Arc::new(state.sync_log());
+            router_with(
+                shared(endpoint),
+                Arc::new(SystemClock),
+                timeouts,
+                Some(sync_log),
+            )
+        }
+        // Tasks, completions, the replay cache and the sync log live in the SQLite file, so
+        // a restart forgets nothing; tasks already in the file keep their state.
+        None => {
+            let state =
+                SqliteState::open(&args.db).map_err(|e| format!("{}: {e}", args.db.display()))?;
+            let store = state.task_store();
+            let added = store.insert_all(&file.tasks)?;
+            tracing::info!(
+                "{} tasks in {} ({added} new from the task file)",
+                store.tasks()?.len(),
+                args.db.display()
+            );
+            let engine = SyncEngine::new(
+                store,
+                access,
+                (state.sync_log(), TracingAuditLog),
+                TracingAdminAlerts,
+            );
+            let authenticator = Authenticator::with_replay_cache(auth, state.replay_cache());
+            let endpoint =
+                SyncEndpoint::new(authenticator, engine).with_max_body_bytes(args.max_body_bytes);
+            let sync_log: Arc<dyn SyncLogReader> = Arc::new(state.sync_log());
+            router_with(
+                shared(endpoint),
+                Arc::new(SystemClock),
+                timeouts,
+                Some(sync_log),
+            )
+        }
+    };
+    tracing::info!("serving http://{bound}/api/assurance/sync");
     serve_with(listener, app, timeouts).await?;
     Ok(())
 }

@@ -15,6 +15,7 @@
 //! engine      SyncEngine::sync → SyncOutcome; SyncResponse (the JSON reply)
 //! endpoint    SyncEndpoint::handle(credentials, body, now): the endpoint without IO
 //! sqlite      SqliteState: task store, sync log, replay cache in one file (feature `sqlite`)
+//! postgres    PostgresState: the same, shared by several processes (feature `postgres`)
 //! http        axum router: POST /api/assurance/sync, GET /api/assurance/audit-types;
 //!             header/body read time-outs (feature `http`, default on)
 //! ```
@@ -166,6 +167,8 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod payload;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod shift;
 pub mod sinks;
 #[cfg(feature = "sqlite")]
