@@ -632,3 +632,29 @@ fn coded_discharge_rebuilds_the_public_full_payload_example() {
         assert_eq!(report.matching(text).count(), 0, "{text}: {report}");
     }
 }
+
+/// The NHS XML discharge examples (real allergy reactions, routes, dm+d codes, lists) pass the
+/// coded-content rules: their only error is the known invalid NHS number.
+#[test]
+fn public_mh_xml_examples_pass_the_coded_content_rules() {
+    for name in [
+        "NHSDigital-FHIR-ImplementationGuide-STU3_TOC-MentalHealthDischarge-JonBurrows.xml",
+        "STU3-FHIR-Assets_ITK-MH-Document-Bundle-Example-1.xml",
+    ] {
+        let Some(text) = example(name) else { return };
+        let json = xml::xml_to_json(&text).unwrap().to_string();
+        let report = validate_json(&json);
+        let errors: Vec<_> = report.errors().collect();
+        assert_eq!(errors.len(), 1, "{name}: {report}");
+        assert!(errors[0].message.contains("Modulus 11"), "{name}: {report}");
+        assert_eq!(
+            report
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .count(),
+            0,
+            "{name}: {report}"
+        );
+    }
+}
