@@ -26,6 +26,9 @@ pub fn format_date_time(value: NaiveDateTime) -> String {
 /// [`Error::InvalidValue`] naming `element` (the value is not repeated).
 pub fn parse_date(element: &str, value: &str) -> Result<NaiveDate, Error> {
     let value = value.trim();
+    if let Some(date) = canonical_date(value.as_bytes()) {
+        return Ok(date);
+    }
     let date_part = match value.split_once('T') {
         Some((date, _time)) => date,
         None => value,
@@ -42,6 +45,9 @@ pub fn parse_date(element: &str, value: &str) -> Result<NaiveDate, Error> {
 pub fn parse_date_time(element: &str, value: &str) -> Result<NaiveDateTime, Error> {
     let value = value.trim();
     let value = value.strip_suffix('Z').unwrap_or(value);
+    if let Some(parsed) = canonical_date_time(value.as_bytes()) {
+        return Ok(parsed);
+    }
     if let Ok(parsed) = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f") {
         // SystmOne's values are whole seconds: a fraction is dropped, so what is read encodes
         // back to the same value.
@@ -53,6 +59,44 @@ pub fn parse_date_time(element: &str, value: &str) -> Result<NaiveDateTime, Erro
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map(|d| d.and_time(NaiveTime::MIN))
         .map_err(|_| Error::invalid(element, "expected a date-time YYYY-MM-DDTHH:MM:SS"))
+}
+
+/// Two ASCII digits as a number.
+fn two_digits(bytes: &[u8], at: usize) -> Option<u32> {
+    match bytes.get(at..at + 2)? {
+        [a @ b'0'..=b'9', b @ b'0'..=b'9'] => Some(u32::from(a - b'0') * 10 + u32::from(b - b'0')),
+        _ => None,
+    }
+}
+
+/// Exactly `YYYY-MM-DD` and a valid date: the form SystmOne sends, read without chrono's
+/// format parser (anything else goes to it, so the result is the same either way).
+fn canonical_date(bytes: &[u8]) -> Option<NaiveDate> {
+    if bytes.len() != 10 || bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') {
+        return None;
+    }
+    let year = two_digits(bytes, 0)? * 100 + two_digits(bytes, 2)?;
+    NaiveDate::from_ymd_opt(
+        i32::try_from(year).ok()?,
+        two_digits(bytes, 5)?,
+        two_digits(bytes, 8)?,
+    )
+}
+
+/// Exactly `YYYY-MM-DDTHH:MM:SS` and valid (no leap second): as [`canonical_date`].
+fn canonical_date_time(bytes: &[u8]) -> Option<NaiveDateTime> {
+    if bytes.len() != 19
+        || bytes.get(10) != Some(&b'T')
+        || bytes.get(13) != Some(&b':')
+        || bytes.get(16) != Some(&b':')
+    {
+        return None;
+    }
+    canonical_date(bytes.get(..10)?)?.and_hms_opt(
+        two_digits(bytes, 11)?,
+        two_digits(bytes, 14)?,
+        two_digits(bytes, 17)?,
+    )
 }
 
 #[cfg(test)]
@@ -74,6 +118,32 @@ mod tests {
         assert_eq!(format_date_time(t), "2026-03-03T10:15:02");
         let t = parse_date_time("DateTime", "2026-03-03").unwrap();
         assert_eq!(format_date_time(t), "2026-03-03T00:00:00");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_chrono() {
+        for value in [
+            "2026-03-03T10:15:02",
+            "1999-12-31T23:59:59",
+            "2024-02-29T00:00:00",
+            "2023-02-29T00:00:00",
+            "2026-03-03T24:00:00",
+            "2016-12-31T23:59:60",
+            "0000-01-01T00:00:00",
+            "2026-3-03T10:15:02",
+        ] {
+            // As the slow path reads it (a leap second's fraction is dropped too).
+            let chrono = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.with_nanosecond(0).unwrap_or(t));
+            assert_eq!(parse_date_time("D", value).ok(), chrono, "{value}");
+            let date = value.split_once('T').map_or(value, |(d, _)| d);
+            assert_eq!(
+                parse_date("D", date).ok(),
+                NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
+                "{date}"
+            );
+        }
     }
 
     #[test]
