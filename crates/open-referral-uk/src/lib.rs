@@ -12,6 +12,8 @@
 //! * [`csv_import`]: bulk upload of services from a spreadsheet with row-level errors.
 //! * [`synthetic`]: fictitious directories of any size for benches and demos.
 //! * `api` (feature `api`, on by default): the ORUK 3.0 HTTP API on axum.
+//! * `schema` (feature `schema`, on by default): the official UK-profile JSON Schemas, shipped
+//!   as data, run by the `jsonschema` engine; errors at the validator's JSON paths.
 //! * `live` (feature `live`, on by default): the marketplace as a persistent service —
 //!   [`store`] (SQLite, PostgreSQL), `live` (rules, incremental index, scheduler, outbox) and
 //!   `provider_api` (authenticated provider and administrator routes, referrals).
@@ -42,6 +44,8 @@ pub mod page;
 #[cfg(feature = "live")]
 pub mod provider_api;
 pub mod query;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod search;
 #[cfg(feature = "live")]
 pub mod store;

@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 use super::LiveError;
 use crate::marketplace::{EntryKind, ListingState, MarketplaceRules, ReferralStatus};
 use crate::model::Service;
-use crate::validate::{Finding, Severity, ValidationContext, validate_service};
+#[cfg(not(feature = "schema"))]
+use crate::validate::validate_service;
+use crate::validate::{Finding, Severity, ValidationContext};
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -516,6 +518,11 @@ impl Core {
         input: &Value,
         today: chrono::NaiveDate,
     ) -> Result<(Service, Vec<Finding>), LiveError> {
+        // Errors from the official UK-profile schemas when shipped (feature `schema`), warnings
+        // from the crate's semantic rules, at the same JSON paths.
+        #[cfg(feature = "schema")]
+        let report = crate::schema::validate(input, &ValidationContext::on(today));
+        #[cfg(not(feature = "schema"))]
         let report = validate_service(input, &ValidationContext::on(today));
         let errors: Vec<Finding> = report.of(Severity::Error).cloned().collect();
         if !errors.is_empty() {
