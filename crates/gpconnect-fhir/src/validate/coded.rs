@@ -123,6 +123,14 @@ impl Checker {
                 continue;
             };
             let rloc = format!("{dloc}.entry[{i}].resource");
+            // The ToC (CareConnect-ITK) profiles fix SNOMED CT coding and the Patient link;
+            // other profiles (GP Connect documents) may code differently.
+            let itk = profiles(res).iter().any(|p| {
+                p.starts_with("https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-")
+            });
+            if !itk && s(res, "resourceType") != Some("List") {
+                continue;
+            }
             match s(res, "resourceType") {
                 Some("List") => self.list(res, &rloc),
                 Some("Condition") => {
