@@ -8,6 +8,10 @@ use ward_assurance::*;
 
 /// The fuzz target's invariant.
 fn check(data: &[u8]) {
+    // No error repeats an NHS number (or any received value the redactor knows how to find).
+    if let Err(error) = parse_sync_body(data) {
+        assert!(!nhs_identifiers::scan::contains_nhs_number(&error.to_string()), "{error}");
+    }
     if let Ok(request) = parse_sync_body(data) {
         let again = SyncRequest::from_json(request.to_json().as_bytes()).unwrap();
         assert_eq!(again, request);
@@ -55,6 +59,10 @@ fn hostile_inputs_give_typed_errors() {
             "MALFORMED_JSON",
         ),
         (GOOD.replace("4.2", "1e400").into_bytes(), "MALFORMED_JSON"),
+        (
+            GOOD.replace("\"Ward 7\"", "9990000018").into_bytes(),
+            "MALFORMED_JSON",
+        ),
         (
             GOOD.replace("\"ward\"", "\"type\"").into_bytes(),
             "MALFORMED_JSON",
