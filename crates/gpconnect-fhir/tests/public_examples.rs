@@ -658,3 +658,51 @@ fn public_mh_xml_examples_pass_the_coded_content_rules() {
         );
     }
 }
+
+/// The new resource types are in the STU3 element-order table, and our XML writes their
+/// elements (and the backbone elements inside) in STU3 order.
+#[test]
+fn coded_discharge_xml_is_in_stu3_element_order() {
+    let ours = dom::parse(&coded_discharge_message().to_xml().unwrap()).unwrap();
+    let message_entries = entries(&ours);
+    let doc = message_entries
+        .iter()
+        .find(|e| e.name == "Bundle")
+        .expect("document bundle");
+    let mut seen = BTreeSet::new();
+    for res in entries(doc) {
+        same_structure(res, res, Some(&res.name), &res.name);
+        seen.insert(res.name.clone());
+        for (child, ty) in [
+            ("entry", "ListEntry"),
+            ("reaction", "AllergyIntoleranceReaction"),
+            ("dosage", "Dosage"),
+            ("participant", "EncounterParticipant"),
+            ("location", "EncounterLocation"),
+            ("section", "CompositionSection"),
+        ] {
+            if res.name == "Bundle" || (child == "location" && res.name != "Encounter") {
+                continue;
+            }
+            for c in res.children.iter().filter(|c| c.name == child) {
+                same_structure(c, c, Some(ty), &format!("{}.{child}", res.name));
+            }
+        }
+    }
+    for ty in [
+        "List",
+        "AllergyIntolerance",
+        "Condition",
+        "MedicationStatement",
+        "Medication",
+        "Procedure",
+        "PractitionerRole",
+        "Location",
+    ] {
+        assert!(seen.contains(ty), "{ty} not in the coded discharge");
+        assert!(
+            xml::element_order(ty).is_some(),
+            "{ty} not in the order table"
+        );
+    }
+}
