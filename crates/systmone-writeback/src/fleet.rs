@@ -77,6 +77,8 @@ struct Owned {
 struct State {
     owned: Vec<Owned>,
     pool: Option<Arc<PoolGateways>>,
+    /// When to look for a free gateway next.
+    next_acquire: Option<Instant>,
 }
 
 /// [`Gateways`] over the gateways this worker holds leases on (see the module docs).
@@ -121,6 +123,7 @@ impl FleetGateways {
             state: tokio::sync::Mutex::new(State {
                 owned: Vec::new(),
                 pool: None,
+                next_acquire: None,
             }),
         }
     }
@@ -136,8 +139,15 @@ impl FleetGateways {
     }
 
     /// Renews, drops and takes leases as due, and returns the pool of gateways this worker may
-    /// use now.
+    /// use now. A worker below its share takes at most one free gateway per look (and looks
+    /// every quarter lease), so workers starting together spread the gateways between them.
     pub async fn refresh(&self) -> Result<Arc<PoolGateways>, GatewayError> {
+        Ok(self.current().await?.0)
+    }
+
+    /// [`Self::refresh`], with the instant by which every request through the pool must have
+    /// been sent (the earliest end of use of an owned gateway).
+    async fn current(&self) -> Result<(Arc<PoolGateways>, Instant), GatewayError> {
         let mut state = self.state.lock().await;
         let mut changed = false;
         let mut kept = Vec::new();
@@ -172,9 +182,12 @@ impl FleetGateways {
             }
         }
         state.owned = kept;
-        if state.owned.len() < self.config.max_owned {
+        let look = state.next_acquire.is_none_or(|at| Instant::now() >= at);
+        if state.owned.len() < self.config.max_owned && look {
+            state.next_acquire = Some(Instant::now() + self.config.lease / 4);
+            let before = state.owned.len();
             for gateway in &self.gateways {
-                if state.owned.len() >= self.config.max_owned {
+                if state.owned.len() > before {
                     break;
                 }
                 if state.owned.iter().any(|o| &o.lease.gateway == gateway) {
@@ -215,16 +228,22 @@ impl FleetGateways {
             state.pool = if state.owned.is_empty() {
                 None
             } else {
-                let mut builder = GatewayPool::builder();
+                // No background health checks: a probe would be a request sent without looking
+                // at the lease (an idle worker does not renew, so its lease may have ended).
+                let mut builder = GatewayPool::builder().without_health_checks();
                 for owned in &state.owned {
                     builder = builder.gateway(owned.client.clone());
                 }
                 Some(Arc::new(PoolGateways::new(builder.build())))
             };
         }
-        state.pool.clone().ok_or_else(|| GatewayError::RetrySafe {
-            reason: "this worker owns no gateway now".into(),
-        })
+        let deadline = state.owned.iter().map(|o| o.usable_until).min();
+        match (state.pool.clone(), deadline) {
+            (Some(pool), Some(deadline)) => Ok((pool, deadline)),
+            _ => Err(GatewayError::RetrySafe {
+                reason: "this worker owns no gateway now".into(),
+            }),
+        }
     }
 
     /// Stops every client and gives every lease up.
@@ -238,19 +257,42 @@ impl FleetGateways {
     }
 }
 
+/// Every call is bounded by the end of use of the gateways it may go through: a request still
+/// waiting in a client's queue then is withdrawn (the client never sends a request nobody waits
+/// for), so nothing is sent through a gateway whose lease may have ended.
 impl Gateways for FleetGateways {
     async fn read_demographics(
         &self,
         nhs_number: &NhsNumber,
     ) -> Result<RecordDemographics, GatewayError> {
-        self.refresh().await?.read_demographics(nhs_number).await
+        let (pool, deadline) = self.current().await?;
+        tokio::time::timeout_at(deadline, pool.read_demographics(nhs_number))
+            .await
+            .unwrap_or_else(|_| Err(lease_ended()))
     }
 
     async fn write_note(&self, write: &JournalWrite) -> Result<WriteReceipt, GatewayError> {
-        self.refresh().await?.write_note(write).await
+        let (pool, deadline) = self.current().await?;
+        tokio::time::timeout_at(deadline, pool.write_note(write))
+            .await
+            .unwrap_or_else(|_| {
+                // It may have been on the wire: reconcile before any resend.
+                Err(GatewayError::OutcomeUnknown {
+                    reason: "the gateway lease ended before the write was answered".into(),
+                })
+            })
     }
 
     async fn read_entries(&self, query: &EntriesQuery) -> Result<JournalEntries, GatewayError> {
-        self.refresh().await?.read_entries(query).await
+        let (pool, deadline) = self.current().await?;
+        tokio::time::timeout_at(deadline, pool.read_entries(query))
+            .await
+            .unwrap_or_else(|_| Err(lease_ended()))
+    }
+}
+
+fn lease_ended() -> GatewayError {
+    GatewayError::RetrySafe {
+        reason: "the gateway lease ended before the read was answered".into(),
     }
 }

@@ -35,7 +35,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::oneshot;
 use tokio_postgres::{NoTls, Row};
 
-use super::shared::{Claim, ClaimRequest, Outbox, WorkerId};
+use super::shared::{Claim, ClaimRequest, IntoOutbox, Outbox, WorkerId};
 use super::sqlite::{COLUMNS, RawNote, from_millis};
 use super::{AuditKind, AuditRecord, NoteId, NoteStatus, OutboxEntry, Transition};
 use crate::error::WritebackError;
@@ -297,6 +297,12 @@ impl PostgresOutbox {
                 group: Mutex::new(Group::default()),
             }),
         })
+    }
+
+    /// Closes the pool: every later call fails with [`WritebackError::DatabaseUnavailable`]
+    /// (for shutdown, and for tests that simulate a crashed worker).
+    pub fn close(&self) {
+        self.inner.pool.close();
     }
 
     /// This outbox's instance id (the first part of every note reference), shared by every
@@ -567,6 +573,13 @@ fn raw_note(row: &Row) -> RawNote {
         next_attempt_ms: row.get(22),
         last_attempt_on: row.get(23),
         accepted_ms: row.get(24),
+    }
+}
+
+impl IntoOutbox for PostgresOutbox {
+    type Outbox = Self;
+    fn into_outbox(self) -> Self {
+        self
     }
 }
 
