@@ -6,7 +6,7 @@
 //! | `GET /services` | page of services in list form, filtered and ranked by [`SearchQuery`] |
 //! | `GET /services/{id}` | the fully nested service |
 //! | `GET /service_at_locations` | page of `{id, service_id, location_id, location, service}` (same filters) |
-//! | `GET /service_at_locations/{id}` | one service-at-location with its service |
+//! | `GET /service_at_locations/{id}` | one service-at-location document (see below) |
 //! | `GET /taxonomies`, `GET /taxonomies/{id}` | taxonomies |
 //! | `GET /taxonomy_terms`, `GET /taxonomy_terms/{id}` | taxonomy terms |
 //!
@@ -18,6 +18,16 @@
 //! it, and a log or a proxy that records error bodies must not collect it. Each refused request
 //! is logged (`tracing`, target `open_referral_uk::api`) with its status and that same
 //! message. The handlers are thin: all logic is in [`crate::query`] and [`crate::search`].
+//!
+//! `GET /service_at_locations/{id}` answers a **service-at-location** document: `id`,
+//! `service_id`, `location_id`, the nested `location`, and the `service` in list form. The
+//! official UK `openapi.json` points this path's response at `compiled/service.json` (a
+//! service with `id`, `name`, `status` required), a known defect of that file: the ORUK
+//! validator (`tpximpact/OpenReferralApi`, test profiles `HSDS-UK-3.0` and `HSDS-3.0-UK`)
+//! checks this endpoint against the service-at-location schema, its own mock endpoint serves
+//! `service_at_location_full.json`, the HSDS 3.0 API reference says the endpoint "will return
+//! service at location data", and `openreferral/mock-hsds-api` serves its stored
+//! service-at-location files. We follow them.
 //!
 //! [`serve`] closes a connection whose request head is not complete within
 //! [`ServeOptions::header_read_timeout`] (default 10 s), and one on which nothing is read or

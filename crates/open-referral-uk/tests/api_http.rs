@@ -221,6 +221,12 @@ async fn service_at_locations_by_postcode_and_id() {
     let sal = &services[0].service_at_locations[0];
     let one = get(address, &format!("/service_at_locations/{}", sal.id)).await;
     assert_eq!(one.status, 200);
+    // A service-at-location document, as the ORUK validator checks it (not the service
+    // document the UK openapi.json names by mistake).
+    assert_eq!(one.body["id"], sal.id.as_str());
+    assert_eq!(one.body["service_id"], services[0].id.as_str());
+    assert!(one.body["location"].is_object());
+    assert!(one.body.get("name").is_none() && one.body.get("status").is_none());
     assert_eq!(one.body["service"]["id"], services[0].id.as_str());
     assert_eq!(one.body["location_id"], sal.location_id.as_deref().unwrap());
     assert_eq!(get(address, "/service_at_locations/nope").await.status, 404);
