@@ -184,7 +184,8 @@ impl PostgresState {
 pub struct PostgresTaskStore(PostgresState);
 
 impl PostgresTaskStore {
-    /// Add every task not already held (by id); returns how many were added.
+    /// Add every task not already held (by id), in batches of 5,000 rows; returns how many
+    /// were added.
     ///
     /// # Errors
     /// [`AssuranceError::StoreUnavailable`].
@@ -193,26 +194,44 @@ impl PostgresTaskStore {
         let stmt = client
             .prepare_cached(
                 "INSERT INTO wa_tasks (id, audit_type, ward_key, due_date, status, is_audit, audit_id, body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                 SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[],
+                                      $6::BOOLEAN[], $7::TEXT[], $8::TEXT[])
+                 ON CONFLICT DO NOTHING",
             )
             .await
             .map_err(unavailable)?;
         let mut added = 0;
-        for task in tasks {
-            let body = serde_json::to_string(task).map_err(unavailable)?;
-            let audit_id = task.completion.as_ref().map(|c| c.audit_id.as_str());
+        for batch in tasks.chunks(5000) {
+            let mut ids = Vec::with_capacity(batch.len());
+            let mut types = Vec::with_capacity(batch.len());
+            let mut wards = Vec::with_capacity(batch.len());
+            let mut dates = Vec::with_capacity(batch.len());
+            let mut statuses = Vec::with_capacity(batch.len());
+            let mut audit_flags = Vec::with_capacity(batch.len());
+            let mut audit_ids = Vec::with_capacity(batch.len());
+            let mut bodies = Vec::with_capacity(batch.len());
+            for task in batch {
+                ids.push(task.id.as_str());
+                types.push(task.audit_type.map(AuditType::hub_code));
+                wards.push(task.ward.key());
+                dates.push(task.due_date.to_string());
+                statuses.push(task.status.as_str());
+                audit_flags.push(task.is_audit_task);
+                audit_ids.push(task.completion.as_ref().map(|c| c.audit_id.as_str()));
+                bodies.push(serde_json::to_string(task).map_err(unavailable)?);
+            }
             let n = client
                 .execute(
                     &stmt,
                     &[
-                        &task.id.as_str(),
-                        &task.audit_type.map(AuditType::hub_code),
-                        &task.ward.key(),
-                        &task.due_date.to_string(),
-                        &task.status.as_str(),
-                        &task.is_audit_task,
-                        &audit_id,
-                        &body,
+                        &ids,
+                        &types,
+                        &wards,
+                        &dates,
+                        &statuses,
+                        &audit_flags,
+                        &audit_ids,
+                        &bodies,
                     ],
                 )
                 .await

@@ -163,39 +163,46 @@ impl SqliteTaskStore {
     /// # Errors
     /// [`AssuranceError::StoreUnavailable`].
     pub fn insert_if_absent(&self, task: &WardTask) -> Result<bool, AssuranceError> {
-        let body = serde_json::to_string(task).map_err(unavailable)?;
-        let conn = self.0.lock();
-        let added = conn
-            .execute(
-                "INSERT INTO wa_tasks (id, audit_type, ward_key, due_date, status, is_audit, audit_id, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
-                params![
-                    task.id.as_str(),
-                    task.audit_type.map(AuditType::hub_code),
-                    task.ward.key(),
-                    task.due_date.to_string(),
-                    task.status.as_str(),
-                    task.is_audit_task,
-                    task.completion.as_ref().map(|c| c.audit_id.as_str().to_owned()),
-                    body,
-                ],
-            )
-            .map_err(unavailable)?;
-        Ok(added == 1)
+        self.insert_all([task]).map(|n| n == 1)
     }
 
-    /// Add every task not already held; returns how many were added.
+    /// Add every task not already held, in one transaction; returns how many were added.
     ///
     /// # Errors
-    /// [`AssuranceError::StoreUnavailable`].
+    /// [`AssuranceError::StoreUnavailable`] (nothing is added).
     pub fn insert_all<'a>(
         &self,
         tasks: impl IntoIterator<Item = &'a WardTask>,
     ) -> Result<usize, AssuranceError> {
+        let mut conn = self.0.lock();
+        let tx = conn.transaction().map_err(unavailable)?;
         let mut added = 0;
-        for task in tasks {
-            added += usize::from(self.insert_if_absent(task)?);
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO wa_tasks (id, audit_type, ward_key, due_date, status, is_audit, audit_id, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
+                )
+                .map_err(unavailable)?;
+            for task in tasks {
+                let body = serde_json::to_string(task).map_err(unavailable)?;
+                added += stmt
+                    .execute(params![
+                        task.id.as_str(),
+                        task.audit_type.map(AuditType::hub_code),
+                        task.ward.key(),
+                        task.due_date.to_string(),
+                        task.status.as_str(),
+                        task.is_audit_task,
+                        task.completion
+                            .as_ref()
+                            .map(|c| c.audit_id.as_str().to_owned()),
+                        body,
+                    ])
+                    .map_err(unavailable)?;
+            }
         }
+        tx.commit().map_err(unavailable)?;
         Ok(added)
     }
 
