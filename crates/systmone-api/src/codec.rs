@@ -11,7 +11,7 @@ use crate::error::{Error, RemoteError};
 use crate::function::{FunctionName, FunctionRequest, ThrottleClass};
 use crate::message::{Request, Response};
 use crate::types::{ApiKey, DeviceId, OutputScheme, RequestUid, ResponseUid, opt_bool};
-use crate::xml::{Element, Writer, parse_document};
+use crate::xml::{Document, Element, Writer, parse_document};
 
 /// Root element of a request.
 pub const REQUEST_ROOT: &str = "ClientIntegrationRequest";
@@ -117,17 +117,17 @@ pub struct ReceivedRequestHeader {
     pub function_version: String,
 }
 
-fn text_or_empty(el: &Element<'_>, name: &str) -> String {
+fn text_or_empty(el: Element<'_, '_>, name: &str) -> String {
     el.child_text(name).unwrap_or_default()
 }
 
-fn check_root(root: &Element<'_>, expected: &'static str) -> Result<(), Error> {
-    if root.name == expected {
+fn check_root(root: Element<'_, '_>, expected: &'static str) -> Result<(), Error> {
+    if root.name() == expected {
         Ok(())
     } else {
         Err(Error::WrongRoot {
             expected,
-            found: root.name.chars().take(64).collect(),
+            found: root.name().chars().take(64).collect(),
         })
     }
 }
@@ -197,11 +197,11 @@ impl ClientIntegrationRequest {
     /// # Errors
     /// Malformed XML, wrong root, missing `APIKey` or `Function`.
     pub fn decode_header(bytes: &[u8]) -> Result<ReceivedRequestHeader, Error> {
-        let root = parse_document(bytes)?;
-        Self::header_of(&root)
+        let doc = parse_document(bytes)?;
+        Self::header_of(doc.root())
     }
 
-    fn header_of(root: &Element<'_>) -> Result<ReceivedRequestHeader, Error> {
+    fn header_of(root: Element<'_, '_>) -> Result<ReceivedRequestHeader, Error> {
         check_root(root, REQUEST_ROOT)?;
         Ok(ReceivedRequestHeader {
             header: RequestHeader {
@@ -225,8 +225,9 @@ impl ClientIntegrationRequest {
     /// # Errors
     /// Malformed or hostile input, wrong root, unknown function or version, invalid values.
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let root = parse_document(bytes)?;
-        let received = Self::header_of(&root)?;
+        let doc = parse_document(bytes)?;
+        let root = doc.root();
+        let received = Self::header_of(root)?;
         let metadata = received
             .function
             .metadata()
@@ -234,8 +235,10 @@ impl ClientIntegrationRequest {
                 name: received.function.as_str().to_owned(),
             })?;
         metadata.check_version(&received.function_version)?;
-        let empty = Element::empty("FunctionParameters");
-        let params = root.child("FunctionParameters").unwrap_or(&empty);
+        let empty = Document::empty("FunctionParameters");
+        let params = root
+            .child("FunctionParameters")
+            .unwrap_or_else(|| empty.root());
         Ok(Self {
             header: received.header,
             output_scheme: root.child("OutputScheme").map(OutputScheme::read),
@@ -380,26 +383,27 @@ impl ClientIntegrationResponse {
     /// Malformed or hostile input, wrong root, missing `Function`, unknown function or version
     /// (for a success response), invalid values.
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let root = parse_document(bytes)?;
-        check_root(&root, RESPONSE_ROOT)?;
+        let doc = parse_document(bytes)?;
+        let root = doc.root();
+        check_root(root, RESPONSE_ROOT)?;
         let function = FunctionName::from_wire(root.require_text("Function")?.trim());
         let header = ResponseHeader {
-            device_id: DeviceId::new(text_or_empty(&root, "DeviceID").trim()),
-            request_uid: RequestUid::new(text_or_empty(&root, "RequestUID")),
+            device_id: DeviceId::new(text_or_empty(root, "DeviceID").trim()),
+            request_uid: RequestUid::new(text_or_empty(root, "RequestUID")),
             function,
             function_version: root
                 .child_text("FunctionVersion")
                 .map(|v| v.trim().to_owned())
                 .unwrap_or_else(|| "1.0".to_owned()),
-            response_uid: ResponseUid::new(text_or_empty(&root, "ResponseUID").trim()),
+            response_uid: ResponseUid::new(text_or_empty(root, "ResponseUID").trim()),
         };
-        let empty = Element::empty("Response");
-        let body = root.child("Response").unwrap_or(&empty);
+        let empty = Document::empty("Response");
+        let body = root.child("Response").unwrap_or_else(|| empty.root());
         if let Some(message) = body.child("ErrorMessage") {
             let permanent = opt_bool(body, "PermanentError")?.unwrap_or(true);
             // SystmOne's text may quote an NHS number; it goes into logs and error text, so
             // any valid one is masked as it is read.
-            let text = nhs_identifiers::scan::redact(&message.text);
+            let text = nhs_identifiers::scan::redact(message.text());
             return Ok(Self {
                 header,
                 outcome: Err(RemoteError::new(text, permanent)),

@@ -55,7 +55,7 @@ pub mod v1 {
             w.opt("SRManifestCRC", self.sr_manifest_crc.as_deref());
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 directory: el.child_text("Directory").unwrap_or_default(),
                 name: el.child_text("Name").unwrap_or_default(),
@@ -64,7 +64,7 @@ pub mod v1 {
         }
     }
 
-    fn crc(el: &Element<'_>) -> Option<String> {
+    fn crc(el: Element<'_, '_>) -> Option<String> {
         el.child_text("SRManifestCRC")
             .or_else(|| el.child_text("SrManifestCrc"))
     }
@@ -82,7 +82,7 @@ pub mod v1 {
             w.opt("SRManifestCRC", self.sr_manifest_crc.as_deref());
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 sr_manifest_crc: crc(el),
             })

@@ -124,10 +124,10 @@ pub mod v1 {
             w.flag("LeaveRecordOpen", self.leave_record_open);
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             let uids = |name: &str| -> Vec<String> {
                 el.children_named(name)
-                    .map(|c| c.text.trim().to_owned())
+                    .map(|c| c.text().trim().to_owned())
                     .collect()
             };
             Ok(Self {
@@ -166,12 +166,12 @@ pub mod v1 {
             );
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: Identity::optional_in(el)?,
                 record_state: el
                     .child("RecordState")
-                    .map(|s| RecordState::from_wire(s.text.trim())),
+                    .map(|s| RecordState::from_wire(s.text().trim())),
             })
         }
     }

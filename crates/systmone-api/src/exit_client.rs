@@ -38,7 +38,7 @@ pub mod v1 {
             w.flag("Restart", self.restart);
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 restart: el.has("Restart"),
             })
@@ -53,7 +53,7 @@ pub mod v1 {
     impl Response {
         pub(crate) fn write_body(&self, _w: &mut Writer) {}
 
-        pub(crate) fn read_body(_el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(_el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {})
         }
     }

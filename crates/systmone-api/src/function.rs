@@ -157,7 +157,7 @@ macro_rules! parameterless_request {
             pub(crate) fn write_params(&self, _w: &mut crate::xml::Writer) {}
 
             pub(crate) fn read_params(
-                _el: &crate::xml::Element<'_>,
+                _el: crate::xml::Element<'_, '_>,
             ) -> Result<Self, crate::error::Error> {
                 Ok(Self {})
             }

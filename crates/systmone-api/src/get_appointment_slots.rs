@@ -60,7 +60,7 @@ pub mod v1 {
             w.each("SlotType", &self.slot_types);
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 min_date_time: opt_date_time(el, "MinDateTime")?,
                 max_date_time: opt_date_time(el, "MaxDateTime")?,
@@ -87,7 +87,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 clinics: el
                     .children_named("Clinic")

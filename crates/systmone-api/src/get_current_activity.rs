@@ -42,7 +42,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: Identity::optional_in(el)?,
                 activities: el.texts("Activity"),

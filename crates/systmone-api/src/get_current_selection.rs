@@ -30,7 +30,7 @@ pub mod v1 {
     }
 
     impl CurrentSelection {
-        pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 drugs: el
                     .children_named("Drug")
@@ -73,7 +73,7 @@ pub mod v1 {
             self.current_selection.write(w);
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: Identity::optional_in(el)?,
                 current_selection: el

@@ -60,7 +60,7 @@ pub mod v1 {
             w.flag("Visits", self.visits);
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 min_date_time: opt_date_time(el, "MinDateTime")?,
                 max_date_time: opt_date_time(el, "MaxDateTime")?,
@@ -109,12 +109,12 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             let mut results = Vec::new();
             for r in el.children_named("Result") {
                 let mut items = Vec::new();
-                for child in &r.children {
-                    if matches!(child.name.as_ref(), "Appointment" | "Visit") {
+                for child in r.children() {
+                    if matches!(child.name(), "Appointment" | "Visit") {
                         items.push(NonClinicalItem::read(child)?);
                     }
                 }

@@ -64,7 +64,7 @@ pub mod v1 {
             w.flag("LeaveRecordOpen", self.leave_record_open);
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: PatientId::require_in(el)?,
                 document_uid: DocumentUid::new(el.require_text("DocumentUID")?.trim()),
@@ -99,12 +99,12 @@ pub mod v1 {
             );
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 document_files: el.texts("DocumentFile"),
                 record_state: el
                     .child("RecordState")
-                    .map(|s| RecordState::from_wire(s.text.trim())),
+                    .map(|s| RecordState::from_wire(s.text().trim())),
             })
         }
     }

@@ -58,19 +58,19 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 functions: el
                     .children_named("SupportedFunction")
                     .map(|f| SupportedFunction {
                         function: FunctionName::from_wire(
                             f.child("Function")
-                                .map(|n| n.text.trim())
+                                .map(|n| n.text().trim())
                                 .unwrap_or_default(),
                         ),
                         versions: f
                             .children_named("Version")
-                            .map(|v| v.text.trim().to_owned())
+                            .map(|v| v.text().trim().to_owned())
                             .collect(),
                     })
                     .collect(),

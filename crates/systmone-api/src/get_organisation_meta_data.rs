@@ -46,7 +46,7 @@ pub mod v1 {
             w.flag("LoggedOnUserOnly", self.logged_on_user_only);
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 logged_on_user_only: el.has("LoggedOnUserOnly"),
             })
@@ -123,7 +123,7 @@ pub mod v1 {
         pub clinic_types: Vec<String>,
     }
 
-    fn list(el: &Element<'_>, wrapper: &str, item: &str) -> Vec<String> {
+    fn list(el: Element<'_, '_>, wrapper: &str, item: &str) -> Vec<String> {
         el.child(wrapper).map(|w| w.texts(item)).unwrap_or_default()
     }
 
@@ -178,7 +178,7 @@ pub mod v1 {
             w.each("ClinicType", &self.clinic_types);
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 sites: el
                     .children_named("Site")

@@ -178,7 +178,7 @@ pub mod v1 {
             self.min_entry_date == Some(today) && self.max_entry_date == Some(today)
         }
 
-        pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
             let mut sections = BTreeSet::new();
             for section in RecordSection::ALL {
                 if el.has(section.as_str()) {
@@ -262,7 +262,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: PatientId::optional_in(el)?,
                 leave_record_open: el.has("LeaveRecordOpen"),
@@ -338,7 +338,7 @@ pub mod v1 {
             );
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             let mut events = Vec::new();
             for clinical in el.children_named("Clinical") {
                 for event in clinical.children_named("Event") {
@@ -359,7 +359,7 @@ pub mod v1 {
                 non_clinical,
                 record_state: el
                     .child("RecordState")
-                    .map(|s| RecordState::from_wire(s.text.trim())),
+                    .map(|s| RecordState::from_wire(s.text().trim())),
             })
         }
     }

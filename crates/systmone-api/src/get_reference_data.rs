@@ -51,7 +51,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 units: el
                     .children_named("NumericReadCodeUnits")

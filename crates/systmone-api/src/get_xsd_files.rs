@@ -38,7 +38,7 @@ pub mod v1 {
             w.opt("Path", self.path.as_deref());
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 path: el.child_text("Path"),
             })
@@ -76,7 +76,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 files: el
                     .children_named("XSD")

@@ -46,7 +46,7 @@ pub mod v1 {
             );
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 is_patient_retrieved: opt_bool(el, "IsPatientRetrieved")?.unwrap_or(false),
             })

@@ -135,13 +135,13 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             let action = if let Some(c) = el.child("ClinicalCode") {
                 Some(LaunchAction::ClinicalCode {
                     code: Code::read(c.require("Code")?)?,
                     problem_severity: c
                         .child("ProblemSeverity")
-                        .map(|s| ProblemSeverity::from_wire(s.text.trim())),
+                        .map(|s| ProblemSeverity::from_wire(s.text().trim())),
                 })
             } else if let Some(m) = el.child("Medication") {
                 Some(LaunchAction::Medication {
@@ -176,7 +176,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: Identity::optional_in(el)?,
             })

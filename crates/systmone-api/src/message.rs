@@ -60,7 +60,7 @@ macro_rules! functions {
                 }
             }
 
-            pub(crate) fn read_params(function: &FunctionName, params: &Element<'_>) -> Result<Self, Error> {
+            pub(crate) fn read_params(function: &FunctionName, params: Element<'_, '_>) -> Result<Self, Error> {
                 match function {
                     $(FunctionName::$variant => Ok(Self::$variant(crate::$module::v1::Request::read_params(params)?)),)*
                     other => Err(Error::UnknownFunction { name: other.as_str().to_owned() }),
@@ -82,7 +82,7 @@ macro_rules! functions {
                 }
             }
 
-            pub(crate) fn read_body(function: &FunctionName, body: &Element<'_>) -> Result<Self, Error> {
+            pub(crate) fn read_body(function: &FunctionName, body: Element<'_, '_>) -> Result<Self, Error> {
                 match function {
                     $(FunctionName::$variant => Ok(Self::$variant(crate::$module::v1::Response::read_body(body)?)),)*
                     other => Err(Error::UnknownFunction { name: other.as_str().to_owned() }),

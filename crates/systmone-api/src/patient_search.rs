@@ -100,14 +100,14 @@ pub mod v1 {
             w.opt("Gender", self.gender.as_ref().map(Sex::as_str));
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 first_name: el.child_text("FirstName"),
                 surname: el.child_text("Surname"),
                 date_of_birth: opt_date(el, "DateOfBirth")?,
                 post_code: el.child_text("PostCode"),
                 telephone: el.child_text("Telephone"),
-                gender: el.child("Gender").map(|g| Sex::from_wire(g.text.trim())),
+                gender: el.child("Gender").map(|g| Sex::from_wire(g.text().trim())),
             })
         }
     }
@@ -142,7 +142,7 @@ pub mod v1 {
     }
 
     impl SearchResult {
-        fn read(el: &Element<'_>) -> Result<Self, Error> {
+        fn read(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 identity: el
                     .child("Identity")
@@ -152,7 +152,7 @@ pub mod v1 {
                 first_name: el.child_text("FirstName"),
                 surname: el.child_text("Surname"),
                 date_of_birth: opt_date(el, "DateOfBirth")?,
-                sex: el.child("Sex").map(|s| Sex::from_wire(s.text.trim())),
+                sex: el.child("Sex").map(|s| Sex::from_wire(s.text().trim())),
                 telephone: el.child_text("Telephone"),
                 address: el.child("Address").map(Address::read),
             })
@@ -188,7 +188,7 @@ pub mod v1 {
             }
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             Ok(Self {
                 results: el
                     .children_named("Result")

@@ -92,7 +92,7 @@ impl fmt::Debug for Demographics {
     }
 }
 
-fn opt_code_in(el: &Element<'_>, name: &str) -> Result<Option<Code>, Error> {
+fn opt_code_in(el: Element<'_, '_>, name: &str) -> Result<Option<Code>, Error> {
     match el.child(name).and_then(|w| w.child("Code")) {
         Some(code) if code.attr("Code").is_some_and(|c| !c.is_empty()) => {
             Code::read(code).map(Some)
@@ -109,22 +109,22 @@ fn write_opt_code_in(w: &mut Writer, name: &str, code: Option<&Code>) {
     }
 }
 
-fn opt_yes_no(el: &Element<'_>, name: &str) -> Option<YesNo> {
+fn opt_yes_no(el: Element<'_, '_>, name: &str) -> Option<YesNo> {
     el.child(name)
-        .map(|c| c.text.trim())
+        .map(|c| c.text().trim())
         .filter(|t| !t.is_empty())
         .map(YesNo::from_wire)
 }
 
-fn opt_sex(el: &Element<'_>, name: &str) -> Option<Sex> {
+fn opt_sex(el: Element<'_, '_>, name: &str) -> Option<Sex> {
     el.child(name)
-        .map(|c| c.text.trim())
+        .map(|c| c.text().trim())
         .filter(|t| !t.is_empty())
         .map(Sex::from_wire)
 }
 
 impl Demographics {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             title: el.child_text("Title"),
             first_name: el.child_text("FirstName"),
@@ -287,7 +287,7 @@ impl Event {
         })
     }
 
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         let mut event = Event {
             date_time: crate::types::opt_attr_date_time(el, "DateTime")?,
             user_name: el.attr("UserName").map(str::to_owned),
@@ -298,13 +298,13 @@ impl Event {
             linked_referral_uid: el.attr("LinkedReferralUID").map(ReferralUid::from),
             event_uid: el.attr("EventUID").map(EventUid::from),
             linked_problem_uids: Vec::new(),
-            items: Vec::with_capacity(el.children.len()),
+            items: Vec::with_capacity(el.children().count()),
         };
-        for child in &el.children {
-            if child.name == "LinkedProblemUID" {
+        for child in el.children() {
+            if child.name() == "LinkedProblemUID" {
                 event
                     .linked_problem_uids
-                    .push(ProblemUid::new(child.text.trim()));
+                    .push(ProblemUid::new(child.text().trim()));
             } else {
                 event.items.push(DataItem::read(child)?);
             }
@@ -396,8 +396,8 @@ impl DataItem {
         }
     }
 
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
-        Ok(match el.name.as_ref() {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
+        Ok(match el.name() {
             "Narrative" => DataItem::Narrative(Narrative {
                 lines: el.texts("Line"),
             }),
@@ -577,28 +577,28 @@ impl ClinicalCode {
         self
     }
 
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             code: Code::read(el.require("Code")?)?,
             free_text: el.child_text("FreeText"),
             episodicity: el
                 .child("Episodicity")
-                .map(|e| Episodicity::from_wire(e.text.trim())),
+                .map(|e| Episodicity::from_wire(e.text().trim())),
             problem_uid: el
                 .child("ProblemUID")
-                .map(|e| ProblemUid::new(e.text.trim())),
+                .map(|e| ProblemUid::new(e.text().trim())),
             problem_severity: el
                 .child("ProblemSeverity")
-                .map(|e| ProblemSeverity::from_wire(e.text.trim())),
+                .map(|e| ProblemSeverity::from_wire(e.text().trim())),
             problem_end_date: opt_date(el, "ProblemEndDate")?,
-            value: el.child("Value").map(|e| e.text.trim().to_owned()),
+            value: el.child("Value").map(|e| e.text().trim().to_owned()),
             units: el.child_text("Units"),
             comparator: el
                 .child("Comparator")
-                .map(|e| Comparator::from_wire(e.text.trim())),
+                .map(|e| Comparator::from_wire(e.text().trim())),
             linked_problem_uids: el
                 .children_named("LinkedProblemUID")
-                .map(|e| ProblemUid::new(e.text.trim()))
+                .map(|e| ProblemUid::new(e.text().trim()))
                 .collect(),
         })
     }
@@ -673,7 +673,7 @@ debug_redacted!(Medication {
 });
 
 impl Medication {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             medication_type: el.child_text("MedicationType"),
             drug: el.child("Drug").map(Drug::read).transpose()?,
@@ -725,7 +725,7 @@ pub struct RepeatMedication {
 }
 
 impl RepeatMedication {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             drug: el.child("Drug").map(Drug::read).transpose()?,
             dose: el.child_text("Dose"),
@@ -796,7 +796,7 @@ debug_redacted!(DrugSensitivity {
 });
 
 impl DrugSensitivity {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             sensitivity_type: el.child_text("Type"),
             drug: el.child("Drug").map(Drug::read).transpose()?,
@@ -861,7 +861,7 @@ debug_redacted!(Vaccination {
 });
 
 impl Vaccination {
-    pub(crate) fn read(el: &Element<'_>) -> Self {
+    pub(crate) fn read(el: Element<'_, '_>) -> Self {
         Self {
             name: el.child_text("Name"),
             batch_number: el.child_text("BatchNumber"),
@@ -907,7 +907,7 @@ debug_redacted!(Recall {
 });
 
 impl Recall {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             recall_date: opt_date(el, "RecallDate")?,
             recall_type: el.child_text("Type"),
@@ -959,12 +959,12 @@ debug_redacted!(Reminder {
 });
 
 impl Reminder {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             free_text: el.child_text("FreeText"),
             severity: el
                 .child("Severity")
-                .map(|s| ReminderSeverity::from_wire(s.text.trim())),
+                .map(|s| ReminderSeverity::from_wire(s.text().trim())),
             expiry_date: opt_date(el, "ExpiryDate")?,
         })
     }
@@ -1036,7 +1036,7 @@ debug_redacted!(Report {
 });
 
 impl Report {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             battery_headers: el.child("BatteryHeaders").map(Element::to_raw),
             issue_date: opt_date(el, "IssueDate")?,
@@ -1147,7 +1147,7 @@ debug_redacted!(Letter {
 });
 
 impl Letter {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             recipient_name: el.child("RecipientName").map(PersonName::read),
             recipient_organisation: el.child_text("RecipientOrganisation"),
@@ -1159,11 +1159,11 @@ impl Letter {
             letter_type: el.child_text("Type"),
             direction: el
                 .child("Direction")
-                .map(|d| LetterDirection::from_wire(d.text.trim())),
+                .map(|d| LetterDirection::from_wire(d.text().trim())),
             date_sent_received: opt_date(el, "DateSentReceived")?,
             document_uid: el
                 .child("DocumentUID")
-                .map(|d| DocumentUid::new(d.text.trim())),
+                .map(|d| DocumentUid::new(d.text().trim())),
         })
     }
 
@@ -1238,7 +1238,7 @@ impl Attachment {
         }
     }
 
-    pub(crate) fn read(el: &Element<'_>) -> Self {
+    pub(crate) fn read(el: Element<'_, '_>) -> Self {
         Self {
             document_path: el.child_text("DocumentPath"),
             url: el.child_text("URL"),
@@ -1246,7 +1246,7 @@ impl Attachment {
             file_size: el.child_text("FileSize"),
             document_uid: el
                 .child("DocumentUID")
-                .map(|d| DocumentUid::new(d.text.trim())),
+                .map(|d| DocumentUid::new(d.text().trim())),
             comments: el.child_text("Comments"),
         }
     }
@@ -1281,7 +1281,7 @@ pub struct Activity {
 }
 
 impl Activity {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             performed: el.child_text("Performed"),
             with: el.child_text("With"),
@@ -1319,8 +1319,8 @@ pub enum NonClinicalItem {
 }
 
 impl NonClinicalItem {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
-        Ok(match el.name.as_ref() {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
+        Ok(match el.name() {
             "Appointment" => NonClinicalItem::Appointment(Appointment::read(el)?),
             "Task" => NonClinicalItem::Task(Task::read(el)?),
             "Visit" => NonClinicalItem::Visit(Visit::read(el)?),
@@ -1337,8 +1337,8 @@ impl NonClinicalItem {
         }
     }
 
-    pub(crate) fn read_all(parent: &Element<'_>) -> Result<Vec<Self>, Error> {
-        parent.children.iter().map(Self::read).collect()
+    pub(crate) fn read_all(parent: Element<'_, '_>) -> Result<Vec<Self>, Error> {
+        parent.children().map(Self::read).collect()
     }
 }
 
@@ -1397,7 +1397,7 @@ pub struct Slot {
 }
 
 impl Slot {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             slot_type: el.child_text("SlotType"),
             date_time_start: opt_date_time(el, "DateTimeStart")?,
@@ -1429,7 +1429,7 @@ pub struct Clinic {
 }
 
 impl Clinic {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             user_name: el.child_text("UserName"),
             site_name: el.child_text("SiteName"),
@@ -1503,7 +1503,7 @@ debug_redacted!(Appointment {
 });
 
 impl Appointment {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         let mut clinic = el.child("Clinic").map(Clinic::read).transpose()?;
         let sibling_slots = el
             .children_named("Slot")
@@ -1518,7 +1518,7 @@ impl Appointment {
         Ok(Self {
             appointment_uid: el
                 .child("AppointmentUID")
-                .map(|u| AppointmentUid::new(u.text.trim())),
+                .map(|u| AppointmentUid::new(u.text().trim())),
             date_time: opt_date_time(el, "DateTime")?,
             duration: opt_minutes(el, "Duration")?,
             clinician: el.child_text("Clinician"),
@@ -1528,11 +1528,11 @@ impl Appointment {
             clinic,
             status: el
                 .child("Status")
-                .map(|s| AppointmentStatus::from_wire(s.text.trim())),
+                .map(|s| AppointmentStatus::from_wire(s.text().trim())),
             comments: el.child_text("Comments"),
             linked_referral_uid: el
                 .child("LinkedReferralUID")
-                .map(|u| ReferralUid::new(u.text.trim())),
+                .map(|u| ReferralUid::new(u.text().trim())),
             flag: el.child_text("Flag"),
         })
     }
@@ -1620,9 +1620,9 @@ impl Task {
         self
     }
 
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
-            task_uid: el.child("TaskUID").map(|u| TaskUid::new(u.text.trim())),
+            task_uid: el.child("TaskUID").map(|u| TaskUid::new(u.text().trim())),
             date_time: opt_date_time(el, "DateTime")?,
             task_type: el.child_text("TaskType"),
             status: el.child_text("Status"),
@@ -1681,16 +1681,16 @@ debug_redacted!(Visit {
 });
 
 impl Visit {
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
-            visit_uid: el.child("VisitUID").map(|u| VisitUid::new(u.text.trim())),
+            visit_uid: el.child("VisitUID").map(|u| VisitUid::new(u.text().trim())),
             date_time: opt_date_time(el, "DateTime")?,
             duration: opt_minutes(el, "Duration")?,
             comments: el.child_text("Comments"),
             user_name: el.child_text("UserName"),
             linked_referral_uid: el
                 .child("LinkedReferralUID")
-                .map(|u| ReferralUid::new(u.text.trim())),
+                .map(|u| ReferralUid::new(u.text().trim())),
             status: el.child_text("Status"),
         })
     }

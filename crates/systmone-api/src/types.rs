@@ -280,10 +280,10 @@ impl PatientId {
     }
 
     /// Reads the identifier children of an `Identity` element (both NHS number spellings).
-    pub(crate) fn read_from(identity: &Element<'_>) -> Result<Option<Self>, Error> {
+    pub(crate) fn read_from(identity: Element<'_, '_>) -> Result<Option<Self>, Error> {
         for spelling in ["NhsNumber", "NHSNumber"] {
             if let Some(el) = identity.child(spelling) {
-                let value = el.text.trim();
+                let value = el.text().trim();
                 if value.is_empty() {
                     continue;
                 }
@@ -328,7 +328,7 @@ impl PatientId {
     }
 
     /// Reads a required `Identity` child of `parent`.
-    pub(crate) fn require_in(parent: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn require_in(parent: Element<'_, '_>) -> Result<Self, Error> {
         let identity = parent.require("Identity")?;
         Self::read_from(identity)?.ok_or_else(|| Error::MissingElement {
             parent: "Identity".to_owned(),
@@ -337,7 +337,7 @@ impl PatientId {
     }
 
     /// Reads an optional `Identity` child of `parent`.
-    pub(crate) fn optional_in(parent: &Element<'_>) -> Result<Option<Self>, Error> {
+    pub(crate) fn optional_in(parent: Element<'_, '_>) -> Result<Option<Self>, Error> {
         match parent.child("Identity") {
             Some(identity) => Self::read_from(identity),
             None => Ok(None),
@@ -375,14 +375,14 @@ impl Identity {
         self.patient.as_ref().and_then(PatientId::nhs_number)
     }
 
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             patient: PatientId::read_from(el)?,
             strategic_reporting_identifier: el.child_text("StrategicReportingIdentifier"),
         })
     }
 
-    pub(crate) fn optional_in(parent: &Element<'_>) -> Result<Option<Self>, Error> {
+    pub(crate) fn optional_in(parent: Element<'_, '_>) -> Result<Option<Self>, Error> {
         parent.child("Identity").map(Self::read).transpose()
     }
 
@@ -437,7 +437,7 @@ impl Code {
         self
     }
 
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             scheme: el
                 .attr("Scheme")
@@ -487,7 +487,7 @@ impl Drug {
         }
     }
 
-    pub(crate) fn read(el: &Element<'_>) -> Result<Self, Error> {
+    pub(crate) fn read(el: Element<'_, '_>) -> Result<Self, Error> {
         Ok(Self {
             scheme: el
                 .attr("Scheme")
@@ -541,7 +541,7 @@ impl fmt::Debug for Address {
 }
 
 impl Address {
-    pub(crate) fn read(el: &Element<'_>) -> Self {
+    pub(crate) fn read(el: Element<'_, '_>) -> Self {
         Self {
             house_name: el.child_text("HouseName"),
             house_number: el.child_text("HouseNumber"),
@@ -587,7 +587,7 @@ impl fmt::Debug for PersonName {
 }
 
 impl PersonName {
-    pub(crate) fn read(el: &Element<'_>) -> Self {
+    pub(crate) fn read(el: Element<'_, '_>) -> Self {
         Self {
             title: el.child_text("Title"),
             first_name: el.child_text("FirstName"),
@@ -630,14 +630,14 @@ impl OutputScheme {
         Self { drugs, codes }
     }
 
-    pub(crate) fn read(el: &Element<'_>) -> Self {
+    pub(crate) fn read(el: Element<'_, '_>) -> Self {
         Self {
             drugs: el
                 .child("Drugs")
-                .map(|d| DrugScheme::from_wire(d.text.trim())),
+                .map(|d| DrugScheme::from_wire(d.text().trim())),
             codes: el
                 .child("Codes")
-                .map(|c| CodeScheme::from_wire(c.text.trim())),
+                .map(|c| CodeScheme::from_wire(c.text().trim())),
         }
     }
 
@@ -652,24 +652,27 @@ impl OutputScheme {
 // ---- small read helpers used by the function modules ----
 
 /// An optional date element.
-pub(crate) fn opt_date(el: &Element<'_>, name: &str) -> Result<Option<NaiveDate>, Error> {
+pub(crate) fn opt_date(el: Element<'_, '_>, name: &str) -> Result<Option<NaiveDate>, Error> {
     match el.child(name) {
-        Some(c) if !c.text.trim().is_empty() => date::parse_date(name, &c.text).map(Some),
+        Some(c) if !c.text().trim().is_empty() => date::parse_date(name, c.text()).map(Some),
         _ => Ok(None),
     }
 }
 
 /// An optional date-time element.
-pub(crate) fn opt_date_time(el: &Element<'_>, name: &str) -> Result<Option<NaiveDateTime>, Error> {
+pub(crate) fn opt_date_time(
+    el: Element<'_, '_>,
+    name: &str,
+) -> Result<Option<NaiveDateTime>, Error> {
     match el.child(name) {
-        Some(c) if !c.text.trim().is_empty() => date::parse_date_time(name, &c.text).map(Some),
+        Some(c) if !c.text().trim().is_empty() => date::parse_date_time(name, c.text()).map(Some),
         _ => Ok(None),
     }
 }
 
 /// An optional date-time attribute.
 pub(crate) fn opt_attr_date_time(
-    el: &Element<'_>,
+    el: Element<'_, '_>,
     name: &str,
 ) -> Result<Option<NaiveDateTime>, Error> {
     match el.attr(name) {
@@ -678,7 +681,7 @@ pub(crate) fn opt_attr_date_time(
                 .map(Some)
                 .map_err(|e| match e {
                     Error::InvalidValue { reason, .. } => Error::InvalidValue {
-                        element: format!("{}@{name}", el.name),
+                        element: format!("{}@{name}", el.name()),
                         reason,
                     },
                     other => other,
@@ -689,9 +692,9 @@ pub(crate) fn opt_attr_date_time(
 }
 
 /// An optional `true`/`false` element.
-pub(crate) fn opt_bool(el: &Element<'_>, name: &str) -> Result<Option<bool>, Error> {
+pub(crate) fn opt_bool(el: Element<'_, '_>, name: &str) -> Result<Option<bool>, Error> {
     match el.child(name) {
-        Some(c) => match c.text.trim() {
+        Some(c) => match c.text().trim() {
             "true" | "True" | "TRUE" | "1" => Ok(Some(true)),
             "false" | "False" | "FALSE" | "0" => Ok(Some(false)),
             "" => Ok(None),
@@ -702,9 +705,9 @@ pub(crate) fn opt_bool(el: &Element<'_>, name: &str) -> Result<Option<bool>, Err
 }
 
 /// An optional duration in minutes (`10` or `10.0`).
-pub(crate) fn opt_minutes(el: &Element<'_>, name: &str) -> Result<Option<u32>, Error> {
+pub(crate) fn opt_minutes(el: Element<'_, '_>, name: &str) -> Result<Option<u32>, Error> {
     match el.child(name) {
-        Some(c) if !c.text.trim().is_empty() => parse_minutes(name, &c.text).map(Some),
+        Some(c) if !c.text().trim().is_empty() => parse_minutes(name, c.text()).map(Some),
         _ => Ok(None),
     }
 }

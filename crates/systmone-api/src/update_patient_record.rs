@@ -100,7 +100,7 @@ pub mod v1 {
             w.flag("LeaveRecordOpen", self.leave_record_open);
         }
 
-        pub(crate) fn read_params(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_params(el: Element<'_, '_>) -> Result<Self, Error> {
             let mut events = Vec::new();
             for clinical in el.children_named("Clinical") {
                 for event in clinical.children_named("Event") {
@@ -165,10 +165,10 @@ pub mod v1 {
             );
         }
 
-        pub(crate) fn read_body(el: &Element<'_>) -> Result<Self, Error> {
+        pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
             let uids = |name: &str| -> Vec<String> {
                 el.children_named(name)
-                    .map(|c| c.text.trim().to_owned())
+                    .map(|c| c.text().trim().to_owned())
                     .collect()
             };
             Ok(Self {
@@ -182,7 +182,7 @@ pub mod v1 {
                 task_uids: uids("TaskUID").into_iter().map(TaskUid::from).collect(),
                 record_state: el
                     .child("RecordState")
-                    .map(|s| RecordState::from_wire(s.text.trim())),
+                    .map(|s| RecordState::from_wire(s.text().trim())),
             })
         }
     }

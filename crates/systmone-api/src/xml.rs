@@ -1,7 +1,8 @@
 //! The XML layer: an element tree read with quick-xml's event reader, and a single-line writer.
 //! Every typed message is read from and written through these two.
 //!
-//! The decoder's tree ([`Element`]) borrows from the input: names, attribute values and text are
+//! The decoder's tree ([`Document`], read through [`Element`] handles) is two flat `Vec`s (elements
+//! in document order, attributes) borrowing from the input: names, attribute values and text are
 //! `Cow`s pointing into the document, copied only where unescaping forces it (an entity or
 //! character reference, a CR to normalise, text split by a comment). The typed readers copy each
 //! value once, into the typed message; only items this crate does not type become owned
@@ -65,7 +66,7 @@ impl RawElement {
     /// # Errors
     /// As [`crate::ClientIntegrationResponse::decode`] for malformed or hostile input.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        parse_document(bytes).map(Element::into_raw)
+        parse_document(bytes).map(Document::into_raw)
     }
 
     /// The first child with this name.
@@ -116,54 +117,185 @@ impl RawElement {
     }
 }
 
-/// The decoder's element tree: like [`RawElement`], but borrowing from the input document.
+/// One element of a parsed document, stored flat in document order (see [`Document`]).
 #[derive(Clone, Default, PartialEq, Eq)]
-pub(crate) struct Element<'a> {
+struct Node<'a> {
     /// Element name.
-    pub(crate) name: Cow<'a, str>,
-    /// Attributes in document order, unescaped.
-    pub(crate) attributes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    name: Cow<'a, str>,
     /// The element's own text (all text and CDATA directly inside it, concatenated, unescaped).
-    pub(crate) text: Cow<'a, str>,
-    /// Child elements in document order.
-    pub(crate) children: Vec<Element<'a>>,
+    text: Cow<'a, str>,
+    /// Its attributes: `Document::attributes[attributes.0..attributes.1]`.
+    attributes: (usize, usize),
+    /// One past the index of its last descendant (its first child, if any, is the next node).
+    end: usize,
 }
 
-impl std::fmt::Debug for Element<'_> {
+/// A parsed document as the decoder reads it: every element in one `Vec` in document order,
+/// every attribute in another, names, values and text borrowed from the input (`Cow`s, copied
+/// only where unescaping forces it). No allocation per element.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Document<'a> {
+    nodes: Vec<Node<'a>>,
+    attributes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> Document<'a> {
+    /// A document holding one empty element with this name.
+    pub(crate) fn empty(name: &'static str) -> Self {
+        Self {
+            nodes: vec![Node {
+                name: Cow::Borrowed(name),
+                end: 1,
+                ..Node::default()
+            }],
+            attributes: Vec::new(),
+        }
+    }
+
+    /// The root element.
+    pub(crate) fn root(&self) -> Element<'_, 'a> {
+        Element {
+            doc: self,
+            index: 0,
+        }
+    }
+
+    /// The whole document as an owned [`RawElement`], moving what is already owned.
+    fn into_raw(mut self) -> RawElement {
+        if self.nodes.is_empty() {
+            return RawElement::default();
+        }
+        self.take_raw(0)
+    }
+
+    fn take_raw(&mut self, index: usize) -> RawElement {
+        let Some(node) = self.nodes.get_mut(index) else {
+            return RawElement::default();
+        };
+        let name = std::mem::take(&mut node.name).into_owned();
+        let text = std::mem::take(&mut node.text).into_owned();
+        let (from, to) = node.attributes;
+        let end = node.end;
+        let attributes = self
+            .attributes
+            .get_mut(from..to)
+            .unwrap_or_default()
+            .iter_mut()
+            .map(|(k, v)| {
+                (
+                    std::mem::take(k).into_owned(),
+                    std::mem::take(v).into_owned(),
+                )
+            })
+            .collect();
+        let mut children = Vec::new();
+        let mut child = index + 1;
+        while child < end {
+            let next = self.nodes.get(child).map_or(end, |n| n.end);
+            children.push(self.take_raw(child));
+            child = next.max(child + 1);
+        }
+        RawElement {
+            name,
+            attributes,
+            text,
+            children,
+        }
+    }
+}
+
+/// An element of a [`Document`]: a copyable handle the typed readers take.
+#[derive(Clone, Copy)]
+pub(crate) struct Element<'d, 'a> {
+    doc: &'d Document<'a>,
+    index: usize,
+}
+
+impl std::fmt::Debug for Element<'_, '_> {
     /// Names the structure only: text and attribute values may be patient data.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Element")
-            .field("name", &self.name)
+            .field("name", &self.name())
             .field(
                 "attributes",
-                &self.attributes.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                &self
+                    .attribute_slice()
+                    .iter()
+                    .map(|(k, _)| k)
+                    .collect::<Vec<_>>(),
             )
-            .field("text_len", &self.text.len())
-            .field("children", &self.children)
+            .field("text_len", &self.text().len())
+            .field("children", &self.children().collect::<Vec<_>>())
             .finish()
     }
 }
 
-impl<'a> Element<'a> {
-    /// An empty element with this name.
-    pub(crate) fn empty(name: &'static str) -> Self {
-        Self {
-            name: Cow::Borrowed(name),
-            ..Self::default()
+/// The children of an element, in order.
+pub(crate) struct Children<'d, 'a> {
+    doc: &'d Document<'a>,
+    next: usize,
+    end: usize,
+}
+
+impl<'d, 'a> Iterator for Children<'d, 'a> {
+    type Item = Element<'d, 'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.end {
+            return None;
+        }
+        let index = self.next;
+        let node = self.doc.nodes.get(index)?;
+        // `end` is always past the node itself; `max` keeps a corrupt value from looping.
+        self.next = node.end.max(index + 1);
+        Some(Element {
+            doc: self.doc,
+            index,
+        })
+    }
+}
+
+impl<'d, 'a> Element<'d, 'a> {
+    fn node(&self) -> Option<&'d Node<'a>> {
+        self.doc.nodes.get(self.index)
+    }
+
+    /// Element name.
+    pub(crate) fn name(&self) -> &'d str {
+        self.node().map_or("", |n| &n.name)
+    }
+
+    /// The element's own text (unescaped).
+    pub(crate) fn text(&self) -> &'d str {
+        self.node().map_or("", |n| &n.text)
+    }
+
+    fn attribute_slice(&self) -> &'d [(Cow<'a, str>, Cow<'a, str>)] {
+        self.node()
+            .and_then(|n| self.doc.attributes.get(n.attributes.0..n.attributes.1))
+            .unwrap_or_default()
+    }
+
+    /// Child elements in document order.
+    pub(crate) fn children(&self) -> Children<'d, 'a> {
+        Children {
+            doc: self.doc,
+            next: self.index + 1,
+            end: self.node().map_or(0, |n| n.end),
         }
     }
 
     /// The first child with this name.
-    pub(crate) fn child(&self, name: &str) -> Option<&Element<'a>> {
-        self.children.iter().find(|c| c.name == name)
+    pub(crate) fn child(&self, name: &str) -> Option<Element<'d, 'a>> {
+        self.children().find(|c| c.name() == name)
     }
 
     /// All children with this name, in order.
-    pub(crate) fn children_named<'s>(
-        &'s self,
-        name: &'s str,
-    ) -> impl Iterator<Item = &'s Element<'a>> {
-        self.children.iter().filter(move |c| c.name == name)
+    pub(crate) fn children_named<'n>(
+        &self,
+        name: &'n str,
+    ) -> impl Iterator<Item = Element<'d, 'a>> + use<'d, 'a, 'n> {
+        self.children().filter(move |c| c.name() == name)
     }
 
     /// Whether a child with this name is present (presence flags such as `<Demographics/>`).
@@ -172,63 +304,54 @@ impl<'a> Element<'a> {
     }
 
     /// The value of an attribute.
-    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
-        self.attributes
+    pub(crate) fn attr(&self, name: &str) -> Option<&'d str> {
+        self.attribute_slice()
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_ref())
     }
 
+    /// The text of the first child with this name, borrowed.
+    pub(crate) fn child_str(&self, name: &str) -> Option<&'d str> {
+        self.child(name).map(|c| c.text())
+    }
+
     /// The text of the first child with this name (the one copy into the typed message).
     pub(crate) fn child_text(&self, name: &str) -> Option<String> {
-        self.child(name).map(|c| c.text.as_ref().to_owned())
+        self.child_str(name).map(str::to_owned)
     }
 
     /// The text of every child with this name, in order.
     pub(crate) fn texts(&self, name: &str) -> Vec<String> {
         self.children_named(name)
-            .map(|c| c.text.as_ref().to_owned())
+            .map(|c| c.text().to_owned())
             .collect()
     }
 
     /// The first child with this name, or a [`Error::MissingElement`].
-    pub(crate) fn require(&self, name: &'static str) -> Result<&Element<'a>, Error> {
+    pub(crate) fn require(&self, name: &'static str) -> Result<Element<'d, 'a>, Error> {
         self.child(name).ok_or_else(|| Error::MissingElement {
-            parent: self.name.as_ref().to_owned(),
+            parent: self.name().to_owned(),
             element: name,
         })
     }
 
     /// The text of a required child.
     pub(crate) fn require_text(&self, name: &'static str) -> Result<String, Error> {
-        self.require(name).map(|c| c.text.as_ref().to_owned())
+        self.require(name).map(|c| c.text().to_owned())
     }
 
     /// An owned copy of this subtree (for items kept whole, such as unknown data items).
-    pub(crate) fn to_raw(&self) -> RawElement {
+    pub(crate) fn to_raw(self) -> RawElement {
         RawElement {
-            name: self.name.as_ref().to_owned(),
+            name: self.name().to_owned(),
             attributes: self
-                .attributes
+                .attribute_slice()
                 .iter()
                 .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
                 .collect(),
-            text: self.text.as_ref().to_owned(),
-            children: self.children.iter().map(Element::to_raw).collect(),
-        }
-    }
-
-    /// This subtree as an owned [`RawElement`], moving what is already owned.
-    pub(crate) fn into_raw(self) -> RawElement {
-        RawElement {
-            name: self.name.into_owned(),
-            attributes: self
-                .attributes
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-            text: self.text.into_owned(),
-            children: self.children.into_iter().map(Element::into_raw).collect(),
+            text: self.text().to_owned(),
+            children: self.children().map(Element::to_raw).collect(),
         }
     }
 }
@@ -260,12 +383,12 @@ fn push_text<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
     }
 }
 
-/// Parses one XML document into its root element, borrowing from `bytes`.
+/// Parses one XML document, borrowing from `bytes`.
 ///
 /// UTF-8 only; a `DOCTYPE` is rejected ([`Error::DoctypeNotAllowed`]); only the five predefined
 /// entities and character references are understood; comments and processing instructions are
 /// skipped; nesting is limited to [`MAX_DEPTH`].
-pub(crate) fn parse_document(bytes: &[u8]) -> Result<Element<'_>, Error> {
+pub(crate) fn parse_document(bytes: &[u8]) -> Result<Document<'_>, Error> {
     let text = std::str::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
         valid_up_to: e.valid_up_to(),
     })?;
@@ -277,15 +400,21 @@ pub(crate) fn parse_document(bytes: &[u8]) -> Result<Element<'_>, Error> {
         config.check_end_names = true;
         config.expand_empty_elements = false;
     }
-    let mut stack: Vec<Element<'_>> = Vec::new();
-    let mut root: Option<Element<'_>> = None;
+    // About one element per 50 bytes in SystmOne records: one allocation up front.
+    let mut doc = Document {
+        nodes: Vec::with_capacity(text.len() / 50 + 1),
+        attributes: Vec::with_capacity(text.len() / 100 + 1),
+    };
+    // Indexes of the open elements.
+    let mut stack: Vec<usize> = Vec::new();
+    let mut root_done = false;
     loop {
         let position = reader.buffer_position();
         let event = reader
             .read_event()
             .map_err(|e| malformed(reader.error_position(), e.to_string()))?;
         match event {
-            Event::Start(start) | Event::Empty(start) if root.is_some() => {
+            Event::Start(start) | Event::Empty(start) if root_done => {
                 let _ = start;
                 return Err(malformed(position, "content after the root element"));
             }
@@ -293,24 +422,28 @@ pub(crate) fn parse_document(bytes: &[u8]) -> Result<Element<'_>, Error> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(Error::TooDeep { limit: MAX_DEPTH });
                 }
-                stack.push(element_from_start(text, &start, position)?);
+                stack.push(push_element(&mut doc, text, &start, position)?);
             }
             Event::Empty(start) => {
                 if stack.len() >= MAX_DEPTH {
                     return Err(Error::TooDeep { limit: MAX_DEPTH });
                 }
-                let element = element_from_start(text, &start, position)?;
-                finish(&mut stack, &mut root, element);
+                push_element(&mut doc, text, &start, position)?;
+                root_done = stack.is_empty();
             }
             Event::End(_) => {
-                let element = stack
+                let index = stack
                     .pop()
                     .ok_or_else(|| malformed(position, "end tag without a start tag"))?;
-                finish(&mut stack, &mut root, element);
+                let end = doc.nodes.len();
+                if let Some(node) = doc.nodes.get_mut(index) {
+                    node.end = end;
+                }
+                root_done = stack.is_empty();
             }
             Event::Text(t) => {
                 let content = t.xml10_content();
-                match stack.last_mut() {
+                match stack.last().and_then(|&top| doc.nodes.get_mut(top)) {
                     Some(top) => push_text(&mut top.text, content),
                     None => {
                         if !content.trim().is_empty() {
@@ -321,14 +454,15 @@ pub(crate) fn parse_document(bytes: &[u8]) -> Result<Element<'_>, Error> {
             }
             Event::CData(c) => {
                 let content = c.xml10_content();
-                match stack.last_mut() {
+                match stack.last().and_then(|&top| doc.nodes.get_mut(top)) {
                     Some(top) => push_text(&mut top.text, content),
                     None => return Err(malformed(position, "CDATA outside the root element")),
                 }
             }
             Event::GeneralRef(r) => {
                 let top = stack
-                    .last_mut()
+                    .last()
+                    .and_then(|&top| doc.nodes.get_mut(top))
                     .ok_or_else(|| malformed(position, "reference outside the root element"))?;
                 if r.is_char_ref() {
                     match r.resolve_char_ref() {
@@ -348,41 +482,39 @@ pub(crate) fn parse_document(bytes: &[u8]) -> Result<Element<'_>, Error> {
             Event::Eof => break,
         }
     }
-    if !stack.is_empty() {
+    if !stack.is_empty() || !root_done {
         return Err(Error::Truncated);
     }
-    root.ok_or(Error::Truncated)
-}
-
-fn finish<'a>(stack: &mut [Element<'a>], root: &mut Option<Element<'a>>, element: Element<'a>) {
-    match stack.last_mut() {
-        Some(parent) => parent.children.push(element),
-        None => *root = Some(element),
-    }
+    Ok(doc)
 }
 
 /// An XML name (simplified: ASCII letters, digits, `_ : - .`, and any non-ASCII character; not
 /// starting with a digit, `-` or `.`).
 fn is_xml_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':' || !c.is_ascii() => {}
+    let bytes = name.as_bytes();
+    match bytes.first() {
+        Some(&b) if b.is_ascii_alphabetic() || b == b'_' || b == b':' || !b.is_ascii() => {}
         _ => return false,
     }
-    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.') || !c.is_ascii())
+    // Non-ASCII bytes (any UTF-8 sequence) are all allowed, so bytes can be tested one by one.
+    bytes.iter().all(|&b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.') || !b.is_ascii()
+    })
 }
 
-fn element_from_start<'a>(
+/// Appends the element a start tag opens (and its attributes); returns its index.
+fn push_element<'a>(
+    doc: &mut Document<'a>,
     input: &'a str,
     start: &quick_xml::events::BytesStart<'_>,
     position: u64,
-) -> Result<Element<'a>, Error> {
+) -> Result<usize, Error> {
     let name = start.name();
     let name = name.as_ref();
     if !is_xml_name(name) {
         return Err(malformed(position, "invalid element name"));
     }
-    let mut attributes = Vec::new();
+    let first_attribute = doc.attributes.len();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| malformed(position, e.to_string()))?;
         let key = attr.key.as_ref();
@@ -403,14 +535,16 @@ fn element_from_start<'a>(
             Cow::Borrowed(v) => reborrow(input, v),
             Cow::Owned(v) => Cow::Owned(v),
         };
-        attributes.push((reborrow(input, key), value));
+        doc.attributes.push((reborrow(input, key), value));
     }
-    Ok(Element {
+    let index = doc.nodes.len();
+    doc.nodes.push(Node {
         name: reborrow(input, name),
-        attributes,
         text: Cow::Borrowed(""),
-        children: Vec::new(),
-    })
+        attributes: (first_attribute, doc.attributes.len()),
+        end: index + 1,
+    });
+    Ok(index)
 }
 
 /// Writes XML on one line: no raw CR or LF ever appears (they become `&#10;` / `&#13;`).
