@@ -25,9 +25,9 @@ use nhs_integration::systmone_sim::{
 };
 use nhs_integration::systmone_writeback::client::PoolGateways;
 use nhs_integration::systmone_writeback::{
-    Accepted, Author, CaseNote, CodedEntry, EngineConfig, GpTask, NhsNumber, NoteStatus,
-    PatientIdentity, RetryPolicy, Sex, SnomedCode, SqliteOutbox, SystmOneUsername, TokioClock,
-    WritebackEngine,
+    Accepted, Author, CaseNote, CodedEntry, ConfiguredOutbox, EngineConfig, GpTask, NhsNumber,
+    NoteStatus, PatientIdentity, PostgresConfig, RetryPolicy, Sex, SnomedCode, SystmOneUsername,
+    TokioClock, WorkerId, WritebackEngine,
 };
 
 /// Command-line options.
@@ -43,9 +43,13 @@ struct Args {
     /// The API key TPP issued (needed with --addr).
     #[arg(long, default_value = "0a1b2c3d4e5f6071")]
     api_key: String,
-    /// The outbox database (default: a fresh file in a temporary directory).
+    /// The outbox: a SQLite file (default: a fresh file in a temporary directory), or a
+    /// PostgreSQL URL (`postgres://user@host:5432/db`) shared with other workers.
     #[arg(long)]
     outbox: Option<PathBuf>,
+    /// This worker's name in claims on a shared (PostgreSQL) outbox (default: a random one).
+    #[arg(long)]
+    worker_id: Option<String>,
     /// Give up waiting for notes to settle after this many seconds.
     #[arg(long, default_value_t = 120)]
     wait_secs: u64,
@@ -210,13 +214,33 @@ async fn main() -> Result<(), Error> {
             builder = builder.gateway(client(&label, *addr, &args.api_key, Some(device_file))?);
         }
     }
-    println!("  outbox: {}", outbox_path.display());
+    let shown = outbox_path.to_string_lossy();
+    if shown.starts_with("postgres") {
+        // A URL may hold a password: show where, not how.
+        let host = shown.rsplit('@').next().unwrap_or("PostgreSQL");
+        println!(
+            "  outbox: PostgreSQL at {}",
+            host.split('?').next().unwrap_or(host)
+        );
+    } else {
+        println!("  outbox: {shown}");
+    }
 
+    let worker = match &args.worker_id {
+        Some(id) => WorkerId::new(id).ok_or("--worker-id: 1 to 100 printable characters")?,
+        None => WorkerId::random(),
+    };
+    let outbox =
+        ConfiguredOutbox::open(&outbox_path.to_string_lossy(), PostgresConfig::default()).await?;
+    if outbox.is_shared() {
+        println!("  shared outbox on PostgreSQL; this worker is {worker}");
+    }
     let engine = WritebackEngine::new(
-        SqliteOutbox::open(&outbox_path)?,
+        outbox,
         PoolGateways::new(builder.build()),
         TokioClock::from_system_time(),
         EngineConfig::default()
+            .with_worker(worker)
             .with_max_in_flight(2)
             .with_retry(RetryPolicy::new(
                 Duration::from_secs(1),

@@ -82,7 +82,7 @@ pub use note::{
     SystmOneUsername,
 };
 pub use outbox::{
-    AuditKind, AuditRecord, Claim, ClaimRequest, GatewayLease, IntoOutbox, LeaseClock, LocalOutbox,
+    AuditKind, AuditRecord, Claim, ClaimRequest, ConfiguredOutbox, GatewayLease, IntoOutbox, LeaseClock, LocalOutbox,
     MemoryOutbox, NoteId, NoteStatus, Outbox, OutboxEntry, OutboxStore, PostgresConfig,
     PostgresOutbox, SqliteOutbox, WorkerId,
 };

@@ -5,6 +5,7 @@
 //! before [`OutboxStore::accept`] returns); [`MemoryOutbox`] keeps everything in memory for
 //! tests and benches.
 
+mod configured;
 mod memory;
 mod postgres;
 mod shared;
@@ -14,6 +15,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use configured::ConfiguredOutbox;
 pub use memory::MemoryOutbox;
 pub use postgres::{GatewayLease, LeaseClock, PostgresConfig, PostgresOutbox};
 pub use shared::{Claim, ClaimRequest, IntoOutbox, LocalOutbox, Outbox, WorkerId};
