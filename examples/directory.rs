@@ -13,6 +13,11 @@
 //! gazetteer CSV (`postcode,latitude,longitude`, e.g. from the ONS Postcode Directory) so any
 //! postcode can be searched, not only those in the data.
 //!
+//! Logs go to stderr through `tracing-subscriber`, filtered by `RUST_LOG` (default `info`;
+//! each refused request is logged by `open_referral_uk::api` with its status and the field at
+//! fault, never the value sent). Connections that do not finish their request head in 10 s,
+//! or stay silent for 30 s, are closed.
+//!
 //! **Marketplace mode** (`--db FILE`, SQLite; or `--postgres URL` for several instances on one
 //! database): listings, referrals and notifications persist; the services file seeds an empty
 //! database as a bulk upload (claim links are printed); the provider/admin API of

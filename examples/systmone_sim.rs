@@ -9,6 +9,10 @@
 //! (1 request/s, non-exempt `GetPatientRecord` 1 per 30 s; `--relaxed` switches it off).
 //! `--gateways N` starts N Gateway PCs over the same organisation on consecutive ports.
 //! Faults can be injected at random with `--fault-rate P --seed S`.
+//!
+//! Logs go to stderr through `tracing-subscriber`, filtered by `RUST_LOG` (default `info`;
+//! e.g. `RUST_LOG=systmone_sim=debug` shows each connection closing and why). No log line
+//! carries an NHS number, a name or any text a client sent.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
