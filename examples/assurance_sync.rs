@@ -37,8 +37,9 @@ use nhs_integration::ward_assurance::http::{
 use nhs_integration::ward_assurance::postgres::PostgresState;
 use nhs_integration::ward_assurance::sqlite::SqliteState;
 use nhs_integration::ward_assurance::{
-    ApiKey, AuthConfig, Authenticator, StaffWardAccess, SyncEndpoint, SyncEngine, SyncLogReader,
-    TaskFile, TrustDashboardWardAccess, WardAccess,
+    ApiKey, AuthConfig, Authenticator, Shift, ShiftWindow, ShiftWindows, StaffWardAccess,
+    SyncConfig, SyncEndpoint, SyncEngine, SyncLogReader, TaskFile, TrustDashboardWardAccess,
+    WardAccess,
 };
 
 /// Serve POST /api/assurance/sync over a JSON task file.
@@ -74,6 +75,15 @@ struct Args {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = nhs_integration::ward_assurance::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// The early shift's hours in ward-local time (Europe/London), HH:MM-HH:MM.
+    #[arg(long, default_value = "07:00-15:00")]
+    early: ShiftWindow,
+    /// The late shift's hours.
+    #[arg(long, default_value = "14:30-22:00")]
+    late: ShiftWindow,
+    /// The night shift's hours (an end before the start is the next morning).
+    #[arg(long, default_value = "21:30-07:30")]
+    night: ShiftWindow,
     /// Close a connection whose request head has not arrived within this many seconds.
     #[arg(long, default_value_t = 10)]
     header_timeout_secs: u64,
@@ -110,6 +120,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = TaskFile::from_json(&std::fs::read(&args.tasks)?)
         .map_err(|e| format!("{}: {e}", args.tasks.display()))?;
     let access = ward_access(&file, args.allow_any_ward)?;
+    // Shift windows are trust configuration: an audit completes the task whose due date and
+    // shift window contain its completion time.
+    let config = SyncConfig::default().with_shift_windows(
+        ShiftWindows::default()
+            .with(Shift::Early, args.early)
+            .with(Shift::Late, args.late)
+            .with(Shift::Night, args.night),
+    );
 
     let mut auth = AuthConfig::default();
     if let Some(key) = &args.api_key {
@@ -144,7 +162,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 access,
                 (state.sync_log(), TracingAuditLog),
                 TracingAdminAlerts,
-            );
+            )
+            .with_config(config.clone());
             let authenticator = Authenticator::with_replay_cache(auth, state.replay_cache());
             let endpoint =
                 SyncEndpoint::new(authenticator, engine).with_max_body_bytes(args.max_body_bytes);
@@ -173,7 +192,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 access,
                 (state.sync_log(), TracingAuditLog),
                 TracingAdminAlerts,
-            );
+            )
+            .with_config(config.clone());
             let authenticator = Authenticator::with_replay_cache(auth, state.replay_cache());
             let endpoint =
                 SyncEndpoint::new(authenticator, engine).with_max_body_bytes(args.max_body_bytes);

@@ -67,6 +67,17 @@
 //! ward. Text log lines ([`SyncLogEntry::log_line`], [`AdminAlert::log_line`]) carry only
 //! the attempt's random id, codes and the hub's task id.
 //!
+//! # State that survives a restart
+//!
+//! [`InMemoryTaskStore`] and [`MemoryReplayCache`] forget everything when the process stops.
+//! [`sqlite::SqliteState`] keeps the tasks, the audit-id → task record, the replay cache and
+//! the sync log in one file (the example's default, `--db FILE`);
+//! [`postgres::PostgresState`] keeps them in PostgreSQL, shared by several endpoint
+//! processes, which never complete one task twice (its module docs say why). After a restart
+//! a redelivery answers success with the first `taskId` and `syncedAt`, and a replayed
+//! signature is still refused. `GET /api/assurance/sync-log?ward=&since=` lists the attempts
+//! (the design's phase-3 sync monitoring).
+//!
 //! # Readings of the design, and where they are configurable
 //!
 //! - *Ward mismatch* is an audit id that already completed a task on one ward arriving again

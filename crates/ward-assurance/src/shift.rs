@@ -89,6 +89,20 @@ impl ShiftWindow {
     }
 }
 
+impl std::str::FromStr for ShiftWindow {
+    type Err = AssuranceError;
+
+    /// `HH:MM-HH:MM`, e.g. `21:30-07:30` (an end at or before the start is the next day).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let invalid = || AssuranceError::InvalidConfig {
+            reason: "a shift window is HH:MM-HH:MM, e.g. 21:30-07:30".into(),
+        };
+        let (start, end) = text.trim().split_once('-').ok_or_else(invalid)?;
+        let time = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| invalid());
+        Self::new(time(start)?, time(end)?)
+    }
+}
+
 impl fmt::Display for ShiftWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -256,6 +270,9 @@ mod tests {
             (dt("2026-01-26 00:00"), dt("2026-02-02 00:00"))
         );
         assert!(ShiftWindow::hm((7, 0), (7, 0)).is_err());
+        assert_eq!("21:30-07:30".parse::<ShiftWindow>().unwrap(), w.night);
+        assert!("21:30".parse::<ShiftWindow>().is_err());
+        assert!("25:00-07:00".parse::<ShiftWindow>().is_err());
         assert!(ShiftWindow::hm((25, 0), (7, 0)).is_err());
         assert_eq!(
             TaskWindow::for_task(AuditType::LigatureCheck, None, false),
