@@ -192,14 +192,21 @@ async fn run_seed(base: &str, seed: u64, notes: usize) -> (usize, usize) {
             async move { engine.run_until_settled().await },
         ));
     }
-    // Kill worker 0 a few (virtual) seconds in: its pool first (so nothing it had is released),
-    // then its task, then its SystmOne connections.
+    // Kill worker 0 a few (virtual) seconds in, once some note is mid-write: its pool first (so
+    // nothing it had is released), then its task, then its SystmOne connections.
     tokio::time::sleep(Duration::from_millis(1_500 + (seed % 7) * 700)).await;
     let mut filing_at_kill = 0;
-    for entry in workers[1].0.entries().await.unwrap() {
-        if entry.status == NoteStatus::Filing {
-            filing_at_kill += 1;
+    for _ in 0..300 {
+        filing_at_kill = 0;
+        for entry in workers[1].0.entries().await.unwrap() {
+            if entry.status == NoteStatus::Filing {
+                filing_at_kill += 1;
+            }
         }
+        if filing_at_kill > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (_, killed_outbox, killed_fleet) = &workers[0];
     killed_outbox.close();

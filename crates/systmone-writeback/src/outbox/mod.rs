@@ -297,6 +297,20 @@ pub trait OutboxStore: Send + 'static {
     /// A note's audit trail, oldest first.
     fn audit_trail(&self, id: NoteId) -> Result<Vec<AuditRecord>, WritebackError>;
 
+    /// Stores several notes as [`OutboxStore::accept`] does, in as few commits as the store can
+    /// (the group commit of [`LocalOutbox`]). On `Err` none of them is acknowledged; a store
+    /// that cannot roll back (this default, one `accept` each) may have kept some, which are
+    /// then in the outbox without an acknowledgement, like a caller that gave up waiting.
+    fn accept_batch(
+        &mut self,
+        notes: &[(CaseNote, DateTime<Utc>)],
+    ) -> Result<Vec<OutboxEntry>, WritebackError> {
+        notes
+            .iter()
+            .map(|(note, now)| self.accept(note, *now))
+            .collect()
+    }
+
     /// Whether calls block on IO (disk, fsync). The engine runs the calls of such a store on
     /// tokio's blocking pool so they never stall a runtime worker thread; a store answering
     /// from memory returns `false` and is called inline. Defaults to `true`.

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
 
 use super::{AuditRecord, NoteId, OutboxEntry, OutboxStore, Transition};
 use crate::error::WritebackError;
@@ -183,11 +184,36 @@ impl<S: OutboxStore> IntoOutbox for S {
 /// An [`Outbox`] over a single-owner [`OutboxStore`]: one call at a time, on tokio's blocking
 /// pool when the store [`OutboxStore::blocks_on_io`]; claims kept in memory (one engine owns the
 /// store, so a claim needs no lease: it holds until released).
+///
+/// **Group commit** (on by default for a store that blocks on IO): accepts that arrive while a
+/// commit is running wait for it, then are all stored by one [`OutboxStore::accept_batch`]
+/// (one transaction, one fsync); each caller is answered only once its note is committed.
 pub struct LocalOutbox<S> {
     store: Arc<Mutex<S>>,
     blocks: bool,
     claims: Mutex<HashMap<NoteId, (i64, String)>>,
     tokens: AtomicU64,
+    group: Option<Arc<Mutex<LocalGroup>>>,
+}
+
+/// Where a waiting accept is answered.
+type Reply = oneshot::Sender<Result<OutboxEntry, WritebackError>>;
+
+/// Accepts waiting for the next group commit.
+#[derive(Default)]
+struct LocalGroup {
+    waiting: Vec<(CaseNote, DateTime<Utc>, Reply)>,
+    committing: bool,
+}
+
+/// The most notes one group commit takes.
+const MAX_BATCH: usize = 512;
+
+impl<S: OutboxStore> IntoOutbox for LocalOutbox<S> {
+    type Outbox = Self;
+    fn into_outbox(self) -> Self {
+        self
+    }
 }
 
 impl<S> fmt::Debug for LocalOutbox<S> {
@@ -213,6 +239,58 @@ impl<S: OutboxStore> LocalOutbox<S> {
             blocks,
             claims: Mutex::new(HashMap::new()),
             tokens: AtomicU64::new(0),
+            group: blocks.then(Arc::default),
+        }
+    }
+
+    /// Turns group commit on or off (on by default for a store that blocks on IO).
+    pub fn with_group_commit(mut self, on: bool) -> Self {
+        self.group = on.then(Arc::default);
+        self
+    }
+
+    /// Commits the waiting accepts in batches until none is waiting.
+    async fn drain(store: Arc<Mutex<S>>, group: Arc<Mutex<LocalGroup>>, blocks: bool) {
+        loop {
+            let batch: Vec<_> = {
+                let mut group = lock(&group);
+                if group.waiting.is_empty() {
+                    group.committing = false;
+                    return;
+                }
+                let take = group.waiting.len().min(MAX_BATCH);
+                group.waiting.drain(..take).collect()
+            };
+            let notes: Vec<(CaseNote, DateTime<Utc>)> =
+                batch.iter().map(|(n, t, _)| (n.clone(), *t)).collect();
+            let result = if blocks {
+                let store = Arc::clone(&store);
+                tokio::task::spawn_blocking(move || lock(&store).accept_batch(&notes))
+                    .await
+                    .unwrap_or_else(|error| {
+                        Err(WritebackError::Storage(format!(
+                            "outbox task failed: {error}"
+                        )))
+                    })
+            } else {
+                lock(&store).accept_batch(&notes)
+            };
+            match result {
+                Ok(entries) if entries.len() == batch.len() => {
+                    for ((_, _, reply), entry) in batch.into_iter().zip(entries) {
+                        let _gone = reply.send(Ok(entry));
+                    }
+                }
+                other => {
+                    let text = match other {
+                        Err(error) => error.to_string(),
+                        Ok(_) => "the store answered a batch with the wrong count".into(),
+                    };
+                    for (_, _, reply) in batch {
+                        let _gone = reply.send(Err(WritebackError::Storage(text.clone())));
+                    }
+                }
+            }
         }
     }
 
@@ -241,7 +319,26 @@ impl<S: OutboxStore> Outbox for LocalOutbox<S> {
         note: CaseNote,
         now: DateTime<Utc>,
     ) -> Result<OutboxEntry, WritebackError> {
-        self.with_store(move |store| store.accept(&note, now)).await
+        let Some(group) = &self.group else {
+            return self.with_store(move |store| store.accept(&note, now)).await;
+        };
+        let (reply, answer) = oneshot::channel();
+        let lead = {
+            let mut waiting = lock(group);
+            waiting.waiting.push((note, now, reply));
+            !std::mem::replace(&mut waiting.committing, true)
+        };
+        if lead {
+            // In its own task: a caller that stops waiting does not strand the others.
+            tokio::spawn(Self::drain(
+                Arc::clone(&self.store),
+                Arc::clone(group),
+                self.blocks,
+            ));
+        }
+        answer.await.map_err(|_| {
+            WritebackError::Storage("the group commit stopped before answering".into())
+        })?
     }
 
     async fn claim_due(&self, request: &ClaimRequest) -> Result<Vec<OutboxEntry>, WritebackError> {
@@ -366,5 +463,37 @@ mod tests {
         let again = outbox.claim_due(&request("w1")).await.unwrap();
         assert_eq!(again.len(), 1, "the patient is free again");
         assert_ne!(again[0].claim.as_ref().unwrap().token, claim.token);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_accepts_on_sqlite_share_commits_and_are_all_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite");
+        let outbox = Arc::new(LocalOutbox::new(crate::SqliteOutbox::open(&path).unwrap()));
+        assert!(outbox.group.is_some(), "on by default for a file store");
+        let mut tasks = Vec::new();
+        for i in 0..64 {
+            let outbox = Arc::clone(&outbox);
+            tasks.push(tokio::spawn(
+                async move { outbox.accept(note(i), t(0)).await },
+            ));
+        }
+        let mut ids = Vec::new();
+        for task in tasks {
+            ids.push(task.await.unwrap().unwrap().id);
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 64);
+        drop(outbox);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let reopened = crate::SqliteOutbox::open(&path).unwrap();
+        let entries = reopened.entries().unwrap();
+        assert_eq!(entries.len(), 64);
+        let mut stored: Vec<String> = entries.into_iter().map(|e| e.note.narrative).collect();
+        let mut expected: Vec<String> = (0..64).map(|i| note(i).narrative).collect();
+        stored.sort();
+        expected.sort();
+        assert_eq!(stored, expected, "every acknowledged note is on disk, once");
     }
 }

@@ -176,6 +176,54 @@ pub(super) fn corrupt(what: &'static str, detail: impl ToString) -> WritebackErr
     }
 }
 
+/// Inserts one note and its `accepted` audit record in `tx`.
+fn insert_note(
+    tx: &rusqlite::Transaction<'_>,
+    instance: &str,
+    note: &CaseNote,
+    now: DateTime<Utc>,
+) -> Result<OutboxEntry, WritebackError> {
+    tx.prepare_cached("INSERT INTO notes (nhs_number, surname, date_of_birth, sex, author_name, \
+         author_username, narrative, snomed_code, code_free_text, task_type, task_content, \
+         task_assignee, done_at, method, status, next_attempt_ms, accepted_ms, updated_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'queued', ?15, ?15, ?15)")?.execute(params![
+            note.patient.nhs_number.expose(),
+            note.patient.surname,
+            note.patient.date_of_birth.to_string(),
+            note.patient.sex.code(),
+            note.author.display_name,
+            note.author.username.as_ref().map(SystmOneUsername::as_str),
+            note.narrative,
+            note.code.as_ref().map(|c| c.code.as_str()),
+            note.code.as_ref().and_then(|c| c.free_text.as_deref()),
+            note.task.as_ref().map(|t| t.task_type.as_str()),
+            note.task.as_ref().map(|t| t.content.as_str()),
+            note.task.as_ref().and_then(|t| t.assignee.as_ref()).map(SystmOneUsername::as_str),
+            note.done_at,
+            note.method,
+            millis(now),
+        ],
+    )?;
+    let id = NoteId(tx.last_insert_rowid());
+    let reference = NoteReference::new(instance, id.0);
+    tx.prepare_cached("UPDATE notes SET reference = ?1 WHERE id = ?2")?
+        .execute(params![reference.as_str(), id.0])?;
+    tx.prepare_cached("INSERT INTO audit (note_id, at_ms, kind, status, detail) VALUES (?1, ?2, ?3, 'queued', ?4)")?.execute(params![id.0, millis(now), AuditKind::Accepted.name(), format!("reference {reference}")],
+    )?;
+    Ok(OutboxEntry {
+        id,
+        reference,
+        note: note.clone(),
+        status: NoteStatus::Queued,
+        attempts: 0,
+        next_attempt_at: from_millis("accepted time", millis(now))?,
+        verified: false,
+        last_attempt_on: None,
+        accepted_at: from_millis("accepted time", millis(now))?,
+        claim: None,
+    })
+}
+
 impl OutboxStore for SqliteOutbox {
     fn accept(
         &mut self,
@@ -183,52 +231,23 @@ impl OutboxStore for SqliteOutbox {
         now: DateTime<Utc>,
     ) -> Result<OutboxEntry, WritebackError> {
         let tx = self.connection.transaction()?;
-        tx.execute(
-            "INSERT INTO notes (nhs_number, surname, date_of_birth, sex, author_name, \
-             author_username, narrative, snomed_code, code_free_text, task_type, task_content, \
-             task_assignee, done_at, method, status, next_attempt_ms, accepted_ms, updated_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'queued', ?15, ?15, ?15)",
-            params![
-                note.patient.nhs_number.expose(),
-                note.patient.surname,
-                note.patient.date_of_birth.to_string(),
-                note.patient.sex.code(),
-                note.author.display_name,
-                note.author.username.as_ref().map(SystmOneUsername::as_str),
-                note.narrative,
-                note.code.as_ref().map(|c| c.code.as_str()),
-                note.code.as_ref().and_then(|c| c.free_text.as_deref()),
-                note.task.as_ref().map(|t| t.task_type.as_str()),
-                note.task.as_ref().map(|t| t.content.as_str()),
-                note.task.as_ref().and_then(|t| t.assignee.as_ref()).map(SystmOneUsername::as_str),
-                note.done_at,
-                note.method,
-                millis(now),
-            ],
-        )?;
-        let id = NoteId(tx.last_insert_rowid());
-        let reference = NoteReference::new(&self.instance, id.0);
-        tx.execute(
-            "UPDATE notes SET reference = ?1 WHERE id = ?2",
-            params![reference.as_str(), id.0],
-        )?;
-        tx.execute(
-            "INSERT INTO audit (note_id, at_ms, kind, status, detail) VALUES (?1, ?2, ?3, 'queued', ?4)",
-            params![id.0, millis(now), AuditKind::Accepted.name(), format!("reference {reference}")],
-        )?;
+        let entry = insert_note(&tx, &self.instance, note, now)?;
         tx.commit()?;
-        Ok(OutboxEntry {
-            id,
-            reference,
-            note: note.clone(),
-            status: NoteStatus::Queued,
-            attempts: 0,
-            next_attempt_at: from_millis("accepted time", millis(now))?,
-            verified: false,
-            last_attempt_on: None,
-            accepted_at: from_millis("accepted time", millis(now))?,
-            claim: None,
-        })
+        Ok(entry)
+    }
+
+    /// All the notes in one transaction: one commit, one fsync.
+    fn accept_batch(
+        &mut self,
+        notes: &[(CaseNote, DateTime<Utc>)],
+    ) -> Result<Vec<OutboxEntry>, WritebackError> {
+        let tx = self.connection.transaction()?;
+        let entries = notes
+            .iter()
+            .map(|(note, now)| insert_note(&tx, &self.instance, note, *now))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(entries)
     }
 
     fn record(
