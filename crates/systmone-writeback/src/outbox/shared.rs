@@ -103,6 +103,18 @@ pub struct ClaimRequest {
     pub lease: Duration,
 }
 
+impl ClaimRequest {
+    /// A claim request.
+    pub fn new(worker: WorkerId, now: DateTime<Utc>, limit: usize, lease: Duration) -> Self {
+        Self {
+            worker,
+            now,
+            limit,
+            lease,
+        }
+    }
+}
+
 /// An outbox the engine drives: async, shared or not, with claims under leases.
 ///
 /// Every method may be called concurrently from several tasks.
