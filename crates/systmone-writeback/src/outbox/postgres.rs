@@ -181,6 +181,32 @@ pub struct GatewayLease {
 }
 
 /// A shared, durable [`Outbox`] in PostgreSQL. Cheap to clone (one pool).
+///
+/// Claims use `FOR UPDATE SKIP LOCKED` under a lease with a fencing token; leases run on the
+/// database's clock; concurrent accepts are group committed; gateway leases give each Gateway
+/// PC one owner (see [`crate::FleetGateways`]).
+///
+/// ```no_run
+/// # async fn demo<G: systmone_writeback::Gateways>(gateways: G) -> Result<(), Box<dyn std::error::Error>> {
+/// use systmone_writeback::*;
+///
+/// let outbox = PostgresOutbox::connect(
+///     "postgres://writeback@db.example.internal:5432/writeback",
+///     PostgresConfig::default(),
+/// )
+/// .await?;
+/// let worker = WorkerId::new("host-a-1").ok_or("worker id")?;
+/// let engine = WritebackEngine::new(
+///     outbox,
+///     gateways,
+///     TokioClock::from_system_time(),
+///     EngineConfig::default().with_worker(worker),
+/// );
+/// // Several processes may run this against the same database.
+/// let running = engine.spawn_worker();
+/// # running.shutdown().await;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct PostgresOutbox {
     inner: Arc<PgInner>,
