@@ -88,23 +88,25 @@
 mod behaviour;
 pub mod clock;
 mod config;
-mod engine;
 mod error;
 pub mod faults;
 pub mod fixture;
 mod gateway;
+mod handler;
 pub mod journal;
 pub mod log;
 pub mod model;
 mod organisation;
+mod pipeline;
 mod server;
 
 pub use clock::{Clock, LocalClock, ManualClock};
 pub use config::{DeviceApproval, GatewayConfig, ThrottleConfig};
 pub use error::SimError;
 pub use faults::{Fault, FaultPlan, FaultProbabilities, FaultTarget};
+pub use gateway::Availability;
 pub use journal::AddedByReading;
 pub use log::{RequestCounts, RequestOutcome, RequestRecord};
 pub use model::OrganisationData;
 pub use organisation::{DeletedItem, Organisation, RecordHolder};
-pub use server::{Availability, Simulator};
+pub use server::Simulator;

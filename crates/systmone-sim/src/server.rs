@@ -12,9 +12,10 @@ use tokio::sync::watch;
 use crate::config::{DeviceApproval, GatewayConfig};
 use crate::error::SimError;
 use crate::faults::{Fault, FaultProbabilities, FaultTarget};
-use crate::gateway::{Gateway, Life, Reply};
+use crate::gateway::{Availability, Gateway, Life};
 use crate::log::{RequestCounts, RequestRecord};
 use crate::organisation::Organisation;
+use crate::pipeline::Reply;
 
 /// How long after answering `ExitClient` the client exits (SystmOne: within about 3 s).
 const EXIT_DELAY: Duration = Duration::from_millis(200);
@@ -24,18 +25,6 @@ const RESTART_DELAY: Duration = Duration::from_secs(2);
 
 /// Buffer size of in-memory duplex streams.
 const DUPLEX_BUFFER: usize = 64 * 1024;
-
-/// Whether a gateway serves connections.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Availability {
-    /// Logged on and serving.
-    Running,
-    /// The SystmOne client is not logged on: nothing listens (connections are refused).
-    LoggedOff,
-    /// The client died (or exited with `ExitClient`): connections closed, new ones refused.
-    Killed,
-}
 
 /// Closes everything when the last user-held handle is dropped.
 #[derive(Debug)]
