@@ -78,9 +78,12 @@ CREATE INDEX IF NOT EXISTS wa_sync_log_ward ON wa_sync_log (ward_key, at);
 CREATE INDEX IF NOT EXISTS wa_sync_log_at ON wa_sync_log (at);
 ";
 
+/// A database error as `StoreUnavailable`: only its first line (PostgreSQL's `DETAIL:` line
+/// can quote a key value, e.g. an audit id), through the shared redactor.
 fn unavailable(error: impl std::fmt::Display) -> AssuranceError {
+    let text = error.to_string();
     AssuranceError::StoreUnavailable {
-        reason: nhs_identifiers::redact::serde_error(&error.to_string()),
+        reason: nhs_identifiers::redact::serde_error(text.lines().next().unwrap_or_default()),
     }
 }
 
