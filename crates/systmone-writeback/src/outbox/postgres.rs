@@ -1232,4 +1232,59 @@ mod tests {
             assert_eq!(entry.reference, NoteReference::new(store.instance(), id.0));
         }
     }
+
+    #[tokio::test]
+    async fn an_engine_whose_claim_was_taken_over_sends_nothing() {
+        use crate::engine::{EngineConfig, WritebackEngine};
+        use crate::fake::{FakeGateways, Fault};
+        use crate::verify::RecordDemographics;
+        let Some((first, url)) = outbox("wb_engine_fence", LeaseClock::Database).await else {
+            return;
+        };
+        let second = PostgresOutbox::connect(&url, PostgresConfig::default())
+            .await
+            .unwrap();
+        let record = RecordDemographics::new(
+            nhs_identifiers::NhsNumber::fictitious(2),
+            "Example",
+            chrono::NaiveDate::from_ymd_opt(1970, 5, 14),
+            crate::note::Sex::Female,
+        );
+        let gateways = Arc::new(FakeGateways::new().with_patient(record));
+        // The first engine's demographics read takes 300 ms; its claim lasts 150 ms.
+        gateways.script(&[Fault::Slow]);
+        let config = |name: &str| {
+            EngineConfig::default()
+                .with_worker(worker(name))
+                .with_lease(Duration::from_millis(150))
+        };
+        let a = WritebackEngine::new(
+            first,
+            Arc::clone(&gateways),
+            crate::TokioClock::from_system_time(),
+            config("a"),
+        );
+        let b = WritebackEngine::new(
+            second,
+            Arc::clone(&gateways),
+            crate::TokioClock::from_system_time(),
+            config("b"),
+        );
+        let accepted = a.submit(note(2)).await.unwrap();
+        let slow = tokio::spawn({
+            let a = a.clone();
+            async move { a.process_due().await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The claim expired on the database's clock: the second engine takes the note and files it.
+        b.run_until_settled().await.unwrap();
+        // The first engine's read comes back; its next change is refused, so it writes nothing.
+        assert_eq!(slow.await.unwrap().unwrap(), 1);
+        assert_eq!(gateways.writes_sent(), 1, "only the new owner wrote");
+        assert_eq!(gateways.journal().len(), 1);
+        assert!(matches!(
+            a.status(accepted.id).await.unwrap().unwrap(),
+            NoteStatus::Filed { .. }
+        ));
+    }
 }
