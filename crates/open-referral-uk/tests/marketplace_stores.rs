@@ -342,3 +342,45 @@ async fn synthetic_services_are_accepted_listings() {
         .total_items;
     assert_eq!(all, 10);
 }
+
+/// The scheduler inside the service runs the time rules and empties the outbox through the
+/// notifier, on the injected clock (tokio's paused time drives the loop).
+#[tokio::test(start_paused = true)]
+async fn background_scheduler_runs_the_time_rules_and_dispatches() {
+    let clock = clock();
+    let live = Arc::new(
+        Live::open(
+            Arc::new(MemoryStore::new()),
+            clock.clone(),
+            Directory::builder(),
+            LiveOptions::default(),
+        )
+        .await
+        .unwrap(),
+    );
+    let service = serde_json::to_value(&synthetic::services(1, 9)[0]).unwrap();
+    let id = service["id"].as_str().unwrap().to_owned();
+    live.create_listing(&Principal::Admin, input(&service))
+        .await
+        .unwrap();
+    live.review(&Principal::Admin, &id, true).await.unwrap();
+    let (referral, _) = live
+        .refer(
+            &Principal::Professional("gp".into()),
+            &id,
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let background = live.spawn_background(Arc::new(LogNotifier));
+    clock.advance(chrono::Duration::days(31));
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    let status = live
+        .read(|core| format!("{:?}", core.referral(&referral).unwrap().status))
+        .await;
+    assert_eq!(status, "AutoDeclined");
+    let outbox = live.outbox().await;
+    assert!(outbox.len() >= 3, "{outbox:?}");
+    assert!(outbox.iter().all(|n| n.sent_at.is_some()), "{outbox:?}");
+    background.abort();
+}
