@@ -476,6 +476,14 @@ impl<S: TaskStore> SyncEngine<S> {
                 return self.redelivery(request, &done, local, now, attempt_id);
             }
             let Some(task_id) = self.best_match(request, local)? else {
+                // Another engine may have completed a task with this very audit between the
+                // audit-id check above and the pending-task read (two statements, each seeing
+                // the latest commit): look once more, so a redelivery never answers
+                // NO_MATCHING_TASK. A commit after this read would have left its task pending
+                // in the read above, so this second look is enough.
+                if let Some(done) = self.store.task_completed_by(&request.audit_id)? {
+                    return self.redelivery(request, &done, local, now, attempt_id);
+                }
                 return Ok(SyncOutcome::NoMatchingTask {
                     audit_type: request.audit_type,
                     ward: request.ward.clone(),
