@@ -187,6 +187,47 @@ fn without_values(findings: Vec<Finding>) -> Vec<Finding> {
     findings.into_iter().map(without_value).collect()
 }
 
+/// The HTTP status and JSON body a refusal answers with.
+impl Refusal {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    /// The message (never a received value).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The validator's errors (JSON paths), for an invalid service.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+}
+
+/// What `POST /provider/services` does with a body before anything is stored: decode it, check
+/// the service (official schema errors with JSON paths, semantic warnings) and the entry
+/// (signposting minimum, referral route). Returns the warnings. The entry point of the
+/// `oruk_listing_body` fuzz target.
+pub fn check_listing_body(bytes: &[u8], today: chrono::NaiveDate) -> Result<Vec<Finding>, Refusal> {
+    let input: ListingInput = decode(bytes, LISTING_BODY)?;
+    let (_, warnings) = crate::live::core::Core::check_input(&input, today)?;
+    let _: Result<StateAction, Refusal> = decode(bytes, "a state action");
+    Ok(without_values(warnings))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], expected: &str) -> Result<T, Refusal> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        Refusal::bad_request(format!(
+            "the body is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    serde_json::from_value(value)
+        .map_err(|_| Refusal::bad_request(format!("the body must be {expected}")))
+}
+
 fn body<T: serde::de::DeserializeOwned>(
     bytes: Result<Bytes, BytesRejection>,
     expected: &str,
@@ -202,15 +243,7 @@ fn body<T: serde::de::DeserializeOwned>(
             Refusal::bad_request("the body could not be read")
         }
     })?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Refusal::bad_request(format!(
-            "the body is not valid JSON (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    serde_json::from_value(value)
-        .map_err(|_| Refusal::bad_request(format!("the body must be {expected}")))
+    decode(&bytes, expected)
 }
 
 fn principal(state: &MarketState, headers: &HeaderMap) -> Result<Principal, Refusal> {

@@ -535,6 +535,18 @@ impl Core {
         Ok((service, warnings))
     }
 
+    /// Checks a listing input without the records: the service (errors refuse, warnings come
+    /// back), the signposting minimum under the default rules, and the referral route.
+    pub fn check_input(
+        input: &ListingInput,
+        today: chrono::NaiveDate,
+    ) -> Result<(Service, Vec<Finding>), LiveError> {
+        let (service, warnings) = Self::check_service(&input.service, today)?;
+        Self::default().check_entry(&service, input.entry)?;
+        Self::check_route(input.entry, &input.referral_route)?;
+        Ok((service, warnings))
+    }
+
     fn owned<'a>(
         &'a self,
         principal: &Principal,
