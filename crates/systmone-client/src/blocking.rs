@@ -6,7 +6,7 @@
 
 use std::io;
 
-use crate::dispatcher::{Client, ClientBuilder, ClientStatus};
+use crate::client::{Client, ClientBuilder, ClientStatus};
 use crate::error::ClientError;
 use crate::gateway::GatewayId;
 use crate::pool::{GatewayPool, GatewayPoolBuilder};

@@ -39,6 +39,7 @@
 
 mod backoff;
 mod blocking;
+mod client;
 mod clock;
 mod config;
 mod connector;
@@ -51,6 +52,7 @@ mod wire;
 
 pub use backoff::BackoffPolicy;
 pub use blocking::{BlockingClient, BlockingPool};
+pub use client::{Client, ClientBuilder, ClientStatus};
 pub use clock::{TokioClock, TokioInstant};
 pub use config::{ClientConfig, DEFAULT_PACING_MARGIN, Timeouts};
 pub use connector::{
@@ -60,7 +62,6 @@ pub use device_id::{
     DEVICE_ID_DIR_ENV, DeviceIdStore, FileDeviceIdStore, MAX_DEVICE_ID_LEN, MemoryDeviceIdStore,
     default_device_id_dir,
 };
-pub use dispatcher::{Client, ClientBuilder, ClientStatus};
 pub use error::{ClientError, FailureCause, Retry};
 pub use gateway::GatewayId;
 pub use pool::{DEFAULT_HEALTH_CHECK_INTERVAL, GatewayPool, GatewayPoolBuilder};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use crate::dispatcher::{Client, ClientStatus};
+use crate::client::{Client, ClientStatus};
 use crate::error::ClientError;
 use crate::gateway::GatewayId;
 use crate::wire;
