@@ -384,3 +384,60 @@ async fn background_scheduler_runs_the_time_rules_and_dispatches() {
     assert!(outbox.iter().all(|n| n.sent_at.is_some()), "{outbox:?}");
     background.abort();
 }
+
+/// Three unanswered referrals in a row suspend the listing (hidden from search) and tell the
+/// provider; the provider confirms it still operates and it is back; an illegal confirm is 409.
+#[tokio::test]
+async fn unanswered_referrals_in_a_row_suspend_until_confirmed() {
+    let clock = clock();
+    let live = Live::open(
+        Arc::new(MemoryStore::new()),
+        clock.clone(),
+        Directory::builder(),
+        LiveOptions::default(),
+    )
+    .await
+    .unwrap();
+    let mut service = serde_json::to_value(&synthetic::services(1, 4)[0]).unwrap();
+    service["name"] = json!("Allotment volunteers");
+    let id = service["id"].as_str().unwrap().to_owned();
+    let owner = Principal::Provider("org-a".into());
+    live.create_listing(&owner, input(&service)).await.unwrap();
+    live.review(&Principal::Admin, &id, true).await.unwrap();
+    for _ in 0..3 {
+        live.refer(&Principal::Public, &id, Default::default())
+            .await
+            .unwrap();
+    }
+    clock.advance(chrono::Duration::days(30));
+    live.tick().await.unwrap();
+    let listing = live.read(|core| core.listing(&id).unwrap().clone()).await;
+    assert_eq!(format!("{:?}", listing.state), "Suspended");
+    assert!(found(&live, "allotment").is_empty());
+    assert!(
+        live.outbox()
+            .await
+            .iter()
+            .any(|n| format!("{:?}", n.kind) == "ListingSuspended")
+    );
+    assert!(
+        live.refer(&Principal::Public, &id, Default::default())
+            .await
+            .is_err()
+    );
+    let other = Principal::Provider("org-b".into());
+    assert!(
+        live.set_state(&other, &id, StateAction::Confirm)
+            .await
+            .is_err()
+    );
+    live.set_state(&owner, &id, StateAction::Confirm)
+        .await
+        .unwrap();
+    assert_eq!(found(&live, "allotment"), vec![id.clone()]);
+    assert!(
+        live.set_state(&owner, &id, StateAction::Confirm)
+            .await
+            .is_err()
+    );
+}
