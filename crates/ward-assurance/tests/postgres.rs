@@ -188,3 +188,78 @@ async fn race_round(base: &str) {
         .collect();
     assert_eq!(audits.len(), N, "each task holds a different audit");
 }
+
+/// Two endpoint "processes" (separate pools, separate HTTP servers) behind one database
+/// receive the design's request at the same moment: both answer success with the same
+/// `taskId`, the task is completed once, and the shared sync log holds one `SYNCED`.
+#[cfg(feature = "http")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivery_to_the_other_process_answers_the_first_task() {
+    use common::client::request as http;
+    use ward_assurance::http::{router, serve, shared};
+
+    let Some(base) = nhs_test_support::postgres_url() else {
+        return;
+    };
+    let url = nhs_test_support::fresh_postgres_schema(&base, "wa_two_servers").await;
+    let file = TaskFile::from_json(include_bytes!("../examples-data/tasks.json")).unwrap();
+    let mut addrs = Vec::new();
+    let mut states = Vec::new();
+    for _ in 0..2 {
+        let state = PostgresState::connect(&url).await.unwrap();
+        state.task_store().insert_all(&file.tasks).await.unwrap();
+        let access = StaffWardAccess::from_table(file.ward_access.as_ref().unwrap());
+        let engine = SyncEngine::new(
+            state.task_store(),
+            access,
+            state.sync_log(),
+            MemoryAdminAlerts::new(),
+        );
+        let auth = Authenticator::with_replay_cache(
+            AuthConfig::default().with_api_key(ApiKey::new("pa", "k")),
+            state.replay_cache(),
+        );
+        let clock = ManualClock::new(at("2026-01-27T08:15:01Z"));
+        let app = router(
+            shared(SyncEndpoint::new(auth, engine)),
+            std::sync::Arc::new(clock),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addrs.push(listener.local_addr().unwrap());
+        tokio::spawn(serve(listener, app));
+        states.push(state);
+    }
+    let post = |addr| async move {
+        http(
+            addr,
+            "POST",
+            "/api/assurance/sync",
+            Some("application/json"),
+            &[("X-Api-Key", "k".to_owned())],
+            REQUEST,
+        )
+        .await
+    };
+    let (one, two) = tokio::join!(post(addrs[0]), post(addrs[1]));
+    assert_eq!(
+        (one.status, two.status),
+        (200, 200),
+        "{} {}",
+        one.body,
+        two.body
+    );
+    assert_eq!(one.body, two.body);
+    assert_eq!(one.json()["taskId"], serde_json::json!("wt123"));
+    let log = states[0].sync_log();
+    let mut outcomes: Vec<_> = tokio::task::spawn_blocking(move || {
+        log.list(&SyncLogQuery::default())
+            .unwrap()
+            .iter()
+            .map(|e| e.outcome)
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    outcomes.sort_unstable();
+    assert_eq!(outcomes, ["ALREADY_SYNCED", "SYNCED"]);
+}
