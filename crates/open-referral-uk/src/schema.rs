@@ -7,7 +7,7 @@
 //! as the crate's own validator (`$.contents[2].email`); its message names the schema keyword
 //! that failed and never repeats the received value.
 //!
-//! [`validate`] combines this layer with the crate's semantic rules: the errors come from the
+//! [`validate()`] combines this layer with the crate's semantic rules: the errors come from the
 //! official schemas, the warnings and notes from [`crate::validate`] (at the same paths).
 //!
 //! ```
