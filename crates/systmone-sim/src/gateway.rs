@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 
+use nhs_identifiers::uuid::Uuid;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -82,14 +83,7 @@ impl Control {
     pub(crate) fn response_uid(&mut self) -> String {
         let a = self.next_id();
         let b = self.next_id();
-        format!(
-            "{:08X}-{:04X}-{:04X}-{:04X}-{:012X}",
-            a >> 32,
-            (a >> 16) & 0xFFFF,
-            a & 0xFFFF,
-            b >> 48,
-            b & 0xFFFF_FFFF_FFFF
-        )
+        format!("{:X}", Uuid::from_u64_pair(a, b).hyphenated())
     }
 }
 

@@ -15,7 +15,8 @@
 //!   [`Organisation::journal`] (typed [`model::JournalEvent`]s), [`Organisation::journal_view`]
 //!   (what a clinician reads, see [`journal`]), [`Organisation::tasks`],
 //!   [`Organisation::deleted_items`]. Dates of new events come from an injectable [`Clock`]
-//!   ([`Organisation::with_clock`]; default [`LocalClock`], tests use [`ManualClock`]).
+//!   ([`Organisation::with_clock`]; default [`LocalClock`], tests use [`ManualClock`];
+//!   [`LondonClock`] reads a shared `nhs_identifiers::clock::Clock` in Europe/London time).
 //! - [`Simulator`]: one Gateway PC, i.e. one SystmOne client with its own logged-in user, own
 //!   throttle, own device-id allocation, own request log and own faults. Build several over
 //!   clones of one [`Organisation`]: they read and write the same patients.
@@ -100,7 +101,7 @@ mod organisation;
 mod pipeline;
 mod server;
 
-pub use clock::{Clock, LocalClock, ManualClock};
+pub use clock::{Clock, LocalClock, LondonClock, ManualClock};
 pub use config::{DeviceApproval, GatewayConfig, ThrottleConfig};
 pub use error::SimError;
 pub use faults::{Fault, FaultPlan, FaultProbabilities, FaultTarget};
