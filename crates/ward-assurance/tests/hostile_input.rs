@@ -10,7 +10,10 @@ use ward_assurance::*;
 fn check(data: &[u8]) {
     // No error repeats an NHS number (or any received value the redactor knows how to find).
     if let Err(error) = parse_sync_body(data) {
-        assert!(!nhs_identifiers::scan::contains_nhs_number(&error.to_string()), "{error}");
+        assert!(
+            !nhs_identifiers::scan::contains_nhs_number(&error.to_string()),
+            "{error}"
+        );
     }
     if let Ok(request) = parse_sync_body(data) {
         let again = SyncRequest::from_json(request.to_json().as_bytes()).unwrap();
