@@ -1,4 +1,11 @@
-//! A governor clock that reads tokio's clock.
+//! A governor clock that reads tokio's clock: monotonic instants for pacing, not a wall clock.
+//!
+//! [`TokioClock`] answers "how long since the last send" (governor's [`Clock`] over
+//! [`TokioInstant`]s); it has no date and no time zone. For the date and time of day (a
+//! journal entry's date, SystmOne's "today") the workspace has one wall clock,
+//! `nhs_identifiers::clock::Clock` (with its `ManualClock` and Europe/London dates); the
+//! dispatcher's "today" comes from [`crate::TodayFn`], not from this clock. (The
+//! `systmone-writeback` crate has its own, unrelated type of the same name.)
 //!
 //! The throttle policy in `systmone-api` is generic over governor's [`Clock`]. The dispatcher
 //! gives it this clock so that the instants the throttle computes with are the same instants
@@ -48,7 +55,9 @@ impl Reference for TokioInstant {
     }
 }
 
-/// governor clock backed by [`tokio::time::Instant::now`] (virtual under paused time).
+/// A governor clock backed by [`tokio::time::Instant::now`] (virtual under paused time):
+/// monotonic instants for the throttle's pacing, not a wall clock (it cannot say the date;
+/// for that see `nhs_identifiers::clock::Clock`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TokioClock;
