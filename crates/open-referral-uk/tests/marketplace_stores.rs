@@ -441,3 +441,48 @@ async fn unanswered_referrals_in_a_row_suspend_until_confirmed() {
             .is_err()
     );
 }
+
+/// A provider that takes referrals through its own external form: the listing shows the link
+/// and the marketplace's referral form refuses; a signposting entry needs an email and a
+/// postcode and takes no referrals.
+#[tokio::test]
+async fn external_link_and_signposting_entries() {
+    let live = Live::open(
+        Arc::new(MemoryStore::new()),
+        clock(),
+        Directory::builder(),
+        LiveOptions::default(),
+    )
+    .await
+    .unwrap();
+    let owner = Principal::Provider("org-a".into());
+    let service = serde_json::to_value(&synthetic::services(2, 8)[0]).unwrap();
+    let id = service["id"].as_str().unwrap().to_owned();
+    let external: ListingInput = serde_json::from_value(json!({
+        "service": service,
+        "referral_route": {"external_link": {"url": "https://provider.example.org/refer"}}
+    }))
+    .unwrap();
+    live.create_listing(&owner, external).await.unwrap();
+    live.review(&Principal::Admin, &id, true).await.unwrap();
+    let error = live
+        .refer(&Principal::Public, &id, Default::default())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("its own form"), "{error}");
+    let bad_link: ListingInput = serde_json::from_value(json!({
+        "service": synthetic::services(2, 8)[1],
+        "referral_route": {"external_link": {"url": "not a url"}}
+    }))
+    .unwrap();
+    assert!(live.create_listing(&owner, bad_link).await.is_err());
+    // Synthetic services have no email or postcode: not enough for a signposting entry.
+    let signposting: ListingInput = serde_json::from_value(json!({
+        "service": synthetic::services(2, 8)[1],
+        "entry": "signposting_only"
+    }))
+    .unwrap();
+    let error = live.create_listing(&owner, signposting).await.unwrap_err();
+    assert!(error.to_string().contains("email"), "{error}");
+    assert_eq!(live.read(|core| core.listings().count()).await, 1);
+}
