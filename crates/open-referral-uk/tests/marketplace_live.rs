@@ -672,6 +672,21 @@ async fn whole_lifecycle_over_http_survives_a_restart() {
         .0,
         409
     );
+    // The id may be listed again after deletion: a new review starts.
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            "/provider/services",
+            Some("provider-a"),
+            Some(listing.clone())
+        )
+        .await
+        .0,
+        201
+    );
+    let (_, queue) = call(&app, Method::GET, "/admin/review", Some("admin-key"), None).await;
+    assert_eq!(queue["waiting"].as_array().unwrap().len(), 1);
     let _ = std::fs::remove_file(&db);
 }
 

@@ -617,7 +617,12 @@ impl Core {
             _ => return Err(LiveError::Unauthorized),
         };
         let (service, warnings) = Self::check_service(&input.service, now.date_naive())?;
-        if self.listings.contains_key(&service.id) {
+        // A deleted listing's id may be listed again (a new review starts).
+        if self
+            .listings
+            .get(&service.id)
+            .is_some_and(|l| l.review != Review::Deleted)
+        {
             return Err(LiveError::Conflict("a listing with this service id exists"));
         }
         self.check_entry(&service, input.entry)?;
