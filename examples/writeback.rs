@@ -50,10 +50,17 @@ struct Args {
     /// This worker's name in claims on a shared (PostgreSQL) outbox (default: a random one).
     #[arg(long)]
     worker_id: Option<String>,
+    /// Put each simulated Gateway PC behind a `systmone-gateway` agent that dials the example's
+    /// hub over loopback TLS: two practices, three Gateway PCs, notes routed by practice.
+    #[arg(long)]
+    via_agents: bool,
     /// Give up waiting for notes to settle after this many seconds.
     #[arg(long, default_value_t = 120)]
     wait_secs: u64,
 }
+
+#[path = "support/gateway_agents.rs"]
+mod gateway_agents;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -171,6 +178,16 @@ async fn main() -> Result<(), Error> {
         .outbox
         .clone()
         .unwrap_or_else(|| temp.path().join("outbox.sqlite"));
+
+    if args.via_agents {
+        return gateway_agents::run(
+            fictitious_notes()?,
+            &outbox_path,
+            &args.api_key,
+            args.wait_secs,
+        )
+        .await;
+    }
 
     let mut embedded = None;
     let mut builder = GatewayPool::builder();

@@ -14,6 +14,8 @@
 //! | `gpconnect-fhir` | GP Connect Send Document and Transfer of Care (FHIR STU3, ITK3) |
 //! | `ward-assurance` | assurance-dashboard audits completing hub ward tasks |
 //! | `open-referral-uk` | Open Referral UK 3.0 model, validation, search, API, marketplace |
+//! | `systmone-gateway` | agent on a Gateway PC: dials the hub over TLS, relays to SystmOne |
+//! | `systmone-gateway-hub` | central side: device registry, per-practice pools, writeback routing |
 //!
 //! See `README.md` for the two commands that get it running and `ARCHITECTURE.md` for the code
 //! map and invariants.
@@ -30,6 +32,10 @@ pub use open_referral_uk;
 pub use systmone_api;
 #[cfg(feature = "systmone-client")]
 pub use systmone_client;
+#[cfg(feature = "systmone-gateway")]
+pub use systmone_gateway;
+#[cfg(feature = "systmone-gateway-hub")]
+pub use systmone_gateway_hub;
 #[cfg(feature = "systmone-sim")]
 pub use systmone_sim;
 #[cfg(feature = "systmone-writeback")]
