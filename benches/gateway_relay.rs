@@ -103,7 +103,11 @@ fn relay(c: &mut Criterion) {
             .await
             .expect("listen");
         let token = hub
-            .issue_token(&"B11111".parse().expect("ods"), "bench", Duration::from_secs(60))
+            .issue_token(
+                &"B11111".parse().expect("ods"),
+                "bench",
+                Duration::from_secs(60),
+            )
             .await
             .expect("token");
         let config = AgentConfig::new(
