@@ -35,7 +35,8 @@ impl OrganisationData {
         let data: Self = serde_json::from_str(json).map_err(|e| SimError::FixtureSyntax {
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            // A fixture holds patient data: never repeat the value serde choked on.
+            message: nhs_identifiers::redact::serde_error(&e.to_string()),
         })?;
         data.validate()?;
         Ok(data)
@@ -185,6 +186,15 @@ mod tests {
             SimError::FixtureSyntax { line, .. } => assert_eq!(line, 2),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn syntax_errors_never_repeat_the_value() {
+        let json = DEFAULT_FIXTURE_JSON.replacen("\"9990001014\"", "9990001014", 1);
+        let err = OrganisationData::from_json_str(&json).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, SimError::FixtureSyntax { .. }), "{text}");
+        assert!(!text.contains("9990001014"), "{text}");
     }
 
     #[test]
