@@ -106,12 +106,11 @@ impl TlsConfig {
         if !any {
             return Err(cfg("the CA bundle holds no certificate"));
         }
-        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|_| cfg("TLS versions"))?
-        .with_root_certificates(roots);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|_| cfg("TLS versions"))?
+            .with_root_certificates(roots);
         match (&self.client_cert_pem, &self.client_key_pem) {
             (Some(cert), Some(key)) => {
                 let chain = CertificateDer::pem_slice_iter(cert)
@@ -122,15 +121,43 @@ impl TlsConfig {
                 }
                 let key = PrivateKeyDer::from_pem_slice(key)
                     .map_err(|_| cfg("the client key is not a PEM private key"))?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|_| cfg("the client key does not fit the certificate"))
+                let signing = provider
+                    .key_provider
+                    .load_private_key(key)
+                    .map_err(|_| cfg("the client key is not an RSA, ECDSA or Ed25519 key"))?;
+                // A resolver instead of `with_client_auth_cert`: that parses our own
+                // certificate with webpki, which refuses X.509 v1 certificates that servers
+                // (and the CI's throwaway CA) still accept. A key that does not fit the
+                // certificate fails at the handshake instead.
+                Ok(
+                    builder.with_client_cert_resolver(Arc::new(ClientIdentity(Arc::new(
+                        rustls::sign::CertifiedKey::new(chain, signing),
+                    )))),
+                )
             }
             (None, None) => Ok(builder.with_no_client_auth()),
             _ => Err(cfg(
                 "a client certificate needs its key, and a key its certificate",
             )),
         }
+    }
+}
+
+/// Always presents the one configured client certificate.
+#[derive(Debug)]
+struct ClientIdentity(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for ClientIdentity {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
     }
 }
 

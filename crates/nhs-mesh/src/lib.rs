@@ -10,6 +10,10 @@
 //!   capped), acknowledge, tracking by message id and by local id, endpoint lookup, workflow
 //!   search. REPORT messages come back as their own type ([`wire::Report`]).
 //! * [`wire`]: sans-IO parsers of everything MESH returns (fuzzed).
+//! * [`outbox`]: exactly-once sending through a durable [`Outbox`] ([`SqliteStore`] by
+//!   default); [`poller`]: receiving (store, then acknowledge, hand over once);
+//!   [`itk`]: ITK3 messages from `gpconnect-fhir` sent and followed to their acks, and the
+//!   receiving side's answers; [`blocking`]: [`BlockingClient`].
 //! * [`error`]: one error type; [`MeshError::retry`] says whether calling again is safe.
 //!
 //! The first POST of a send is never retried (MESH does not deduplicate); other calls retry
@@ -44,10 +48,12 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod blocking;
 pub mod chunk;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod itk;
 pub mod outbox;
 pub mod poller;
 pub mod store;
@@ -55,10 +61,12 @@ pub mod types;
 pub mod wire;
 
 pub use auth::{Credentials, Secret};
+pub use blocking::BlockingClient;
 pub use client::{DataMessage, Downloaded, MeshClient};
 pub use config::{ClientConfig, RetryPolicy, TlsConfig};
 pub use error::{MeshError, Retry};
+pub use itk::{AckTimeouts, AckTracker, ItkReceiver, ItkSender, ItkStatus};
 pub use outbox::Outbox;
 pub use poller::{PollSummary, Poller};
-pub use store::{InboxStore, MemoryStore, OutboxStore, SqliteStore};
+pub use store::{InboxStore, MemoryStore, OutboxStore, SeenStore, SqliteStore};
 pub use types::{Envelope, MailboxId, MessageId};

@@ -239,7 +239,8 @@ impl SqliteStore {
                 message TEXT NOT NULL,
                 body BLOB NOT NULL,
                 handled INTEGER NOT NULL DEFAULT 0);
-             CREATE INDEX IF NOT EXISTS mesh_inbox_unhandled ON mesh_inbox(handled, seq);",
+             CREATE INDEX IF NOT EXISTS mesh_inbox_unhandled ON mesh_inbox(handled, seq);
+             CREATE TABLE IF NOT EXISTS mesh_itk_seen (id TEXT PRIMARY KEY);",
         )
         .map_err(MeshError::store)?;
         Ok(Self {
@@ -387,6 +388,7 @@ impl InboxStore for SqliteStore {
 pub struct MemoryStore {
     outbox: Mutex<SeqMap<OutboxEntry>>,
     inbox: Mutex<SeqMap<(StoredMessage, bool)>>,
+    seen: Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// A counter plus entries keyed by id, each with its insertion number.
@@ -475,6 +477,34 @@ impl InboxStore for MemoryStore {
             e.1.1 = true;
         }
         Ok(())
+    }
+}
+
+/// Durable record of ITK3 MessageHeader ids already received (the 20007 duplicate check).
+pub trait SeenStore: Send + Sync {
+    /// Records `id`; returns `true` the first time, `false` when it was seen before.
+    ///
+    /// # Errors
+    /// [`MeshError::Store`].
+    fn first_time(&self, id: &str) -> Result<bool, MeshError>;
+}
+
+impl SeenStore for SqliteStore {
+    fn first_time(&self, id: &str) -> Result<bool, MeshError> {
+        let n = self
+            .lock()?
+            .execute(
+                "INSERT OR IGNORE INTO mesh_itk_seen (id) VALUES (?1)",
+                params![id],
+            )
+            .map_err(MeshError::store)?;
+        Ok(n == 1)
+    }
+}
+
+impl SeenStore for MemoryStore {
+    fn first_time(&self, id: &str) -> Result<bool, MeshError> {
+        Ok(self.seen.lock().map_err(poisoned)?.insert(id.to_owned()))
     }
 }
 

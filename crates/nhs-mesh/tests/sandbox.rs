@@ -233,3 +233,25 @@ async fn an_injected_non_delivery_report_is_a_report() {
     // Clean up the original at the recipient.
     client(&url, "X26ABC2").acknowledge(&id).await.unwrap();
 }
+
+#[test]
+fn the_blocking_client_sends_and_receives() {
+    let Some(url) = url() else { return };
+    let sender = nhs_mesh::BlockingClient::new(config(&url, "X26ABC1")).unwrap();
+    let receiver = nhs_mesh::BlockingClient::new(config(&url, "X26ABC2")).unwrap();
+    sender.handshake().unwrap();
+    let wf = unique_workflow("BLOCK");
+    let id = sender
+        .send(&Envelope::new("X26ABC2", &wf), b"blocking")
+        .unwrap();
+    assert_eq!(receiver.inbox_all(Some(&wf)).unwrap(), vec![id.clone()]);
+    let Downloaded::Data(m) = receiver.download(&id).unwrap() else {
+        panic!()
+    };
+    assert_eq!(m.body, b"blocking");
+    receiver.acknowledge(&id).unwrap();
+    assert_eq!(
+        sender.track(&id).unwrap().status,
+        Some(TrackingStatus::Acknowledged)
+    );
+}
