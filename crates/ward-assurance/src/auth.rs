@@ -15,6 +15,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
+use nhs_identifiers::redact::{REDACTED, Redacted};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
@@ -58,18 +59,19 @@ impl<'a> Credentials<'a> {
 impl fmt::Debug for Credentials<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
-            .field("api_key", &self.api_key.map(|_| "<redacted>"))
-            .field("signature", &self.signature.map(|_| "<redacted>"))
+            .field("api_key", &self.api_key.map(|_| REDACTED))
+            .field("signature", &self.signature.map(|_| REDACTED))
             .field("timestamp", &self.timestamp)
             .finish()
     }
 }
 
-/// A configured API key. Only its SHA-256 digest is kept; `Debug` shows the label only.
-#[derive(Clone)]
+/// A configured API key. Only its SHA-256 digest is kept; `Debug` shows the label, and the
+/// digest as `<redacted>`.
+#[derive(Clone, Debug)]
 pub struct ApiKey {
     label: String,
-    digest: [u8; 32],
+    digest: Redacted<[u8; 32]>,
 }
 
 impl ApiKey {
@@ -78,24 +80,16 @@ impl ApiKey {
     pub fn new(label: impl Into<String>, key: &str) -> Self {
         Self {
             label: label.into(),
-            digest: sha256(key.as_bytes()),
+            digest: Redacted::new(sha256(key.as_bytes())),
         }
     }
 }
 
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiKey")
-            .field("label", &self.label)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A configured HMAC secret. `Debug` shows the label only.
-#[derive(Clone)]
+/// A configured HMAC secret. `Debug` shows the label, and the secret as `<redacted>`.
+#[derive(Clone, Debug)]
 pub struct HmacSecret {
     label: String,
-    secret: Vec<u8>,
+    secret: Redacted<Vec<u8>>,
 }
 
 impl HmacSecret {
@@ -104,7 +98,7 @@ impl HmacSecret {
     pub fn new(label: impl Into<String>, secret: &[u8]) -> Self {
         Self {
             label: label.into(),
-            secret: secret.to_vec(),
+            secret: Redacted::new(secret.to_vec()),
         }
     }
 
@@ -112,15 +106,10 @@ impl HmacSecret {
     /// caller (or a test) sends.
     #[must_use]
     pub fn sign(&self, timestamp: i64, body: &[u8]) -> String {
-        format!("sha256={}", hex(&hmac_tag(&self.secret, timestamp, body)))
-    }
-}
-
-impl fmt::Debug for HmacSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HmacSecret")
-            .field("label", &self.label)
-            .finish_non_exhaustive()
+        format!(
+            "sha256={}",
+            hex(&hmac_tag(self.secret.expose(), timestamp, body))
+        )
     }
 }
 
@@ -361,7 +350,7 @@ impl Authenticator {
         let mut matched: Option<&str> = None;
         // Compare against every key, without stopping early.
         for key in &self.config.api_keys {
-            let equal: bool = key.digest.ct_eq(&digest).into();
+            let equal: bool = key.digest.expose().ct_eq(&digest).into();
             if equal && matched.is_none() {
                 matched = Some(&key.label);
             }
@@ -402,7 +391,7 @@ impl Authenticator {
         }
         let mut matched: Option<&str> = None;
         for secret in &self.config.hmac_secrets {
-            let expected = hmac_tag(&secret.secret, signed_at, body);
+            let expected = hmac_tag(secret.secret.expose(), signed_at, body);
             let equal: Choice = expected.ct_eq(&tag);
             if bool::from(equal) && matched.is_none() {
                 matched = Some(&secret.label);

@@ -47,7 +47,7 @@ pub struct SyncConfig {
 impl Default for SyncConfig {
     fn default() -> Self {
         Self {
-            time_zone: chrono_tz::Europe::London,
+            time_zone: nhs_identifiers::clock::LONDON,
             weekly_matching: WeeklyMatching::DueDateOnly,
             max_future_skew: Duration::minutes(5),
             shift_windows: ShiftWindows::default(),

@@ -66,14 +66,17 @@ impl HttpTimeouts {
     }
 }
 
-/// The real clock (the one place outside tests and examples that reads it), to the
-/// millisecond.
+/// The real clock (the one place outside tests and examples that reads it): the workspace's
+/// [`nhs_identifiers::clock::SystemClock`] cut to the millisecond, the precision `syncedAt`
+/// and the stores keep.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now().trunc_subsecs(3)
+        nhs_identifiers::clock::SystemClock::new()
+            .now()
+            .trunc_subsecs(3)
     }
 }
 

@@ -4,6 +4,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use nhs_identifiers::redact::Redact;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::AssuranceError;
@@ -118,81 +119,62 @@ impl TryFrom<&str> for Ward {
     }
 }
 
-macro_rules! text_id {
-    ($(#[$doc:meta])* $name:ident, $field:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+/// Longest accepted [`TaskId`], [`AuditId`] or [`StaffId`], in characters.
+const ID_MAX_LEN: usize = 128;
+
+/// Declares a validated id with the shared [`nhs_identifiers::text_id!`]: 1 to 128 characters
+/// after trimming, no control characters; errors name `$field`.
+macro_rules! assurance_id {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $check:ident) => {
+        fn $check(value: &str) -> Result<String, AssuranceError> {
+            short_text($field, value, ID_MAX_LEN)
+        }
+
+        nhs_identifiers::text_id! {
+            $(#[$doc])*
+            pub struct $name; validate = $check, error = AssuranceError;
+        }
 
         impl $name {
             /// Longest accepted id, in characters.
-            pub const MAX_LEN: usize = 128;
-
-            /// Validate an id: 1 to 128 characters after trimming, no control characters.
-            ///
-            /// # Errors
-            /// [`AssuranceError::InvalidField`] naming the field.
-            pub fn new(value: &str) -> Result<Self, AssuranceError> {
-                Self::for_field($field, value)
-            }
-
-            pub(crate) fn for_field(field: &str, value: &str) -> Result<Self, AssuranceError> {
-                short_text(field, value, Self::MAX_LEN).map(Self)
-            }
-
-            /// The id as text.
-            #[must_use]
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = String::deserialize(deserializer)?;
-                Self::new(&value).map_err(serde::de::Error::custom)
-            }
-        }
-
-        impl TryFrom<&str> for $name {
-            type Error = AssuranceError;
-            fn try_from(value: &str) -> Result<Self, Self::Error> {
-                Self::new(value)
-            }
+            pub const MAX_LEN: usize = ID_MAX_LEN;
         }
     };
 }
 
-text_id!(
-    /// A hub task id, e.g. `T-1001`.
+assurance_id!(
+    /// A hub task id, e.g. `T-1001`: 1 to 128 characters after trimming, no control
+    /// characters ([`AssuranceError::InvalidField`] naming `id` otherwise).
     TaskId,
-    "id"
+    "id",
+    check_task_id
 );
-text_id!(
+assurance_id!(
     /// The assurance dashboard's audit id, e.g. `AUD-2026-0001`. One audit completes at most
-    /// one task.
+    /// one task. 1 to 128 characters after trimming, no control characters
+    /// ([`AssuranceError::InvalidField`] naming `auditId` otherwise).
     AuditId,
-    "auditId"
-);
-text_id!(
-    /// A staff member's id in the Trust's directory, e.g. `S10042`.
-    StaffId,
-    "completedBy.staffId"
+    "auditId",
+    check_audit_id
 );
 
-/// The person who completed an audit. `Debug` masks the name and e-mail.
+impl AuditId {
+    /// Validates an audit id whose errors name `field` (e.g. `audit.id` in a webhook).
+    pub(crate) fn for_field(field: &str, value: &str) -> Result<Self, AssuranceError> {
+        short_text(field, value, Self::MAX_LEN).map(Self)
+    }
+}
+assurance_id!(
+    /// A staff member's id in the Trust's directory, e.g. `S10042`: 1 to 128 characters after
+    /// trimming, no control characters ([`AssuranceError::InvalidField`] naming
+    /// `completedBy.staffId` otherwise).
+    StaffId,
+    "completedBy.staffId",
+    check_staff_id
+);
+
+/// The person who completed an audit. `Debug` shows the length of the name, e-mail and staff
+/// id only.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -263,23 +245,19 @@ impl<'de> Deserialize<'de> for StaffMember {
     }
 }
 
-fn mask(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => format!("{first}***"),
-        None => String::new(),
+/// A staff id in a redacted `Debug` shows its length only.
+impl Redact for StaffId {
+    fn fmt_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_str().fmt_redacted(f)
     }
 }
 
-impl fmt::Debug for StaffMember {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StaffMember")
-            .field("name", &mask(&self.name))
-            .field("email", &self.email.as_deref().map(mask))
-            .field("staff_id", &self.staff_id.as_ref().map(|_| "<present>"))
-            .finish()
-    }
-}
+// `Debug` shows the shape of the name, e-mail and staff id (`<12 chars>`), never the text.
+nhs_identifiers::debug_redacted!(StaffMember {
+    name: redacted,
+    email: redacted,
+    staff_id: redacted,
+});
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,8 @@
 //! The dashboard webhook, the hub sync request, and the transform from one to the other (the
 //! work Power Automate does today, so it can also run in-process).
 
-use std::fmt;
-
 use chrono::{DateTime, FixedOffset};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::audit_type::AuditType;
@@ -16,45 +14,12 @@ pub const MAX_NOTES_LEN: usize = 4000;
 /// Longest accepted `dashboardUrl`, in characters.
 pub const MAX_URL_LEN: usize = 2048;
 
-/// The `eventType` of a dashboard webhook. Types a newer dashboard may send are kept in
-/// [`EventType::Other`] and are not synced.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EventType {
-    /// `AUDIT_COMPLETED`: an audit was completed and its hub task should be too.
-    AuditCompleted,
-    /// Any other event type.
-    Other(String),
-}
-
-impl EventType {
-    /// The wire value.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AuditCompleted => "AUDIT_COMPLETED",
-            Self::Other(other) => other,
-        }
-    }
-
-    fn parse(value: &str) -> Self {
-        if value == "AUDIT_COMPLETED" {
-            Self::AuditCompleted
-        } else {
-            Self::Other(value.to_owned())
-        }
-    }
-}
-
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for EventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+nhs_identifiers::open_enum! {
+    /// The `eventType` of a dashboard webhook. Types a newer dashboard may send are kept in
+    /// [`EventType::Other`] and are not synced.
+    pub enum EventType {
+        /// `AUDIT_COMPLETED`: an audit was completed and its hub task should be too.
+        AuditCompleted = "AUDIT_COMPLETED",
     }
 }
 
@@ -426,7 +391,7 @@ impl WireBody {
     }
 
     fn into_webhook(self) -> Result<DashboardWebhook, AssuranceError> {
-        let event_type = EventType::parse(
+        let event_type = EventType::from_wire(
             Fields { prefix: "" }.required("eventType", self.event_type.as_deref())?,
         );
         let audit = self.audit.ok_or_else(|| missing("audit".into()))?;

@@ -5,45 +5,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use nhs_identifiers::uuid::{RandomUuids, UuidSource};
 use serde::Serialize;
 
 use crate::audit_type::AuditType;
 use crate::ids::{AuditId, StaffId, StaffMember, TaskId, Ward};
 
-/// The current time, injected (the core never reads the system clock).
-pub trait Clock: Send + Sync {
-    /// Now.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// A clock that says what it is told: for tests and replays.
-#[derive(Debug, Clone)]
-pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
-
-impl ManualClock {
-    /// A clock stopped at `now`.
-    #[must_use]
-    pub fn new(now: DateTime<Utc>) -> Self {
-        Self(Arc::new(Mutex::new(now)))
-    }
-
-    /// Set the time (every clone sees it).
-    pub fn set(&self, now: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = now;
-    }
-
-    /// Move the time on.
-    pub fn advance(&self, by: chrono::Duration) {
-        let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        *now += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
+/// The current time, injected (the core never reads the system clock): the workspace's one
+/// clock trait and its manual test clock, re-exported here where this crate always had them.
+pub use nhs_identifiers::clock::{Clock, ManualClock};
 
 /// Who may complete audits for which ward.
 pub trait WardAccess: Send {
@@ -179,7 +149,7 @@ impl SyncLogEntry {
     /// An entry with a fresh id, time and outcome only.
     #[must_use]
     pub fn new(at: DateTime<Utc>, outcome: &'static str) -> Self {
-        Self::with_id(uuid::Uuid::new_v4().to_string(), at, outcome)
+        Self::with_id(RandomUuids.next_uuid().to_string(), at, outcome)
     }
 
     /// An entry with a given attempt id.
