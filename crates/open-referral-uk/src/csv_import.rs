@@ -122,7 +122,12 @@ pub fn import_csv(input: &[u8]) -> Result<CsvImport, OrukError> {
         .from_reader(input);
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| OrukError::Csv(format!("unreadable header row: {e}")))?
+        .map_err(|e| {
+            OrukError::Csv(format!(
+                "unreadable header row: {}",
+                nhs_identifiers::redact::serde_error(&e.to_string())
+            ))
+        })?
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
@@ -146,7 +151,10 @@ pub fn import_csv(input: &[u8]) -> Result<CsvImport, OrukError> {
                 import.errors.push(RowError {
                     line,
                     column: None,
-                    message: format!("unreadable row: {error}"),
+                    message: format!(
+                        "unreadable row: {}",
+                        nhs_identifiers::redact::serde_error(&error.to_string())
+                    ),
                 });
                 // An IO/UTF-8 error may leave the reader unable to continue; stop at the first.
                 if !matches!(error.kind(), csv::ErrorKind::UnequalLengths { .. }) {

@@ -7,7 +7,8 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum OrukError {
-    /// A JSON document could not be parsed into the ORUK model.
+    /// A JSON document could not be parsed into the ORUK model. The message never repeats a
+    /// received value (it goes through `nhs_identifiers::redact::serde_error`).
     #[error("invalid ORUK JSON at line {line}, column {column}: {message}")]
     Json {
         /// Line of the problem (1-based).
@@ -48,7 +49,29 @@ impl From<serde_json::Error> for OrukError {
         Self::Json {
             line: error.line(),
             column: error.column(),
-            message: error.to_string(),
+            message: nhs_identifiers::redact::serde_error(&error.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Service;
+
+    #[test]
+    fn parser_errors_never_repeat_the_received_value() {
+        // A number where the id string belongs, and a name where a list belongs.
+        let cases: [&[u8]; 2] = [
+            br#"{"id": 9990000018, "name": "Lunch club"}"#,
+            br#"{"id": "ac148810-d857-441c-9679-408f346de14b", "name": "Lunch club", "status": "active", "schedules": "Robin Smith"}"#,
+        ];
+        for json in cases {
+            let text = Service::from_json(json).unwrap_err().to_string();
+            assert!(text.starts_with("invalid ORUK JSON at line 1"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+            assert!(!text.contains("9990000018"), "{text}");
+            assert!(!text.contains("999 000 0018"), "{text}");
+            assert!(!text.contains("Robin"), "{text}");
         }
     }
 }

@@ -157,7 +157,7 @@ impl PostcodeTable {
         let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
         let headers = csv
             .headers()
-            .map_err(|e| OrukError::Csv(e.to_string()))?
+            .map_err(|e| OrukError::Csv(nhs_identifiers::redact::serde_error(&e.to_string())))?
             .clone();
         let column = |names: &[&str]| {
             headers

@@ -230,7 +230,10 @@ pub fn validate_json(json: &[u8], document: Document, context: &ValidationContex
                 severity: Severity::Error,
                 rule: Rule::InvalidJson,
                 path: "$".to_owned(),
-                message: format!("not valid JSON: {error}"),
+                message: format!(
+                    "not valid JSON: {}",
+                    nhs_identifiers::redact::serde_error(&error.to_string())
+                ),
             });
             return report;
         }
