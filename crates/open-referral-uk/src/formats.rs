@@ -6,15 +6,8 @@ use chrono::{NaiveDate, NaiveTime, Weekday};
 
 use crate::error::OrukError;
 
-/// Whether `value` is an RFC 4122 UUID in its 8-4-4-4-12 hexadecimal form.
-pub fn is_uuid(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    bytes.len() == 36
-        && bytes.iter().enumerate().all(|(index, byte)| match index {
-            8 | 13 | 18 | 23 => *byte == b'-',
-            _ => byte.is_ascii_hexdigit(),
-        })
-}
+/// Whether `value` is a UUID in its 8-4-4-4-12 hexadecimal form (the shared check).
+pub use nhs_identifiers::uuid::is_uuid;
 
 /// Whether `value` looks like an absolute URI: a scheme, `:`, and no whitespace.
 pub fn is_uri(value: &str) -> bool {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
+use nhs_identifiers::uuid::{RandomUuids, UuidSource};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -495,7 +496,7 @@ impl Core {
         now: DateTime<Utc>,
     ) -> Write {
         Write::Notification(Notification {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: RandomUuids.next_uuid().to_string(),
             to,
             kind,
             service_id: service_id.map(str::to_owned),
@@ -870,7 +871,7 @@ impl Core {
             {
                 return Err(LiveError::Conflict("a listing with this service id exists"));
             }
-            let token = uuid::Uuid::new_v4().simple().to_string();
+            let token = RandomUuids.next_uuid().simple().to_string();
             let id = service.id.clone();
             let listing = ListingRecord {
                 service,
@@ -993,8 +994,8 @@ impl Core {
                 missing.name
             )));
         }
-        let id = uuid::Uuid::new_v4().to_string();
-        let token = uuid::Uuid::new_v4().simple().to_string();
+        let id = RandomUuids.next_uuid().to_string();
+        let token = RandomUuids.next_uuid().simple().to_string();
         let referral = ReferralRecord {
             id: id.clone(),
             service_id: service_id.to_owned(),
