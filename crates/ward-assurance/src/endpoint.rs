@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::{Authenticator, Credentials};
-use crate::engine::{SyncEngine, SyncResponse};
 use crate::error::AssuranceError;
 use crate::payload::parse_sync_body;
 use crate::store::TaskStore;
+use crate::sync::{SyncEngine, SyncResponse};
 
 /// Default body limit: 64 KiB (a webhook is a few hundred bytes).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;

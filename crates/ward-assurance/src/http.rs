@@ -22,10 +22,10 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::auth::{API_KEY_HEADER, Credentials, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::endpoint::SyncEndpoint;
-use crate::engine::SyncResponse;
 use crate::error::AssuranceError;
 use crate::sinks::{AuditLog, Clock, SyncLogEntry, SyncLogQuery, SyncLogReader};
 use crate::store::TaskStore;
+use crate::sync::SyncResponse;
 
 /// The sync endpoint's path.
 pub const SYNC_PATH: &str = "/api/assurance/sync";

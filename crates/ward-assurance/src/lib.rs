@@ -12,7 +12,8 @@
 //! store       TaskStore trait; InMemoryTaskStore (hash index on (type, ward, due date))
 //! auth        Authenticator: X-Api-Key or HMAC-SHA256 signature, replay cache
 //! sinks       Clock, WardAccess, AuditLog, AdminAlerts (+ in-memory implementations)
-//! engine      SyncEngine::sync → SyncOutcome; SyncResponse (the JSON reply)
+//! sync        SyncEngine::sync → SyncOutcome; SyncResponse (the JSON reply)
+//!             (module `engine` before; that path still works)
 //! endpoint    SyncEndpoint::handle(credentials, body, now): the endpoint without IO
 //! sqlite      SqliteState: task store, sync log, replay cache in one file (feature `sqlite`)
 //! postgres    PostgresState: the same, shared by several processes (feature `postgres`)
@@ -172,7 +173,6 @@
 pub mod audit_type;
 pub mod auth;
 pub mod endpoint;
-pub mod engine;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
@@ -185,7 +185,12 @@ pub mod sinks;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;
+pub mod sync;
 pub mod task;
+
+/// The old name of [`sync`] (kept so `ward_assurance::engine::…` paths still compile).
+#[doc(hidden)]
+pub use self::sync as engine;
 
 pub use audit_type::{AuditType, AuditTypeRow, Cadence, Shift};
 pub use auth::{
@@ -193,9 +198,6 @@ pub use auth::{
     ReplayCache, WhenReplayCacheFull,
 };
 pub use endpoint::{DEFAULT_MAX_BODY_BYTES, SyncEndpoint};
-pub use engine::{
-    SUCCESS_MESSAGE, SyncConfig, SyncEngine, SyncOutcome, SyncResponse, WeeklyMatching,
-};
 pub use error::AssuranceError;
 pub use ids::{AuditId, StaffId, StaffMember, TaskId, Ward};
 pub use payload::{DashboardAudit, DashboardWebhook, EventType, SyncRequest, parse_sync_body};
@@ -206,4 +208,7 @@ pub use sinks::{
     WardAccess,
 };
 pub use store::{InMemoryTaskStore, MatchKey, PendingTask, TaskStore};
+pub use sync::{
+    SUCCESS_MESSAGE, SyncConfig, SyncEngine, SyncOutcome, SyncResponse, WeeklyMatching,
+};
 pub use task::{AuditCompletion, TaskFile, TaskStatus, WardTask};
