@@ -89,7 +89,8 @@ CREATE TABLE IF NOT EXISTS notes (
 );
 CREATE INDEX IF NOT EXISTS notes_due ON notes (next_attempt_ms, id)
     WHERE status IN ('queued', 'filing', 'outcome-unknown');
-CREATE INDEX IF NOT EXISTS notes_leased ON notes (nhs_number) WHERE lease_until_ms IS NOT NULL;
+CREATE INDEX IF NOT EXISTS notes_lease_until ON notes (lease_until_ms) INCLUDE (nhs_number)
+    WHERE lease_until_ms IS NOT NULL;
 CREATE TABLE IF NOT EXISTS audit (
     id       BIGSERIAL PRIMARY KEY,
     note_id  BIGINT NOT NULL REFERENCES notes (id),
@@ -654,7 +655,7 @@ impl Outbox for PostgresOutbox {
                     "SELECT {COLUMNS} FROM notes WHERE {UNFINISHED} AND next_attempt_ms <= $1 \
                      AND (lease_until_ms IS NULL OR lease_until_ms <= $2) \
                      AND nhs_number NOT IN (SELECT nhs_number FROM notes \
-                         WHERE lease_until_ms > $2 AND {UNFINISHED}) \
+                         WHERE lease_until_ms IS NOT NULL AND lease_until_ms > $2) \
                      ORDER BY next_attempt_ms, id LIMIT $3 FOR UPDATE SKIP LOCKED"
                 ),
                 &[&millis(request.now), &db_now, &limit.saturating_mul(8)],
