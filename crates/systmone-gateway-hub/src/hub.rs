@@ -350,8 +350,14 @@ impl Hub {
         let inner = self.inner.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((tcp, peer)) = listener.accept().await else {
-                    continue;
+                let (tcp, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // E.g. out of file descriptors: do not spin.
+                        warn!(%error, "accepting an agent failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
                 };
                 let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
