@@ -233,6 +233,9 @@ impl Row<'_> {
                         format!(
                             "expected one of {:?}, found {value:?}",
                             ServiceStatus::KNOWN
+                                .iter()
+                                .map(ServiceStatus::as_str)
+                                .collect::<Vec<_>>()
                         ),
                     ));
                 }

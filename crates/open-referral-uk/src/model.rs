@@ -3,7 +3,8 @@
 //!
 //! * Required fields are plain fields; optional ones are `Option`/`Vec` and are **omitted** (never
 //!   written as `null` or `[]`) when absent.
-//! * Code lists are enums with an `Other(String)` catch-all, so a newer peer's value survives.
+//! * Code lists are [`nhs_identifiers::open_enum!`] enums with an `Other(Unknown)` catch-all, so a
+//!   newer peer's value survives (readable with `as_str`, never matchable by text).
 //! * Every object keeps the properties it does not know in `extra` (HSDS-only fields such as
 //!   `phones`, supplier extensions), so a parse → serialise round trip loses nothing.
 //! * Numbers are kept as [`serde_json::Number`] so `12` stays `12` (not `12.0`) on the way out.
@@ -13,106 +14,45 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
 /// Properties an object carries that this model does not name (kept verbatim).
 pub type Extra = BTreeMap<String, Value>;
 
-macro_rules! code_list {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $wire:literal ),+ $(,)? }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-            /// A value outside the code list (kept verbatim so it round-trips).
-            Other(String),
-        }
-
-        impl $name {
-            /// Every known value, in code-list order.
-            pub const KNOWN: &'static [&'static str] = &[$($wire),+];
-
-            /// The wire value.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $( Self::$variant => $wire, )+
-                    Self::Other(value) => value,
-                }
-            }
-
-            /// Parses a wire value; unknown values become `Other`.
-            pub fn from_wire(value: &str) -> Self {
-                match value {
-                    $( $wire => Self::$variant, )+
-                    other => Self::Other(other.to_owned()),
-                }
-            }
-
-            /// Whether this is one of the code list's values.
-            pub fn is_known(&self) -> bool {
-                !matches!(self, Self::Other(_))
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = String::deserialize(deserializer)?;
-                Ok(Self::from_wire(&value))
-            }
-        }
-    };
-}
-
-code_list! {
+nhs_identifiers::open_enum! {
     /// `service.status`.
-    ServiceStatus {
+    pub enum ServiceStatus {
         /// The service is running.
-        Active => "active",
+        Active = "active",
         /// The service is not running at present.
-        Inactive => "inactive",
+        Inactive = "inactive",
         /// The service has closed for good.
-        Defunct => "defunct",
+        Defunct = "defunct",
         /// The service is closed for a while.
-        TemporarilyClosed => "temporarily closed",
+        TemporarilyClosed = "temporarily closed",
     }
 }
 
-code_list! {
+nhs_identifiers::open_enum! {
     /// `location.location_type` and `address.address_type`.
-    LocationType {
+    pub enum LocationType {
         /// A place people can visit.
-        Physical => "physical",
+        Physical = "physical",
         /// A postal address.
-        Postal => "postal",
+        Postal = "postal",
         /// An online location.
-        Virtual => "virtual",
+        Virtual = "virtual",
     }
 }
 
-code_list! {
+nhs_identifiers::open_enum! {
     /// `schedule.freq` (RFC 5545 subset allowed by ORUK 3.0).
-    Frequency {
+    pub enum Frequency {
         /// Every week (or every `interval` weeks).
-        Weekly => "WEEKLY",
+        Weekly = "WEEKLY",
         /// Every month (or every `interval` months).
-        Monthly => "MONTHLY",
+        Monthly = "MONTHLY",
     }
 }
 

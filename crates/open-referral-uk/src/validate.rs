@@ -505,7 +505,8 @@ enum Kind {
     Time,
     DateTime,
     Number,
-    Enum(&'static [&'static str]),
+    /// A code list: its known wire values (from the model's `KNOWN`).
+    Enum(fn() -> Vec<&'static str>),
     Object(&'static Spec),
     Array(&'static Spec),
 }
@@ -548,7 +549,15 @@ static SERVICE: Spec = Spec {
         f("description", Text),
         f("url", Uri),
         f("email", Email),
-        f("status", Kind::Enum(ServiceStatus::KNOWN)),
+        f(
+            "status",
+            Kind::Enum(|| {
+                ServiceStatus::KNOWN
+                    .iter()
+                    .map(ServiceStatus::as_str)
+                    .collect()
+            }),
+        ),
         f("fees", Text),
         f("accreditations", Text),
         f("minimum_age", Number),
@@ -638,7 +647,15 @@ static LOCATION: Spec = Spec {
     required: &["id", "location_type"],
     fields: &[
         f("id", Uuid),
-        f("location_type", Kind::Enum(LocationType::KNOWN)),
+        f(
+            "location_type",
+            Kind::Enum(|| {
+                LocationType::KNOWN
+                    .iter()
+                    .map(LocationType::as_str)
+                    .collect()
+            }),
+        ),
         f("name", Text),
         f("description", Text),
         f("latitude", Number),
@@ -685,7 +702,15 @@ static ADDRESS: Spec = Spec {
         f("state_province", Text),
         f("postal_code", Text),
         f("country", Text),
-        f("address_type", Kind::Enum(LocationType::KNOWN)),
+        f(
+            "address_type",
+            Kind::Enum(|| {
+                LocationType::KNOWN
+                    .iter()
+                    .map(LocationType::as_str)
+                    .collect()
+            }),
+        ),
         f("attributes", Array(&ATTRIBUTE)),
     ],
     removed: &["address_2", "metadata"],
@@ -763,7 +788,10 @@ static SCHEDULE: Spec = Spec {
         f("valid_from", Date),
         f("valid_to", Date),
         f("dtstart", Date),
-        f("freq", Kind::Enum(Frequency::KNOWN)),
+        f(
+            "freq",
+            Kind::Enum(|| Frequency::KNOWN.iter().map(Frequency::as_str).collect()),
+        ),
         f("interval", Number),
         f("byday", Text),
         f("bymonthday", Text),
@@ -1182,7 +1210,8 @@ impl<'c> Walker<'c> {
                     format!("`{name}` must be an RFC 3339 date-time, found {text:?}"),
                 );
             }
-            Kind::Enum(values) if !values.contains(&text) => {
+            Kind::Enum(known) if !known().contains(&text) => {
+                let values = known();
                 self.push(
                     Severity::Error,
                     Rule::Enum,
