@@ -212,3 +212,16 @@ pub use sync::{
     SUCCESS_MESSAGE, SyncConfig, SyncEngine, SyncOutcome, SyncResponse, WeeklyMatching,
 };
 pub use task::{AuditCompletion, TaskFile, TaskStatus, WardTask};
+
+#[cfg(test)]
+mod tests {
+    /// The paths callers used before issue 14 still name the same items.
+    #[test]
+    fn old_paths_still_resolve() {
+        assert_eq!(crate::engine::SUCCESS_MESSAGE, crate::sync::SUCCESS_MESSAGE);
+        let _: fn(crate::sync::SyncConfig) -> crate::engine::SyncConfig = |c| c;
+        let clock = crate::sinks::ManualClock::new(chrono::DateTime::UNIX_EPOCH);
+        let _: &dyn nhs_identifiers::clock::Clock = &clock;
+        let _: &dyn crate::Clock = &clock;
+    }
+}

@@ -422,6 +422,18 @@ mod tests {
     use super::*;
     use crate::task::TaskFile;
 
+    #[test]
+    fn unknown_event_types_are_kept_but_not_shown() {
+        let other = EventType::from_wire("AUDIT_DELETED");
+        assert!(matches!(other, EventType::Other(_)));
+        assert_eq!(other.as_str(), "AUDIT_DELETED");
+        assert!(!format!("{other:?}").contains("AUDIT_DELETED"));
+        assert_eq!(
+            EventType::from_wire("AUDIT_COMPLETED"),
+            EventType::AuditCompleted
+        );
+    }
+
     const WEBHOOK: &str = r#"{
       "eventType": "AUDIT_COMPLETED",
       "audit": {
