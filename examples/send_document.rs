@@ -13,6 +13,19 @@
 //!
 //! Ids are derived from `--seed` and the timestamp from `--at` (both default to the current
 //! time), so a fixed `--seed 1 --at 2026-01-01T09:00:00Z` always prints the same message.
+//!
+//! **Over MESH** (`--mesh-url`): the message is sent exactly once through a durable outbox
+//! (`nhs-mesh`) from `--mailbox` to `--to` (a mailbox; the sandbox cannot route
+//! `GPPROVIDER_…` addresses), and every status change is printed as it arrives: accepted by
+//! MESH, downloaded by the recipient, infrastructure ack, business ack (or the failure).
+//! With NHS England's sandbox (`pip install mesh-sandbox==1.0.137`) and the GP example:
+//!
+//! ```text
+//! STORE_MODE=memory AUTH_MODE=full SHARED_KEY=TestKey \
+//!   .venv/bin/uvicorn mesh_sandbox.api:app --host 127.0.0.1 --port 8700 --workers 1 &
+//! cargo run --example mesh_gp_inbox -- --mesh-url http://127.0.0.1:8700 &
+//! cargo run --example send_document -- --mesh-url http://127.0.0.1:8700 --mailbox X26ABC1 --to X26ABC2
+//! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +65,25 @@ struct Args {
     /// Message timestamp, RFC 3339 (default: now).
     #[arg(long)]
     at: Option<DateTime<Utc>>,
+    /// Send the message over MESH to this base URL (sandbox: http://127.0.0.1:8700) and
+    /// print each acknowledgement as it arrives.
+    #[arg(long, value_name = "URL")]
+    mesh_url: Option<String>,
+    /// Our MESH mailbox.
+    #[arg(long, default_value = "X26ABC1")]
+    mailbox: String,
+    /// The recipient's mailbox (instead of the GPPROVIDER_ automated-routing address).
+    #[arg(long, default_value = "X26ABC2")]
+    to: String,
+    /// Mailbox password (sandbox: password).
+    #[arg(long, default_value = "password")]
+    mesh_password: String,
+    /// Environment shared key (sandbox: TestKey).
+    #[arg(long, default_value = "TestKey")]
+    mesh_shared_key: String,
+    /// Seconds to wait for the acknowledgements.
+    #[arg(long, default_value_t = 60)]
+    wait: u64,
 }
 
 fn main() -> ExitCode {
@@ -87,6 +119,20 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     } else {
         send_document(args, at)?.build(&mut ids)?
     };
+    if let Some(url) = &args.mesh_url {
+        let mut message = message;
+        message.mesh.to = args.to.clone();
+        // What goes on the wire: no patient details in the MESH subject.
+        let envelope = nhs_integration::nhs_mesh::ItkSender::envelope(&message);
+        eprintln!("Mex-To: {}", envelope.to);
+        eprintln!("Mex-WorkflowID: {}", envelope.workflow_id);
+        eprintln!("Mex-Subject: {}", envelope.subject.as_deref().unwrap_or(""));
+        eprintln!("(responses come back on {})", message.mesh.ack_workflow_id);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        return runtime.block_on(send_over_mesh(args, url, &message));
+    }
     print_mesh(&message);
     if args.xml {
         print!("{}", message.to_xml()?);
@@ -177,6 +223,65 @@ fn print_mesh(message: &ItkMessage) {
     eprintln!("Mex-Subject: {}", mesh.subject);
     eprintln!("Mex-LocalID: {}", mesh.local_id);
     eprintln!("(responses come back on {})", mesh.ack_workflow_id);
+}
+
+async fn send_over_mesh(
+    args: &Args,
+    url: &str,
+    message: &ItkMessage,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use nhs_integration::nhs_mesh::itk::{AckTimeouts, ItkStatus};
+    use nhs_integration::nhs_mesh::{
+        ClientConfig, Credentials, ItkSender, MailboxId, MeshClient, Outbox, Poller, SqliteStore,
+    };
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let creds = Credentials::new(
+        MailboxId::new(&args.mailbox)?,
+        args.mesh_password.as_str(),
+        args.mesh_shared_key.as_str(),
+    );
+    let client = MeshClient::new(ClientConfig::new(url, creds))?;
+    client.handshake().await?;
+    let store = Arc::new(SqliteStore::in_memory()?);
+    let wait = Duration::from_secs(args.wait);
+    let sender = ItkSender::new(
+        Outbox::new(client.clone(), store.clone()),
+        Poller::new(client, store).workflow_filter(message.mesh.ack_workflow_id.clone()),
+    )
+    .timeouts(AckTimeouts::new(wait, wait));
+    let header = sender.send(message, Utc::now()).await?;
+    println!("sent MessageHeader {header}: accepted by MESH");
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        for change in sender.poll(Utc::now()).await? {
+            if change.header_id != header {
+                continue;
+            }
+            match &change.status {
+                ItkStatus::AcknowledgedByRecipient => {
+                    println!("downloaded by the recipient's mailbox")
+                }
+                ItkStatus::InfrastructureAck { code } => println!("infrastructure ack {code}"),
+                ItkStatus::BusinessAck { code } => {
+                    println!("business ack {code}");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                ItkStatus::Failed { reason } => {
+                    println!("failed: {reason}");
+                    return Ok(ExitCode::FAILURE);
+                }
+                other => println!("{other:?}"),
+            }
+        }
+        if let Some(t) = sender.status(&header)
+            && !t.bus_ack_requested
+            && t.infrastructure.is_some()
+        {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
 }
 
 fn validate(path: &PathBuf) -> Result<ExitCode, Box<dyn std::error::Error>> {

@@ -12,6 +12,7 @@
 //! | `systmone-sim` | a SystmOne client simulator with fault injection |
 //! | `systmone-writeback` | case notes filed once, by the right author, to the right patient |
 //! | `gpconnect-fhir` | GP Connect Send Document and Transfer of Care (FHIR STU3, ITK3) |
+//! | `nhs-mesh` | MESH API v2 client: auth, mTLS, chunking, exactly-once outbox, poller, ITK3 acks |
 //! | `ward-assurance` | assurance-dashboard audits completing hub ward tasks |
 //! | `open-referral-uk` | Open Referral UK 3.0 model, validation, search, API, marketplace |
 //! | `systmone-gateway` | agent on a Gateway PC: dials the hub over TLS, relays to SystmOne |
@@ -26,6 +27,8 @@
 pub use gpconnect_fhir;
 #[cfg(feature = "nhs-identifiers")]
 pub use nhs_identifiers;
+#[cfg(feature = "nhs-mesh")]
+pub use nhs_mesh;
 #[cfg(feature = "open-referral-uk")]
 pub use open_referral_uk;
 #[cfg(feature = "systmone-api")]
