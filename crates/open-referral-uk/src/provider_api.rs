@@ -41,6 +41,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use nhs_identifiers::redact::Redacted;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -54,18 +55,10 @@ use crate::validate::Finding;
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// API keys by SHA-256.
-#[derive(Clone, Default)]
+/// API keys by SHA-256. `Debug` shows `<redacted>` for the keys.
+#[derive(Clone, Debug, Default)]
 pub struct AuthKeys {
-    keys: HashMap<String, Principal>,
-}
-
-impl std::fmt::Debug for AuthKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthKeys")
-            .field("keys", &self.keys.len())
-            .finish()
-    }
+    keys: Redacted<HashMap<String, Principal>>,
 }
 
 impl AuthKeys {
@@ -77,7 +70,9 @@ impl AuthKeys {
     /// Adds a key for a principal.
     #[must_use]
     pub fn with(mut self, key: &str, principal: Principal) -> Self {
-        self.keys.insert(hash_secret(key), principal);
+        let mut keys = self.keys.into_inner();
+        keys.insert(hash_secret(key), principal);
+        self.keys = Redacted::new(keys);
         self
     }
 
@@ -93,6 +88,7 @@ impl AuthKeys {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(LiveError::Unauthorized)?;
         self.keys
+            .expose()
             .get(&hash_secret(key.trim()))
             .cloned()
             .ok_or(LiveError::Unauthorized)
@@ -693,4 +689,17 @@ pub fn app(live: Arc<Live>, keys: AuthKeys) -> Router {
     crate::api::router(api_state)
         .merge(router(market))
         .layer(axum::middleware::from_fn_with_state(keys, status_needs_key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_keys_debug_shows_no_key_or_principal() {
+        let keys = AuthKeys::new().with("provider-key-1", Principal::Provider("org-7".into()));
+        let text = format!("{keys:?}");
+        assert_eq!(text, "AuthKeys { keys: <redacted> }");
+        assert!(!text.contains(&hash_secret("provider-key-1")));
+    }
 }
