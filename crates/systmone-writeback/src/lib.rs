@@ -82,9 +82,9 @@ pub use note::{
     SystmOneUsername,
 };
 pub use outbox::{
-    AuditKind, AuditRecord, Claim, ClaimRequest, ConfiguredOutbox, GatewayLease, IntoOutbox, LeaseClock, LocalOutbox,
-    MemoryOutbox, NoteId, NoteStatus, Outbox, OutboxEntry, OutboxStore, PostgresConfig,
-    PostgresOutbox, SqliteOutbox, WorkerId,
+    AuditKind, AuditRecord, Claim, ClaimRequest, ConfiguredOutbox, GatewayLease, IntoOutbox,
+    LeaseClock, LocalOutbox, MemoryOutbox, NoteId, NoteStatus, Outbox, OutboxEntry, OutboxStore,
+    PostgresConfig, PostgresOutbox, SqliteOutbox, WorkerId,
 };
 pub use reference::NoteReference;
 pub use retry::RetryPolicy;
