@@ -31,7 +31,39 @@ pub enum OrukError {
     Csv(String),
     /// A marketplace operation was refused by the rules.
     #[error("marketplace rule: {0}")]
-    Marketplace(#[from] crate::marketplace::MarketplaceError),
+    Marketplace(#[from] MarketplaceError),
+}
+
+/// Why a marketplace operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MarketplaceError {
+    /// A signposting entry lacks the contact details people need.
+    #[error("a signposting-only entry needs {missing}")]
+    SignpostingIncomplete {
+        /// What is missing ("an email", "a UK postcode", or both).
+        missing: String,
+    },
+    /// No listing for that service id.
+    #[error("no listing for service {0}")]
+    UnknownListing(String),
+    /// No referral with that id.
+    #[error("no referral {0}")]
+    UnknownReferral(String),
+    /// A referral id was used twice.
+    #[error("referral {0} already exists")]
+    DuplicateReferral(String),
+    /// The listing does not take referrals (signposting only, paused or suspended).
+    #[error("listing for service {service_id} does not take referrals ({reason})")]
+    NotTakingReferrals {
+        /// The service.
+        service_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// The referral was already answered.
+    #[error("referral {0} has already been answered")]
+    AlreadyAnswered(String),
 }
 
 impl OrukError {
