@@ -167,12 +167,12 @@ impl Service {
     }
 
     /// Parses one service from JSON (the entry point fuzzed by `oruk_service_json`).
-    pub fn from_json(json: &[u8]) -> Result<Self, crate::OrukError> {
+    pub fn from_json(json: &[u8]) -> Result<Self, crate::error::OrukError> {
         Ok(serde_json::from_slice(json)?)
     }
 
     /// Serialises the service to compact JSON (absent values omitted, unknown properties kept).
-    pub fn to_json(&self) -> Result<String, crate::OrukError> {
+    pub fn to_json(&self) -> Result<String, crate::error::OrukError> {
         Ok(serde_json::to_string(self)?)
     }
 
