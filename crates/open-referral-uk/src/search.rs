@@ -59,7 +59,7 @@ mod geo;
 pub mod incremental;
 
 pub use facts::tokenize;
-use facts::{Facts, Postings, day_bit, weighted_words};
+use facts::{day_bit, weighted_words};
 use filters::area_contains;
 pub use filters::{CostFilter, MAX_COST, Origin, SearchQuery};
 pub use geo::{DataGeocoder, FallbackGeocoder, GeoPoint, Geocoder, PostcodeTable};
@@ -76,6 +76,36 @@ pub struct SearchHit<'a> {
     /// Distance in metres from the query point to the nearest location, when a point was given
     /// and the service has located sites.
     pub distance_metres: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    days: u8,
+    opens: Option<u16>,
+    closes: Option<u16>,
+}
+
+/// The documents containing a word (ascending) and the word's weight in each.
+#[derive(Debug, Clone, Default)]
+struct Postings {
+    docs: Vec<u32>,
+    weights: Vec<u16>,
+}
+
+/// What search needs to know about one service, derived once.
+#[derive(Debug, Clone)]
+struct Facts {
+    minimum_age: f64,
+    maximum_age: f64,
+    paid: bool,
+    sessions: Vec<Session>,
+    /// (index into `service_at_locations`, point).
+    points: Vec<(u16, GeoPoint)>,
+    status: ServiceStatus,
+    /// The cheapest priced option (0 without one).
+    cheapest: f64,
+    /// Postcode areas/districts/sectors the service covers (empty: no area data).
+    areas: Vec<String>,
 }
 
 /// A query after the directory has resolved its postcode and words.

@@ -6,44 +6,15 @@ use chrono::Weekday;
 
 use super::filters::area_tokens;
 use super::geo::GeoPoint;
+use super::{Facts, Postings, Session};
 use crate::formats::{self, TimeOfDay};
-use crate::model::{Service, ServiceStatus};
-
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Session {
-    pub(super) days: u8,
-    pub(super) opens: Option<u16>,
-    pub(super) closes: Option<u16>,
-}
-
-/// The documents containing a word (ascending) and the word's weight in each.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Postings {
-    pub(super) docs: Vec<u32>,
-    pub(super) weights: Vec<u16>,
-}
+use crate::model::Service;
 
 impl Postings {
     pub(super) fn weight(&self, doc: u32) -> Option<u16> {
         let index = self.docs.binary_search(&doc).ok()?;
         self.weights.get(index).copied()
     }
-}
-
-/// What search needs to know about one service, derived once.
-#[derive(Debug, Clone)]
-pub(super) struct Facts {
-    pub(super) minimum_age: f64,
-    pub(super) maximum_age: f64,
-    pub(super) paid: bool,
-    pub(super) sessions: Vec<Session>,
-    /// (index into `service_at_locations`, point).
-    pub(super) points: Vec<(u16, GeoPoint)>,
-    pub(super) status: ServiceStatus,
-    /// The cheapest priced option (0 without one).
-    pub(super) cheapest: f64,
-    /// Postcode areas/districts/sectors the service covers (empty: no area data).
-    pub(super) areas: Vec<String>,
 }
 
 pub(super) fn day_bit(day: Weekday) -> u8 {
