@@ -42,6 +42,9 @@ use nhs_integration::ward_assurance::{
     WardAccess,
 };
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// Serve POST /api/assurance/sync over a JSON task file.
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -108,13 +111,8 @@ fn ward_access(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // RUST_LOG selects what is logged (default: info for everything).
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(true)
-        .init();
+    // RUST_LOG selects what is logged, on stderr (default: info).
+    logging::init("info");
     let args = Args::parse();
 
     let file = TaskFile::from_json(&std::fs::read(&args.tasks)?)

@@ -45,6 +45,9 @@ use open_referral_uk::search::{DataGeocoder, Directory, FallbackGeocoder, Postco
 use open_referral_uk::store::{PostgresStore, SqliteStore, Store};
 use open_referral_uk::validate::{Severity, ValidationContext, validate_services};
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// Serve an Open Referral UK 3.0 API over a JSON (or CSV) file of services.
 #[derive(Parser)]
 struct Args {
@@ -233,13 +236,7 @@ async fn marketplace(args: &Args) -> Result<(), String> {
 #[tokio::main]
 async fn main() {
     // RUST_LOG selects what is logged, on stderr (default: info).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init("info");
     let args = Args::parse();
     if args.db.is_some() || args.postgres.is_some() {
         if let Err(message) = marketplace(&args).await {

@@ -26,6 +26,9 @@ use nhs_integration::nhs_mesh::{
     ClientConfig, Credentials, ItkReceiver, MailboxId, MeshClient, Outbox, Poller, SqliteStore,
 };
 
+#[path = "support/logging.rs"]
+mod logging;
+
 #[derive(Parser)]
 #[command(about = "Play a GP practice on MESH: poll, validate, answer with ITK3 acks")]
 struct Args {
@@ -60,10 +63,8 @@ struct Args {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    // RUST_LOG selects what is logged, on stderr (default: warn).
+    logging::init("warn");
     match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -40,6 +40,9 @@ use nhs_integration::gpconnect_fhir::{
 };
 use nhs_integration::nhs_identifiers::{NhsNumber, OdsCode};
 
+#[path = "support/logging.rs"]
+mod logging;
+
 #[derive(Parser)]
 #[command(about = "Print a fictitious GP Connect Send Document message, or validate a bundle")]
 struct Args {
@@ -88,13 +91,7 @@ struct Args {
 
 fn main() -> ExitCode {
     // RUST_LOG selects what is logged, on stderr (default: warn).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init("warn");
     let args = Args::parse();
     match run(&args) {
         Ok(code) => code,

@@ -23,6 +23,9 @@ use nhs_integration::systmone_sim::{
     FaultProbabilities, GatewayConfig, Organisation, Simulator, ThrottleConfig,
 };
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// Command-line options.
 #[derive(Debug, Parser)]
 #[command(about = "SystmOne Client Integration simulator (fictitious data only)")]
@@ -56,13 +59,7 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // RUST_LOG selects what is logged, on stderr (default: info).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init("info");
     let args = Args::parse();
     let organisation = match &args.data {
         Some(path) => Organisation::from_json_file(path)?,

@@ -61,6 +61,8 @@ struct Args {
 
 #[path = "support/gateway_agents.rs"]
 mod gateway_agents;
+#[path = "support/logging.rs"]
+mod logging;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -164,13 +166,7 @@ fn client(
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // RUST_LOG selects what is logged, on stderr (default: warn).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init("warn");
     let args = Args::parse();
     let started = Instant::now();
     let temp = tempfile::tempdir()?;
