@@ -37,15 +37,9 @@ impl Uuid {
     }
 }
 
-/// Whether `text` is a UUID in `8-4-4-4-12` hexadecimal form (either case).
-pub fn is_uuid(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.len() == 36
-        && bytes.iter().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => *b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        })
-}
+/// Whether `text` is a UUID in `8-4-4-4-12` hexadecimal form (either case): the workspace's
+/// one check, from `nhs_identifiers::uuid`.
+pub use nhs_identifiers::uuid::is_uuid;
 
 impl TryFrom<&str> for Uuid {
     type Error = Error;
