@@ -27,6 +27,10 @@ use tokio::net::{TcpListener, TcpStream};
 const MAX_JITTER_MICROS: u64 = 6_000;
 
 /// A TCP proxy that delays each client → simulator line by a random 0..=6 ms, in order.
+/// The runs measure real arrival times, so they take turns: two runs at once on a 2-core
+/// machine add scheduling delays far larger than the jitter under test.
+static ONE_RUN_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn jitter_proxy(upstream: SocketAddr, seed: u64) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -88,6 +92,7 @@ async fn paced_through_jitter(
     margin: Duration,
     timeout: Duration,
 ) -> Run {
+    let _turn = ONE_RUN_AT_A_TIME.lock().await;
     let org = organisation();
     let limits = systmone_sim::ThrottleConfig::new(interval, interval * 30);
     let sim = Simulator::new(
