@@ -61,7 +61,8 @@ fn relay(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let (direct, through_agent) = runtime.block_on(async {
+    // The simulator and the hub stay alive for the whole bench: dropping either stops it.
+    let (_sim, _hub, direct, through_agent) = runtime.block_on(async {
         let sim = Simulator::new(
             Organisation::builtin_default(),
             GatewayConfig::for_user("gateway0001")
@@ -124,7 +125,7 @@ fn relay(c: &mut Criterion) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let through_agent = hub.client(&device).expect("device client");
-        (direct, through_agent)
+        (sim, hub, direct, through_agent)
     });
 
     let mut group = c.benchmark_group("gateway_relay/get_functions");
