@@ -39,6 +39,7 @@ pub mod redact;
 pub mod scan;
 mod text_id;
 pub mod uuid;
+pub mod verhoeff;
 
 #[doc(hidden)]
 pub use serde as __serde;

@@ -90,44 +90,11 @@ impl TryFrom<&str> for SnomedCode {
         if value.starts_with('0') {
             return Err(InvalidNote::SnomedCode("must not start with 0"));
         }
-        if !verhoeff_valid(value) {
+        if !nhs_identifiers::verhoeff::verhoeff_valid(value) {
             return Err(InvalidNote::SnomedCode("has a wrong check digit"));
         }
         Ok(Self(value.to_owned()))
     }
-}
-
-/// Verhoeff check over a string of ASCII digits (the last digit is the check digit).
-fn verhoeff_valid(digits: &str) -> bool {
-    const D: [[u8; 10]; 10] = [
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
-        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
-        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
-        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
-        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
-        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
-    ];
-    const P: [[u8; 10]; 8] = [
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
-        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
-        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
-        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-    ];
-    let mut c = 0u8;
-    for (i, b) in digits.bytes().rev().enumerate() {
-        let digit = usize::from(b - b'0');
-        let permuted = P[i % 8][digit];
-        c = D[usize::from(c)][usize::from(permuted)];
-    }
-    c == 0
 }
 
 /// A clinical code filed with the note, e.g. "Referral to social prescribing service".
