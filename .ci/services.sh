@@ -103,6 +103,12 @@ start_mesh_sandbox() {
   wait_for 30 "mesh-sandbox (http)" curl -fsS "http://127.0.0.1:$plain_port/health"
   wait_for 30 "mesh-sandbox (tls)" curl -fsS --cacert "$tls/ca.pem" --cert "$tls/client.pem" \
     --key "$tls/client-key.pem" "https://localhost:$tls_port/health"
+  # mesh-sandbox builds its store lazily behind an lru_cache on a thread pool: requests that
+  # reach a fresh sandbox together can each build their own, and messages go missing. One
+  # request alone first (see nhs_test_support::warm_up_mesh_sandbox).
+  curl -fsS "http://127.0.0.1:$plain_port/admin/mailbox/X26ABC1" >/dev/null
+  curl -fsS --cacert "$tls/ca.pem" --cert "$tls/client.pem" --key "$tls/client-key.pem" \
+    "https://localhost:$tls_port/admin/mailbox/X26ABC1" >/dev/null
   export NHSI_TEST_MESH_URL="http://127.0.0.1:$plain_port"
   export NHSI_TEST_MESH_TLS_URL="https://localhost:$tls_port"
   export NHSI_TEST_MESH_TLS_DIR="$tls"

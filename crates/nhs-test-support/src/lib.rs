@@ -70,11 +70,50 @@ pub fn postgres_url() -> Option<String> {
 }
 
 /// [`MESH_URL_VAR`], or a printed skip (an error under CI).
+///
+/// The first call in a process also warms the sandbox up (see [`warm_up_mesh_sandbox`]).
 pub fn mesh_url() -> Option<String> {
-    service(
+    let url = service(
         MESH_URL_VAR,
         "NHS England's mesh-sandbox (pip install mesh-sandbox==1.0.137)",
-    )
+    )?;
+    static WARMED: std::sync::Once = std::sync::Once::new();
+    WARMED.call_once(|| warm_up_mesh_sandbox(&url));
+    Some(url)
+}
+
+/// Makes one request that reaches mesh-sandbox's message store, alone, before any test does.
+///
+/// mesh-sandbox 1.0.137 builds its store lazily, on the first request that needs it, behind
+/// `functools.lru_cache` on a thread pool. Requests that arrive together at a fresh sandbox can
+/// each build their own store: a message sent through one of them is then missing from every
+/// later inbox listing (seen as a test's inbox being empty, only on a freshly started sandbox).
+/// `.ci/services.sh` does the same with curl as soon as the sandbox is up. Plain HTTP only;
+/// failures are ignored (the tests that follow will say what is wrong).
+pub fn warm_up_mesh_sandbox(url: &str) {
+    use std::io::{Read, Write};
+    let Some(host) = url.strip_prefix("http://") else {
+        return;
+    };
+    let host = host.trim_end_matches('/');
+    let Ok(addrs) = std::net::ToSocketAddrs::to_socket_addrs(host) else {
+        return;
+    };
+    let timeout = std::time::Duration::from_secs(5);
+    for addr in addrs {
+        let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, timeout) else {
+            continue;
+        };
+        let _ = s.set_read_timeout(Some(timeout));
+        let req = format!(
+            "GET /admin/mailbox/X26ABC1 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        );
+        if s.write_all(req.as_bytes()).is_ok() {
+            let mut sink = Vec::new();
+            let _ = s.read_to_end(&mut sink);
+        }
+        return;
+    }
 }
 
 /// [`PYTHON_VAR`], or a printed skip (an error under CI).
