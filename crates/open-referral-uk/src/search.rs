@@ -27,8 +27,10 @@
 //!   within `proximity` metres of the point; without `proximity` results are only ordered by
 //!   distance. A `postcode` also keeps only services whose `service_area` contains it, when
 //!   the service has area data: postcode areas, districts, sectors or full postcodes listed
-//!   (comma-, semicolon- or line-separated) in a text `extent` or the UK `service_area` text;
-//!   polygon extents are not read;
+//!   (comma-, semicolon- or line-separated) in a text `extent` or the UK `service_area` text,
+//!   or GeoJSON polygons (`extent_type` `geojson`, see [`extent`]) that contain the postcode's
+//!   point from the [`Geocoder`] (holes respected). An extent that does not parse is a
+//!   validation warning and is not area data;
 //! * the index is updated in place per change ([`incremental`]), never rebuilt per edit.
 //!
 //! Ranking: text score (descending) when `search` is given, then distance (ascending) when a
@@ -53,11 +55,13 @@ use crate::marketplace::ListingState;
 use crate::model::{Service, ServiceAtLocationItem, ServiceStatus, Taxonomy, TaxonomyTerm};
 use crate::page::{Page, PageRequest};
 
+pub mod extent;
 mod facts;
 mod filters;
 mod geo;
 pub mod incremental;
 
+pub use extent::{AreaExtent, ExtentError};
 pub use facts::tokenize;
 use facts::{day_bit, weighted_words};
 use filters::area_contains;
@@ -106,6 +110,8 @@ struct Facts {
     cheapest: f64,
     /// Postcode areas/districts/sectors the service covers (empty: no area data).
     areas: Vec<String>,
+    /// GeoJSON polygons the service covers (the extents that parse).
+    shapes: Vec<AreaExtent>,
 }
 
 /// A query after the directory has resolved its postcode and words.
@@ -595,8 +601,11 @@ impl Directory {
             return None;
         }
         if let Some(Origin::Postcode(postcode)) = &query.origin
-            && !facts.areas.is_empty()
+            && !(facts.areas.is_empty() && facts.shapes.is_empty())
             && !facts.areas.iter().any(|area| area_contains(area, postcode))
+            && !prepared
+                .origin
+                .is_some_and(|point| facts.shapes.iter().any(|shape| shape.contains(point)))
         {
             return None;
         }

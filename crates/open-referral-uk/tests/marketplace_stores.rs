@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use open_referral_uk::live::core::{ListingInput, Principal, StateAction};
 use open_referral_uk::live::{Live, LiveOptions, LogNotifier, ManualClock};
-use open_referral_uk::search::{Directory, SearchQuery};
+use open_referral_uk::search::{Directory, PostcodeTable, SearchQuery};
 use open_referral_uk::store::{MemoryStore, PostgresStore, SqliteStore, Store};
 use open_referral_uk::synthetic;
 use proptest::prelude::*;
@@ -26,12 +26,19 @@ fn input(service: &Value) -> ListingInput {
     serde_json::from_value(json!({"service": service, "owner": "org-a"})).unwrap()
 }
 
+/// A fixed gazetteer, so postcode queries mean the same to an incremental and a rebuilt
+/// directory (the default geocoder learns only the postcodes present at build time).
+fn gazetteer() -> Arc<PostcodeTable> {
+    let csv = "postcode,latitude,longitude\nBS1 5TR,51.45,-2.58\nBS10 7HG,51.51,-2.6\nOX1 1AA,51.75,-1.26\n";
+    Arc::new(PostcodeTable::from_csv_reader(csv.as_bytes()).unwrap().0)
+}
+
 async fn open(store: Arc<dyn Store>, poll: Duration) -> Arc<Live> {
     Arc::new(
         Live::open(
             store,
             clock(),
-            Directory::builder(),
+            Directory::builder().geocoder(gazetteer()),
             LiveOptions::default().poll_every(poll),
         )
         .await
@@ -160,6 +167,9 @@ fn queries() -> Vec<SearchQuery> {
         "latitude=51.5&longitude=-1.5&proximity=60000",
         "latitude=51.8&longitude=-2.0",
         "start_time=09:00&end_time=15:00",
+        "postcode=BS1%205TR",
+        "postcode=BS10%207HG",
+        "postcode=OX1%201AA&proximity=80000",
     ];
     let mut queries: Vec<SearchQuery> = raw
         .iter()
@@ -201,6 +211,45 @@ fn answers(directory: &Directory) -> Vec<(usize, Answer)> {
         .collect()
 }
 
+/// Service areas for the property: none, a polygon with a hole (around BS1 5TR), a
+/// multipolygon, a text district, a polygon beside a text area, and a malformed extent.
+fn service_areas(choice: u8) -> Value {
+    let ring = |w: f64, s: f64, e: f64, n: f64| json!([[w, s], [e, s], [e, n], [w, n], [w, s]]);
+    let geojson = |geometry: Value| {
+        json!({
+            "id": "3f1c0e5a-0000-4000-8000-000000000001",
+            "extent_type": "geojson",
+            "extent": geometry.to_string()
+        })
+    };
+    let text = |extent: &str| {
+        json!({
+            "id": "3f1c0e5a-0000-4000-8000-000000000002",
+            "extent_type": "text",
+            "extent": extent
+        })
+    };
+    match choice {
+        0 => json!([]),
+        1 => json!([geojson(json!({"type": "Polygon", "coordinates": [
+            ring(-3.0, 51.0, -1.0, 52.0),
+            ring(-2.59, 51.44, -2.57, 51.46)
+        ]}))]),
+        2 => json!([geojson(json!({"type": "MultiPolygon", "coordinates": [
+            [ring(-2.59, 51.44, -2.57, 51.46)],
+            [ring(-1.3, 51.7, -1.2, 51.8)]
+        ]}))]),
+        3 => json!([text("BS10")]),
+        4 => json!([
+            text("OX1"),
+            geojson(json!({"type": "Polygon", "coordinates": [ring(-2.61, 51.5, -2.59, 51.52)]}))
+        ]),
+        _ => json!([geojson(
+            json!({"type": "Polygon", "coordinates": [[[-3, 51], [-2, 51], [-2, 52]]]})
+        )]),
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Edit {
     Create(usize),
@@ -209,6 +258,7 @@ enum Edit {
     Cost(usize, u8),
     Delete(usize),
     State(usize, u8),
+    Area(usize, u8),
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -220,6 +270,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => (0..10usize, 0..30u8).prop_map(|(i, c)| Edit::Cost(i, c)),
         1 => (0..10usize).prop_map(Edit::Delete),
         2 => (0..10usize, 0..6u8).prop_map(|(i, a)| Edit::State(i, a)),
+        2 => (0..10usize, 0..6u8).prop_map(|(i, a)| Edit::Area(i, a)),
     ]
 }
 
@@ -255,6 +306,11 @@ async fn apply(live: &Live, pool: &mut [Value], edit: Edit) {
                 "id": "c0000000-0000-4000-8000-000000000001",
                 "amount": c
             }]);
+            let id = pool[i]["id"].as_str().unwrap().to_owned();
+            let _ = live.edit_listing(&admin, &id, input(&pool[i])).await;
+        }
+        Edit::Area(i, a) => {
+            pool[i]["service_areas"] = service_areas(a);
             let id = pool[i]["id"].as_str().unwrap().to_owned();
             let _ = live.edit_listing(&admin, &id, input(&pool[i])).await;
         }
@@ -312,7 +368,7 @@ proptest! {
                         .unzip()
                 })
                 .await;
-            let mut scratch = Directory::new(services);
+            let mut scratch = Directory::builder().geocoder(gazetteer()).build(services);
             for (id, state) in states {
                 scratch.set_listing_state(&id, state);
             }

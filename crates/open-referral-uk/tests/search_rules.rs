@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Public search rules: inactive services hidden by default (named statuses include them),
-//! `postcode` limited to services whose `service_area` covers it when area data exists,
+//! `postcode` limited to services whose `service_area` covers it when area data exists (text
+//! postcode areas and GeoJSON polygons),
 //! free/paid/maximum cost filters.
 
 use open_referral_uk::model::{CostOption, Service, ServiceArea, ServiceStatus, number};
@@ -116,6 +117,142 @@ fn postcode_limits_to_service_areas_that_contain_it() {
         ids(&directory, "postcode=BS10%207HG"),
         ["area", "elsewhere", "named area", "no area", "polygon"]
     );
+}
+
+/// A closed square ring [lon, lat] from (west, south) to (east, north).
+fn square(west: f64, south: f64, east: f64, north: f64) -> serde_json::Value {
+    serde_json::json!([
+        [west, south],
+        [east, south],
+        [east, north],
+        [west, north],
+        [west, south]
+    ])
+}
+
+fn geojson(geometry: serde_json::Value, extent_type: &str) -> ServiceArea {
+    area(&geometry.to_string(), Some(extent_type))
+}
+
+#[test]
+fn postcode_limits_to_geojson_polygons_that_contain_it() {
+    // BS1 5TR is at (51.45, -2.58), BS10 7HG at (51.51, -2.6), GL1 1AA at (51.86, -2.24).
+    let postcodes = open_referral_uk::search::PostcodeTable::from_csv_reader(
+        "postcode,latitude,longitude\nBS1 5TR,51.45,-2.58\nBS10 7HG,51.51,-2.6\nGL1 1AA,51.86,-2.24\n"
+            .as_bytes(),
+    )
+    .unwrap()
+    .0;
+    // A big square with a hole around BS1 5TR.
+    let mut holed = service(0, "holed", ServiceStatus::Active);
+    holed.service_areas.push(geojson(
+        serde_json::json!({"type": "Polygon", "coordinates": [
+            square(-3.0, 51.0, -2.0, 52.0),
+            square(-2.59, 51.44, -2.57, 51.46),
+        ]}),
+        "geojson",
+    ));
+    // Two small squares: one around BS1 5TR, one around GL1 1AA (a Feature, any-case type).
+    let mut islands = service(1, "islands", ServiceStatus::Active);
+    islands.service_areas.push(geojson(
+        serde_json::json!({"type": "Feature", "properties": {}, "geometry": {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [square(-2.59, 51.44, -2.57, 51.46)],
+            [square(-2.25, 51.85, -2.23, 51.87)],
+        ]}}),
+        "GeoJSON",
+    ));
+    // A text district and a polygon: either may contain the postcode.
+    let mut mixed = service(2, "mixed", ServiceStatus::Active);
+    mixed.service_areas.push(area("GL1", Some("text")));
+    mixed.service_areas.push(geojson(
+        serde_json::json!({"type": "Polygon", "coordinates": [square(-2.61, 51.5, -2.59, 51.52)]}),
+        "geojson",
+    ));
+    // A ring that is not closed: not area data, so not limited (the validator warns).
+    let mut broken = service(3, "broken", ServiceStatus::Active);
+    broken.service_areas.push(area(
+        r#"{"type":"Polygon","coordinates":[[[-3,51],[-2,51],[-2,52],[-3,52]]]}"#,
+        Some("geojson"),
+    ));
+    let unlimited = service(4, "no area", ServiceStatus::Active);
+    let directory = Directory::builder()
+        .geocoder(std::sync::Arc::new(postcodes))
+        .build(vec![holed, islands, mixed, broken, unlimited]);
+    assert_eq!(
+        ids(&directory, "postcode=BS1%205TR"),
+        ["broken", "islands", "no area"]
+    );
+    assert_eq!(
+        ids(&directory, "postcode=BS10%207HG"),
+        ["broken", "holed", "mixed", "no area"]
+    );
+    assert_eq!(
+        ids(&directory, "postcode=GL1%201AA"),
+        ["broken", "holed", "islands", "mixed", "no area"]
+    );
+    // The index and the linear scan agree.
+    for postcode in ["BS1%205TR", "BS10%207HG", "GL1%201AA"] {
+        let query = SearchQuery::from_query_string(&format!("postcode={postcode}")).unwrap();
+        let indexed: Vec<_> = directory
+            .search(&query)
+            .unwrap()
+            .contents
+            .iter()
+            .map(|h| h.service.id.clone())
+            .collect();
+        let linear: Vec<_> = directory
+            .search_linear(&query)
+            .unwrap()
+            .contents
+            .iter()
+            .map(|h| h.service.id.clone())
+            .collect();
+        assert_eq!(indexed, linear);
+    }
+    // A point (latitude/longitude) without a postcode is not limited by areas.
+    assert_eq!(ids(&directory, "latitude=51.45&longitude=-2.58").len(), 5);
+}
+
+#[test]
+fn a_bad_geojson_extent_is_a_warning_at_its_path() {
+    use open_referral_uk::validate::{Rule, Severity, ValidationContext, validate_service};
+    let document = serde_json::json!({
+        "id": "9d1f7c2e-5b7a-4c1e-8f2a-3b4c5d6e7f80",
+        "name": "Riverside Walking Group",
+        "status": "active",
+        "service_areas": [
+            {"id": "3f1c0e5a-0000-4000-8000-000000000001", "extent_type": "geojson",
+             "extent": "{\"type\":\"Polygon\",\"coordinates\":[[[-3,51],[-2,51],[-2,52],[-3,52]]]}"},
+            {"id": "3f1c0e5a-0000-4000-8000-000000000002", "extent_type": "geojson",
+             "extent": "{\"type\":\"Polygon\",\"coordinates\":[[[-3,51],[-2,51],[-2,52],[-3,51]]]}"},
+            {"id": "3f1c0e5a-0000-4000-8000-000000000003", "extent_type": "geojson"},
+            {"id": "3f1c0e5a-0000-4000-8000-000000000004", "extent_type": "text", "extent": "BS1"}
+        ]
+    });
+    let report = validate_service(&document, &ValidationContext::default());
+    let found: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::ServiceAreaExtent)
+        .inspect(|f| assert_eq!(f.severity, Severity::Warning))
+        .map(|f| (f.path.as_str(), f.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "$.service_areas[0].extent",
+                "extent is not a usable GeoJSON area, so search ignores it: $.coordinates[0]: the ring is not closed (its last position must equal its first)"
+            ),
+            (
+                "$.service_areas[2].extent_type",
+                "extent_type is geojson but there is no extent"
+            ),
+        ]
+    );
+    assert!(report.is_valid());
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Weekday;
 
-use super::filters::area_tokens;
+use super::filters::{area_shapes, area_tokens};
 use super::geo::GeoPoint;
 use super::{Facts, Postings, Session};
 use crate::formats::{self, TimeOfDay};
@@ -79,6 +79,7 @@ impl Facts {
                 .unwrap_or(0.0)
                 .max(0.0),
             areas: area_tokens(service),
+            shapes: area_shapes(service),
         }
     }
 }

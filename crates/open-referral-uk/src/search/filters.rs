@@ -2,6 +2,7 @@
 
 use chrono::Weekday;
 
+use super::extent::AreaExtent;
 use super::geo::GeoPoint;
 use crate::error::OrukError;
 use crate::formats::{self, TimeOfDay, UkPostcode};
@@ -277,6 +278,16 @@ pub(super) fn area_tokens(service: &Service) -> Vec<String> {
         }
     }
     tokens
+}
+
+/// The polygons of a service's GeoJSON extents (`extent_type` `geojson`, any case) that parse;
+/// a malformed extent is left out here and reported by the validator.
+pub(super) fn area_shapes(service: &Service) -> Vec<AreaExtent> {
+    service
+        .service_areas
+        .iter()
+        .filter_map(|area| area.geojson_extent()?.ok())
+        .collect()
 }
 
 /// `BS`, `BS1`, `BS10`, `W1A`, `BS1 5`: a postcode area, district or sector.

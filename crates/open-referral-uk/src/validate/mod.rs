@@ -10,7 +10,7 @@
 //! * **Warning**: semantic rules the schemas cannot express: duplicate ids, age and date
 //!   ranges, schedule rules, coordinates, UK postcodes, stale `assured_date`, `last_modified`
 //!   in the future, negative costs, attributes without a term, page envelope consistency,
-//!   empty feeds, malformed dates and times.
+//!   empty feeds, malformed dates and times, GeoJSON service-area extents that do not parse.
 //! * **Info**: properties the profile does not define, HSDS fields removed by the UK profile,
 //!   deprecated fields.
 //!
@@ -97,6 +97,9 @@ pub enum Rule {
     PageEnvelope,
     /// A list endpoint returned no items.
     EmptyFeed,
+    /// A `geojson` service-area extent is not a usable polygon area (the message gives the
+    /// path inside the extent); search ignores it.
+    ServiceAreaExtent,
 }
 
 impl fmt::Display for Rule {

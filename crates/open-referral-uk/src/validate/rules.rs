@@ -7,6 +7,7 @@ use super::spec::Spec;
 use super::walker::Walker;
 use super::{Rule, Severity};
 use crate::formats::{self, UkPostcode, parse_byday};
+use crate::search::AreaExtent;
 
 impl Walker<'_> {
     pub(super) fn semantics(&mut self, map: &Map<String, Value>, spec: &Spec, path: &str) {
@@ -141,6 +142,33 @@ impl Walker<'_> {
                     && (country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()))
                 {
                     self.push(Severity::Warning, Rule::Format, &format!("{path}.country"), format!("country should be an ISO 3166-1 alpha-2 code such as \"GB\", found {country:?}"));
+                }
+            }
+            "service_area"
+                if text("extent_type")
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("geojson")) =>
+            {
+                match map.get("extent") {
+                    None => self.push(
+                        Severity::Warning,
+                        Rule::ServiceAreaExtent,
+                        &format!("{path}.extent_type"),
+                        "extent_type is geojson but there is no extent",
+                    ),
+                    Some(Value::String(extent)) => {
+                        if let Err(error) = AreaExtent::parse_geojson(extent) {
+                            self.push(
+                                Severity::Warning,
+                                Rule::ServiceAreaExtent,
+                                &format!("{path}.extent"),
+                                format!(
+                                    "extent is not a usable GeoJSON area, so search ignores it: {error}"
+                                ),
+                            );
+                        }
+                    }
+                    // A non-string extent is a type error from the walker.
+                    Some(_) => {}
                 }
             }
             "attribute"
