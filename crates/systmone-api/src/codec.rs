@@ -10,6 +10,7 @@
 use crate::error::{Error, RemoteError};
 use crate::function::{FunctionName, FunctionRequest, ThrottleClass};
 use crate::message::{Request, Response};
+use crate::options::EncodeOptions;
 use crate::types::{ApiKey, DeviceId, OutputScheme, RequestUid, ResponseUid, opt_bool};
 use crate::xml::{Document, Element, Writer, parse_document};
 
@@ -17,49 +18,6 @@ use crate::xml::{Document, Element, Writer, parse_document};
 pub const REQUEST_ROOT: &str = "ClientIntegrationRequest";
 /// Root element of a response.
 pub const RESPONSE_ROOT: &str = "ClientIntegrationResponse";
-
-/// How the NHS number element is spelled when writing (both are accepted on read).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum NhsNumberSpelling {
-    /// `NhsNumber`: the spec's and templates' request spelling (default).
-    #[default]
-    NhsNumber,
-    /// `NHSNumber`: the XSD's and responses' spelling.
-    #[allow(clippy::upper_case_acronyms)]
-    NHSNumber,
-}
-
-/// Options for encoding.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct EncodeOptions {
-    /// Spelling of the NHS number element.
-    pub nhs_number_spelling: NhsNumberSpelling,
-    /// Start the document with `<?xml version="1.0" encoding="UTF-8"?>` (off by default: the
-    /// spec's examples have none).
-    pub xml_declaration: bool,
-}
-
-impl EncodeOptions {
-    /// Defaults with this NHS number spelling.
-    pub fn with_nhs_number_spelling(mut self, spelling: NhsNumberSpelling) -> Self {
-        self.nhs_number_spelling = spelling;
-        self
-    }
-
-    /// Defaults with an XML declaration.
-    pub fn with_xml_declaration(mut self, on: bool) -> Self {
-        self.xml_declaration = on;
-        self
-    }
-
-    /// The options a SystmOne-side encoder (a simulator) would use: `NHSNumber`, as in
-    /// SystmOne's responses.
-    pub fn server() -> Self {
-        Self::default().with_nhs_number_spelling(NhsNumberSpelling::NHSNumber)
-    }
-}
 
 /// The fixed header fields of a request: `APIKey`, `DeviceID`, `DeviceVersion`, `RequestUID`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,11 +3,10 @@
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::types::wire_enum;
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// A Client Integration function, by its exact (case-sensitive) wire name.
-    FunctionName {
+    pub enum FunctionName {
         /// `GetFunctions`
         GetFunctions = "GetFunctions",
         /// `GetOrganisationMetaData` (capital D)
@@ -42,16 +41,6 @@ wire_enum!(
         GetReferenceData = "GetReferenceData",
         /// `IsPatientRetrieved`
         IsPatientRetrieved = "IsPatientRetrieved",
-    }
-);
-
-impl FunctionName {
-    /// The metadata of a known function (`None` for [`FunctionName::Other`]).
-    pub fn metadata(&self) -> Option<&'static Metadata> {
-        crate::message::ALL_METADATA
-            .iter()
-            .copied()
-            .find(|m| m.function == self.as_str())
     }
 }
 

@@ -50,6 +50,7 @@ mod error;
 mod framer;
 mod function;
 mod message;
+mod options;
 #[cfg(test)]
 mod privacy_tests;
 pub mod record;
@@ -77,13 +78,14 @@ pub mod patient_search;
 pub mod update_patient_record;
 
 pub use codec::{
-    ClientIntegrationRequest, ClientIntegrationResponse, EncodeOptions, NhsNumberSpelling,
-    REQUEST_ROOT, RESPONSE_ROOT, ReceivedRequestHeader, RequestHeader, ResponseHeader,
+    ClientIntegrationRequest, ClientIntegrationResponse, REQUEST_ROOT, RESPONSE_ROOT,
+    ReceivedRequestHeader, RequestHeader, ResponseHeader,
 };
 pub use error::{Error, RemoteError};
 pub use framer::{DEFAULT_MAX_MESSAGE_SIZE, Framer};
 pub use function::{FunctionName, FunctionRequest, Metadata, ThrottleClass};
 pub use message::{Request, Response, all_functions};
+pub use options::{EncodeOptions, NhsNumberSpelling};
 pub use throttle::{Limiter, Throttle, ThrottleConfig};
 pub use types::{
     Address, ApiKey, AppointmentUid, Code, CodeScheme, DeviceId, DocumentUid, Drug, DrugScheme,

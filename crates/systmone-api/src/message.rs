@@ -32,7 +32,7 @@ macro_rules! functions {
         }
 
         /// Metadata of every function this crate implements.
-        pub(crate) static ALL_METADATA: &[&Metadata] = &[$(&crate::$module::v1::METADATA),*];
+        static ALL_METADATA: &[&Metadata] = &[$(&crate::$module::v1::METADATA),*];
 
         impl Request {
             /// Wire name, version, writes?, default limit of this request's function.
@@ -188,6 +188,17 @@ impl Response {
     /// The function, as a [`FunctionName`].
     pub fn function(&self) -> FunctionName {
         self.metadata().name()
+    }
+}
+
+// `FunctionName` is declared in `function.rs`; its lookup lives beside the catalogue it reads.
+impl FunctionName {
+    /// The metadata of a known function (`None` for [`FunctionName::Other`]).
+    pub fn metadata(&self) -> Option<&'static Metadata> {
+        ALL_METADATA
+            .iter()
+            .copied()
+            .find(|m| m.function == self.as_str())
     }
 }
 

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::redact::debug_redacted;
 use crate::types::{
     Address, AppointmentUid, Code, DocumentUid, Drug, EventUid, PersonName, ProblemUid,
-    ReferralUid, Sex, TaskUid, VisitUid, YesNo, opt_date, opt_date_time, opt_minutes, wire_enum,
+    ReferralUid, Sex, TaskUid, VisitUid, YesNo, opt_date, opt_date_time, opt_minutes,
     write_opt_date, write_opt_date_time, write_opt_minutes,
 };
 use crate::xml::{Element, RawElement, Writer};
@@ -468,20 +468,20 @@ impl From<Narrative> for DataItem {
     }
 }
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// `Episodicity` of a code.
-    Episodicity {
+    pub enum Episodicity {
         /// `New`
         New = "New",
         /// `Ongoing`
         Ongoing = "Ongoing",
     }
-);
+}
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// `ProblemSeverity`: makes a code a problem header. The templates also list the
     /// Episode/Event forms.
-    ProblemSeverity {
+    pub enum ProblemSeverity {
         /// `Major`
         Major = "Major",
         /// `Minor`
@@ -495,11 +495,11 @@ wire_enum!(
         /// `Minor Event`
         MinorEvent = "Minor Event",
     }
-);
+}
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// `Comparator` of a numeric value (codes 3–8; 4 `=` is the default).
-    Comparator {
+    pub enum Comparator {
         /// `3`: approximately.
         Approximately = "3",
         /// `4`: equal (default).
@@ -513,7 +513,7 @@ wire_enum!(
         /// `8`: less than or equal.
         LessOrEqual = "8",
     }
-);
+}
 
 /// `ClinicalCode`: a code with optional free text, numeric value and problem details.
 #[derive(Clone, PartialEq, Eq)]
@@ -928,9 +928,9 @@ impl Recall {
     }
 }
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// `Reminder/Severity`.
-    ReminderSeverity {
+    pub enum ReminderSeverity {
         /// `Low`
         Low = "Low",
         /// `Normal`
@@ -938,7 +938,7 @@ wire_enum!(
         /// `High`
         High = "High",
     }
-);
+}
 
 /// `Reminder`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -1091,9 +1091,9 @@ impl Report {
     }
 }
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// `Letter/Direction`.
-    LetterDirection {
+    pub enum LetterDirection {
         /// `Incoming`
         Incoming = "Incoming",
         /// `Outgoing`
@@ -1101,7 +1101,7 @@ wire_enum!(
         /// `Other`
         OtherDirection = "Other",
     }
-);
+}
 
 /// `Letter`. `DocumentPath` is a file SystmOne reads on its own machine; leave
 /// `date_sent_received` out for an unsent letter. Recipient name or organisation is required.
@@ -1360,9 +1360,9 @@ impl From<Visit> for NonClinicalItem {
     }
 }
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// Appointment `Status`.
-    AppointmentStatus {
+    pub enum AppointmentStatus {
         /// `Booked`
         Booked = "Booked",
         /// `Arrived`
@@ -1382,7 +1382,7 @@ wire_enum!(
         /// `Patient Walked Out`
         PatientWalkedOut = "Patient Walked Out",
     }
-);
+}
 
 /// A free slot: `Slot { SlotType, DateTimeStart, Duration }`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -6,143 +6,53 @@ use std::fmt;
 use chrono::{NaiveDate, NaiveDateTime};
 use nhs_identifiers::NhsNumber;
 
-use crate::codec::NhsNumberSpelling;
 use crate::date;
 use crate::error::Error;
+use crate::options::NhsNumberSpelling;
 use crate::redact::debug_redacted;
 use crate::xml::{Element, Writer};
 
-/// A code list SystmOne sends as text, with a catch-all `Other` for values a newer or locally
-/// configured SystmOne may send.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)*
-            /// A value this crate does not know, kept exactly as sent.
-            Other(String),
-        }
-
-        impl $name {
-            /// The value as written on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $wire,)*
-                    Self::Other(value) => value,
-                }
-            }
-
-            /// Reads a wire value; values this crate does not know become `Other`.
-            pub fn from_wire(value: &str) -> Self {
-                match value {
-                    $($wire => Self::$variant,)*
-                    other => Self::Other(other.to_owned()),
-                }
-            }
-
-            /// Every value this crate knows (for tests and strategies).
-            pub fn known() -> Vec<Self> {
-                vec![$(Self::$variant),*]
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                Self::from_wire(value)
-            }
-        }
-    };
-}
-pub(crate) use wire_enum;
-
-/// An opaque identifier SystmOne hands out (16 hex characters in practice), kept as a string.
-macro_rules! opaque_id {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Wraps a value as received or to be sent.
-            pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
-            }
-
-            /// The value as on the wire.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                Self(value.to_owned())
-            }
-        }
-
-        impl From<String> for $name {
-            fn from(value: String) -> Self {
-                Self(value)
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-opaque_id!(
+nhs_identifiers::text_id! {
     /// `EventUID`: one journal event.
-    EventUid
-);
-opaque_id!(
+    pub struct EventUid;
+}
+nhs_identifiers::text_id! {
     /// `TaskUID`: one task.
-    TaskUid
-);
-opaque_id!(
+    pub struct TaskUid;
+}
+nhs_identifiers::text_id! {
     /// `AppointmentUID`: one appointment.
-    AppointmentUid
-);
-opaque_id!(
+    pub struct AppointmentUid;
+}
+nhs_identifiers::text_id! {
     /// `VisitUID`: one visit.
-    VisitUid
-);
-opaque_id!(
+    pub struct VisitUid;
+}
+nhs_identifiers::text_id! {
     /// `DocumentUID`: a letter's or attachment's file, fetched with `GetDocument`.
-    DocumentUid
-);
-opaque_id!(
+    pub struct DocumentUid;
+}
+nhs_identifiers::text_id! {
     /// `ProblemUID` / `LinkedProblemUID`: a problem header.
-    ProblemUid
-);
-opaque_id!(
+    pub struct ProblemUid;
+}
+nhs_identifiers::text_id! {
     /// `ReferralUID` / `LinkedReferralUID`: a referral.
-    ReferralUid
-);
-opaque_id!(
+    pub struct ReferralUid;
+}
+nhs_identifiers::text_id! {
     /// `DeviceID`: this installation, allocated by SystmOne on first contact (send it empty
     /// until then, see [`DeviceId::unallocated`]).
-    DeviceId
-);
-opaque_id!(
+    pub struct DeviceId;
+}
+nhs_identifiers::text_id! {
     /// `RequestUID`: the caller's id for one request, echoed in the response.
-    RequestUid
-);
-opaque_id!(
+    pub struct RequestUid;
+}
+nhs_identifiers::text_id! {
     /// `ResponseUID`: SystmOne's GUID for one response.
-    ResponseUid
-);
+    pub struct ResponseUid;
+}
 
 impl DeviceId {
     /// The empty device id sent on first contact.
@@ -184,10 +94,10 @@ impl fmt::Display for ApiKey {
     }
 }
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// A patient's sex: `M`, `F`, `I` (indeterminate), `U` (unknown). Search and update take
     /// `M`/`F`.
-    Sex {
+    pub enum Sex {
         /// `M`
         Male = "M",
         /// `F`
@@ -197,11 +107,11 @@ wire_enum!(
         /// `U`
         Unknown = "U",
     }
-);
+}
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// Demographic yes/no fields (`EnglishSpeaker`, `SMSConsent`).
-    YesNo {
+    pub enum YesNo {
         /// `Yes`
         Yes = "Yes",
         /// `No`
@@ -209,37 +119,37 @@ wire_enum!(
         /// `Unknown`
         Unknown = "Unknown",
     }
-);
+}
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// `RecordState`: `Open` means a write is not committed until the user saves the record.
-    RecordState {
+    pub enum RecordState {
         /// The record is still open in the client (changes not yet saved).
         Open = "Open",
         /// The record was closed (changes committed).
         Closed = "Closed",
     }
-);
+}
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// Clinical code scheme (`Code@Scheme`, `OutputScheme/Codes`). CTV3 is the default.
-    CodeScheme {
+    pub enum CodeScheme {
         /// `CTV3` (Read v3).
         Ctv3 = "CTV3",
         /// `Snomed` (SNOMED CT).
         Snomed = "Snomed",
     }
-);
+}
 
-wire_enum!(
+nhs_identifiers::open_enum! {
     /// Drug dictionary (`Drug@Scheme`, `OutputScheme/Drugs`). Multilex is the default.
-    DrugScheme {
+    pub enum DrugScheme {
         /// `Multilex`
         Multilex = "Multilex",
         /// `Dmd` (dm+d).
         Dmd = "Dmd",
     }
-);
+}
 
 /// How a request names the patient: exactly one of NHS number, pseudo number or client id.
 /// `Debug` masks every variant.

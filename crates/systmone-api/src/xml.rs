@@ -14,8 +14,8 @@ use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 use std::borrow::Cow;
 
-use crate::codec::EncodeOptions;
 use crate::error::Error;
+use crate::options::EncodeOptions;
 
 /// Elements nested deeper than this are rejected (a SystmOne record nests about eight deep).
 pub const MAX_DEPTH: usize = 64;

@@ -59,7 +59,7 @@ fn metadata_describes_each_function() {
     assert!(upr.writes && !upr.is_throttled_by_default());
     assert_eq!(systmone_api::all_functions().count(), 17);
     assert!(
-        systmone_api::FunctionName::Other("X".into())
+        systmone_api::FunctionName::from_wire("X")
             .metadata()
             .is_none()
     );

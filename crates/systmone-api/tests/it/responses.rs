@@ -82,10 +82,7 @@ fn unknown_functions_in_get_functions_are_kept() {
         .unwrap();
     assert!(functions.supports(&FunctionName::DeletePatientRecord));
     let future = functions.functions.last().unwrap();
-    assert_eq!(
-        future.function,
-        FunctionName::Other("FutureFunction".into())
-    );
+    assert_eq!(future.function, FunctionName::from_wire("FutureFunction"));
     assert_eq!(future.versions, vec!["1.0", "2.0"]);
 }
 

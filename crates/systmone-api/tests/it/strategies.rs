@@ -37,8 +37,8 @@ pub fn date_time() -> impl Strategy<Value = NaiveDateTime> {
 macro_rules! wire {
     ($ty:ty) => {
         prop_oneof![
-            4 => select(<$ty>::known()),
-            1 => token().prop_map(|t| <$ty>::Other(format!("Zz{t}"))),
+            4 => select(<$ty>::KNOWN.to_vec()),
+            1 => token().prop_map(|t| <$ty>::from_wire(&format!("Zz{t}"))),
         ]
     };
 }
