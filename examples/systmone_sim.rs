@@ -10,6 +10,11 @@
 //! `--gateways N` starts N Gateway PCs over the same organisation on consecutive ports.
 //! Faults can be injected at random with `--fault-rate P --seed S`.
 //!
+//! For tests that drive it from another process: `--port 0` listens on free ports (each
+//! gateway's address is printed on its own line), `--until-stdin-closes` stops when standard
+//! input reaches its end (so the simulator also ends when the test that started it dies), and
+//! `--dump FILE` then writes every gateway's request log and every patient's journal as JSON.
+//!
 //! Logs go to stderr through `tracing-subscriber`, filtered by `RUST_LOG` (default `info`;
 //! e.g. `RUST_LOG=systmone_sim=debug` shows each connection closing and why). No log line
 //! carries an NHS number, a name or any text a client sent.
@@ -54,6 +59,69 @@ struct Args {
     /// Stop after this many seconds and print the request counts and every journal (default: run until killed).
     #[arg(long)]
     run_for: Option<u64>,
+    /// Stop (as --run-for does) when standard input reaches its end.
+    #[arg(long)]
+    until_stdin_closes: bool,
+    /// When stopping, also write every gateway's request log (arrival in microseconds since
+    /// the simulator started, connection, function, whether answered) and every patient's
+    /// journal to this file as JSON.
+    #[arg(long)]
+    dump: Option<PathBuf>,
+}
+
+/// Resolves when standard input reaches its end (read on a plain thread: the runtime has no
+/// async stdin).
+async fn stdin_closed() {
+    let (done, closed) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut sink);
+        let _ = done.send(());
+    });
+    let _ = closed.await;
+}
+
+/// The request logs and journals as JSON (see `--dump`).
+fn dump(
+    gateways: &[Simulator],
+    organisation: &Organisation,
+    started: tokio::time::Instant,
+) -> serde_json::Value {
+    let gateways: Vec<serde_json::Value> = gateways
+        .iter()
+        .map(|gateway| {
+            let requests: Vec<serde_json::Value> = gateway
+                .request_log()
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "sequence": r.sequence,
+                        "at_us": u64::try_from(r.arrival.saturating_duration_since(started).as_micros()).unwrap_or(u64::MAX),
+                        "connection": r.connection,
+                        "function": r.function,
+                        "answered": r.answered(),
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "gateway": gateway.gateway_id(),
+                "user": gateway.user_name(),
+                "address": gateway.local_addr().map(|a| a.to_string()),
+                "requests": requests,
+            })
+        })
+        .collect();
+    let journals: Vec<serde_json::Value> = organisation
+        .patients()
+        .iter()
+        .map(|patient| {
+            serde_json::json!({
+                "nhs_number": patient.nhs_number,
+                "events": organisation.journal(&patient.nhs_number),
+            })
+        })
+        .collect();
+    serde_json::json!({ "gateways": gateways, "journals": journals })
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -61,6 +129,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // RUST_LOG selects what is logged, on stderr (default: info).
     logging::init("info");
     let args = Args::parse();
+    let started = tokio::time::Instant::now();
     let organisation = match &args.data {
         Some(path) => Organisation::from_json_file(path)?,
         None => Organisation::builtin_default(),
@@ -94,9 +163,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         gateways.push(simulator);
     }
-    match args.run_for {
-        Some(seconds) => tokio::time::sleep(Duration::from_secs(seconds)).await,
-        None => std::future::pending::<()>().await,
+    let run_for = async {
+        match args.run_for {
+            Some(seconds) => tokio::time::sleep(Duration::from_secs(seconds)).await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    let stdin = async {
+        if args.until_stdin_closes {
+            stdin_closed().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = run_for => {}
+        () = stdin => {}
+    }
+    if let Some(path) = &args.dump {
+        std::fs::write(
+            path,
+            serde_json::to_vec_pretty(&dump(&gateways, &organisation, started))?,
+        )?;
     }
     for gateway in &gateways {
         let log = gateway.request_log();

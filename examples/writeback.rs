@@ -8,6 +8,13 @@
 //!
 //! `--addr 127.0.0.1:40700 --api-key KEY` files the same fictitious notes through real SystmOne
 //! clients instead (repeat `--addr` for several Gateway PCs), e.g. TPP's Demo environment.
+//!
+//! A fleet: several processes with `--outbox postgres://…` and their own `--worker-id` share one
+//! queue; with `--addr` they share the Gateway PCs through gateway leases (one worker drives
+//! each at a time). `--generate N` submits N generated notes instead of the demo's six (0: work
+//! the shared queue only); `--lease-secs`, `--max-gateways`, `--timeout-secs` and
+//! `--pacing-margin-ms` tune the workers. `tests/writeback_processes.rs` runs three such
+//! processes against the `systmone_sim` example and kills one with SIGKILL.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,7 +24,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use clap::Parser;
 use nhs_integration::systmone_client::{
-    ApiKey, Client, ClientConfig, DeviceIdStore, FileDeviceIdStore, GatewayPool,
+    ApiKey, Client, ClientConfig, ClientError, DeviceIdStore, FileDeviceIdStore, GatewayPool,
     MemoryDeviceIdStore, TcpConnector, Timeouts,
 };
 use nhs_integration::systmone_sim::{
@@ -25,13 +32,13 @@ use nhs_integration::systmone_sim::{
 };
 use nhs_integration::systmone_writeback::client::PoolGateways;
 use nhs_integration::systmone_writeback::{
-    Accepted, Author, CaseNote, CodedEntry, ConfiguredOutbox, EngineConfig, GpTask, NhsNumber,
-    NoteStatus, PatientIdentity, PostgresConfig, RetryPolicy, Sex, SnomedCode, SystmOneUsername,
-    TokioClock, WorkerId, WritebackEngine,
+    Accepted, Author, CaseNote, CodedEntry, ConfiguredOutbox, EngineConfig, FleetConfig,
+    FleetGateways, GpTask, NhsNumber, NoteStatus, PatientIdentity, PostgresConfig, RetryPolicy,
+    Sex, SnomedCode, SystmOneUsername, TokioClock, WorkerId, WritebackEngine,
 };
 
 /// Command-line options.
-#[derive(Debug, Parser)]
+#[derive(Clone, Debug, Parser)]
 #[command(
     about = "File case notes into SystmOne through the durable outbox (fictitious data only)"
 )]
@@ -57,12 +64,45 @@ struct Args {
     /// Give up waiting for notes to settle after this many seconds.
     #[arg(long, default_value_t = 120)]
     wait_secs: u64,
+    /// Submit this many generated fictitious notes (labelled with the worker id) instead of the
+    /// demo's six; 0 submits none and only works the shared queue.
+    #[arg(long)]
+    generate: Option<usize>,
+    /// How long a claim on a note, and (with --addr on a shared outbox) a lease on a Gateway
+    /// PC, holds without renewal: another worker takes over a stopped worker's notes and
+    /// gateways after this. Keep it above --timeout-secs (default: the library's, 120 s for
+    /// notes and 30 s for gateways).
+    #[arg(long)]
+    lease_secs: Option<u64>,
+    /// With --addr on a shared outbox: the most Gateway PCs this worker drives at once.
+    #[arg(long, default_value_t = 1)]
+    max_gateways: usize,
+    /// With --addr: how long to wait for each response (default: the client's per-function
+    /// timeouts).
+    #[arg(long)]
+    timeout_secs: Option<u64>,
+    /// With --addr: extra time added to SystmOne's 1 s between requests, for jitter between
+    /// sending and arrival (default: the client's, 10 ms).
+    #[arg(long)]
+    pacing_margin_ms: Option<u64>,
+    /// With --addr: keep allocated device ids in this folder (default: beside a SQLite outbox;
+    /// in memory for a PostgreSQL one, so a real SystmOne client asks again each run).
+    #[arg(long)]
+    device_dir: Option<PathBuf>,
+    /// Testing aid: after each write is answered, wait this long before the outbox records it
+    /// (a window in which a killed worker leaves a filed note marked `filing`).
+    #[arg(long, default_value_t = 0, hide = true)]
+    stall_after_write_ms: u64,
 }
 
 #[path = "support/gateway_agents.rs"]
 mod gateway_agents;
 #[path = "support/logging.rs"]
 mod logging;
+#[path = "support/writeback_fleet.rs"]
+mod writeback_fleet;
+
+use writeback_fleet::{Announced, ExampleGateways};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -133,11 +173,17 @@ fn fictitious_notes() -> Result<Vec<CaseNote>, Error> {
     ])
 }
 
-fn client_config(embedded: bool) -> ClientConfig {
+fn client_config(args: &Args, embedded: bool) -> ClientConfig {
     let mut config = ClientConfig::default();
     if embedded {
         // Short timeouts keep the demo quick when a response is lost.
         config.timeouts = Timeouts::uniform(Duration::from_secs(3));
+    }
+    if let Some(secs) = args.timeout_secs {
+        config.timeouts = Timeouts::uniform(Duration::from_secs(secs));
+    }
+    if let Some(ms) = args.pacing_margin_ms {
+        config.pacing_margin = Duration::from_millis(ms);
     }
     config
 }
@@ -145,22 +191,36 @@ fn client_config(embedded: bool) -> ClientConfig {
 /// A client for one Gateway PC; `device_file` keeps the allocated device id across runs (a real
 /// SystmOne client asks a person to approve every new one).
 fn client(
+    args: &Args,
     label: &str,
     addr: SocketAddr,
-    api_key: &str,
     device_file: Option<PathBuf>,
-) -> Result<Client, Error> {
-    let embedded = device_file.is_none();
+    embedded: bool,
+) -> Result<Client, ClientError> {
     let store: Arc<dyn DeviceIdStore> = match device_file {
         Some(path) => Arc::new(FileDeviceIdStore::new(path)),
         None => Arc::new(MemoryDeviceIdStore::default()),
     };
-    Ok(Client::builder(label, ApiKey::new(api_key))
+    Client::builder(label, ApiKey::new(&args.api_key))
         .connector(Arc::new(TcpConnector::new(addr)))
         .device_store(store)
         .device_version("nhs-integration writeback example 0.1.0")
-        .config(client_config(embedded))
-        .spawn()?)
+        .config(client_config(args, embedded))
+        .spawn()
+}
+
+/// Where a real Gateway PC's device id is kept (see `--device-dir`).
+fn device_file(args: &Args, outbox: &std::path::Path, label: &str) -> Option<PathBuf> {
+    match &args.device_dir {
+        Some(dir) => Some(dir.join(format!("{label}.device-id"))),
+        None if is_postgres(outbox) => None,
+        None => Some(outbox.with_extension(format!("{label}.device-id"))),
+    }
+}
+
+fn is_postgres(outbox: &std::path::Path) -> bool {
+    let text = outbox.to_string_lossy();
+    text.starts_with("postgres://") || text.starts_with("postgresql://")
 }
 
 #[tokio::main]
@@ -187,6 +247,7 @@ async fn main() -> Result<(), Error> {
 
     let mut embedded = None;
     let mut builder = GatewayPool::builder();
+    let mut addrs: Vec<(String, SocketAddr)> = Vec::new();
     if args.addr.is_empty() {
         println!(
             "SystmOne writeback demo: embedded simulator, two Gateway PCs over one fictitious organisation"
@@ -204,7 +265,7 @@ async fn main() -> Result<(), Error> {
             let addr = sim.listen_tcp("127.0.0.1:0".parse()?).await?;
             let label = format!("gateway-{}", index + 1);
             println!("  {label}: SystmOne client logged on as {user}, listening on {addr}");
-            builder = builder.gateway(client(&label, addr, &args.api_key, None)?);
+            builder = builder.gateway(client(&args, &label, addr, None, true)?);
             gateways.push(sim);
         }
         println!("Faults injected:");
@@ -218,17 +279,15 @@ async fn main() -> Result<(), Error> {
         embedded = Some((organisation, gateways));
     } else {
         println!(
-            "SystmOne writeback: filing the demo's fictitious notes through {} real SystmOne client(s)",
+            "SystmOne writeback: filing fictitious notes through {} real SystmOne client(s)",
             args.addr.len()
         );
         for (index, addr) in args.addr.iter().enumerate() {
-            let label = format!("gateway-{}", index + 1);
-            let device_file = outbox_path.with_extension(format!("{label}.device-id"));
-            builder = builder.gateway(client(&label, *addr, &args.api_key, Some(device_file))?);
+            addrs.push((format!("gateway-{}", index + 1), *addr));
         }
     }
     let shown = outbox_path.to_string_lossy();
-    if shown.starts_with("postgres") {
+    if is_postgres(&outbox_path) {
         // A URL may hold a password: show where, not how.
         let host = shown.rsplit('@').next().unwrap_or("PostgreSQL");
         println!(
@@ -248,23 +307,73 @@ async fn main() -> Result<(), Error> {
     if outbox.is_shared() {
         println!("  shared outbox on PostgreSQL; this worker is {worker}");
     }
+    let clock = TokioClock::from_system_time();
+    let lease = args.lease_secs.map(Duration::from_secs);
+    let gateways = match (&outbox, addrs.is_empty()) {
+        (ConfiguredOutbox::Postgres(shared), false) => {
+            // Real Gateway PCs shared with other workers: one owner per gateway (leases).
+            println!(
+                "  gateway leases: this worker drives at most {} of them at a time",
+                args.max_gateways
+            );
+            let fleet_lease = lease.unwrap_or(FleetConfig::default().lease);
+            let connect_args = args.clone();
+            let connect_outbox = outbox_path.clone();
+            let connect_addrs = addrs.clone();
+            ExampleGateways::Fleet(Arc::new(FleetGateways::new(
+                shared.clone(),
+                worker.clone(),
+                FleetConfig::new(fleet_lease, fleet_lease / 2, args.max_gateways),
+                addrs.iter().map(|(label, _)| label.clone()).collect(),
+                Box::new(move |gateway: &str| {
+                    let (label, addr) = connect_addrs
+                        .iter()
+                        .find(|(label, _)| label == gateway)
+                        .ok_or_else(|| ClientError::UnknownGateway {
+                            gateway: gateway.into(),
+                        })?;
+                    let device = device_file(&connect_args, &connect_outbox, label);
+                    client(&connect_args, label, *addr, device, false)
+                }),
+                Arc::new(clock.clone()),
+            )))
+        }
+        _ => {
+            for (label, addr) in &addrs {
+                let device = device_file(&args, &outbox_path, label);
+                builder = builder.gateway(client(&args, label, *addr, device, false)?);
+            }
+            ExampleGateways::Pool(PoolGateways::new(builder.build()))
+        }
+    };
+    let mut config = EngineConfig::default()
+        .with_worker(worker.clone())
+        .with_max_in_flight(2)
+        .with_retry(RetryPolicy::new(
+            Duration::from_secs(1),
+            Duration::from_secs(10),
+            Duration::from_secs(1),
+        ));
+    if let Some(lease) = lease {
+        config = config.with_lease(lease);
+    }
     let engine = WritebackEngine::new(
         outbox,
-        PoolGateways::new(builder.build()),
-        TokioClock::from_system_time(),
-        EngineConfig::default()
-            .with_worker(worker)
-            .with_max_in_flight(2)
-            .with_retry(RetryPolicy::new(
-                Duration::from_secs(1),
-                Duration::from_secs(10),
-                Duration::from_secs(1),
-            )),
+        Announced {
+            inner: gateways,
+            stall: Duration::from_millis(args.stall_after_write_ms),
+        },
+        clock,
+        config,
     );
 
     println!("\nAccepted into the outbox (on disk before submit returned):");
+    let notes = match args.generate {
+        Some(count) => writeback_fleet::generated_notes(worker.as_str(), count)?,
+        None => fictitious_notes()?,
+    };
     let mut accepted: Vec<(Accepted, NhsNumber)> = Vec::new();
-    for note in fictitious_notes()? {
+    for note in notes {
         let nhs = note.patient.nhs_number;
         let receipt = engine.submit(note).await?;
         println!(
@@ -355,6 +464,6 @@ async fn main() -> Result<(), Error> {
             }
         }
     }
-    engine.gateways().pool().shutdown().await;
+    engine.gateways().inner.shutdown().await;
     Ok(())
 }
