@@ -19,7 +19,9 @@
 //!
 //! Other non-empty columns are kept on the service as extra string properties. Ids of child
 //! objects are derived deterministically from the service id, so re-importing the same sheet
-//! gives the same ids.
+//! gives the same ids. A row error names the line, the column and what was expected, never
+//! the cell's content (a sheet of providers holds names, e-mail addresses and phone numbers).
+//! [`service_from_row`] maps one row of any spreadsheet (the XLSX onboarding reuses it).
 
 use std::collections::HashSet;
 
@@ -185,6 +187,30 @@ pub fn import_csv(input: &[u8]) -> Result<CsvImport, OrukError> {
     Ok(import)
 }
 
+/// A header cell as the importer matches it: a leading byte-order mark dropped, trimmed,
+/// lower case.
+pub fn normalise_header(header: &str) -> String {
+    header
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Maps one row (cells in the order of `headers`, which [`normalise_header`] made) to a
+/// service; `line` is the row's number in its sheet (1-based, the header row is 1).
+pub fn service_from_row(
+    headers: &[String],
+    record: &csv::StringRecord,
+    line: u64,
+) -> Result<Service, RowError> {
+    Row {
+        headers,
+        record,
+        line,
+    }
+    .service()
+}
+
 struct Row<'a> {
     headers: &'a [String],
     record: &'a csv::StringRecord,
@@ -208,9 +234,11 @@ impl Row<'_> {
     fn number(&self, column: &str) -> Result<Option<serde_json::Number>, RowError> {
         self.get(column)
             .map(|value| {
-                value.parse::<f64>().ok().and_then(number).ok_or_else(|| {
-                    self.error(column, format!("expected a number, found {value:?}"))
-                })
+                value
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(number)
+                    .ok_or_else(|| self.error(column, "expected a number"))
             })
             .transpose()
     }
@@ -218,7 +246,7 @@ impl Row<'_> {
     fn service(&self) -> Result<Service, RowError> {
         let id = self.get("id").ok_or_else(|| self.error("id", "required"))?;
         if !formats::is_uuid(id) {
-            return Err(self.error("id", format!("expected a UUID, found {id:?}")));
+            return Err(self.error("id", "expected a UUID"));
         }
         let name = self
             .get("name")
@@ -231,7 +259,7 @@ impl Row<'_> {
                     return Err(self.error(
                         "status",
                         format!(
-                            "expected one of {:?}, found {value:?}",
+                            "expected one of {:?}",
                             ServiceStatus::KNOWN
                                 .iter()
                                 .map(ServiceStatus::as_str)
@@ -247,28 +275,19 @@ impl Row<'_> {
         service.fees = self.get("fees").map(str::to_owned);
         if let Some(url) = self.get("url") {
             if !formats::is_uri(url) {
-                return Err(self.error(
-                    "url",
-                    format!("expected an absolute URL such as https://…, found {url:?}"),
-                ));
+                return Err(self.error("url", "expected an absolute URL such as https://…"));
             }
             service.url = Some(url.to_owned());
         }
         if let Some(email) = self.get("email") {
             if !formats::is_email(email) {
-                return Err(self.error(
-                    "email",
-                    format!("expected an email address, found {email:?}"),
-                ));
+                return Err(self.error("email", "expected an email address"));
             }
             service.email = Some(email.to_owned());
         }
         if let Some(date) = self.get("assured_date") {
             if formats::parse_date(date).is_none() {
-                return Err(self.error(
-                    "assured_date",
-                    format!("expected a date YYYY-MM-DD, found {date:?}"),
-                ));
+                return Err(self.error("assured_date", "expected a date YYYY-MM-DD"));
             }
             service.assured_date = Some(date.to_owned());
         }
@@ -277,19 +296,13 @@ impl Row<'_> {
         if let (Some(min), Some(max)) = (service.minimum_age_years(), service.maximum_age_years())
             && min > max
         {
-            return Err(self.error(
-                "minimum_age",
-                format!("minimum_age {min} is above maximum_age {max}"),
-            ));
+            return Err(self.error("minimum_age", "minimum_age is above maximum_age"));
         }
         if let Some(organization_name) = self.get("organization_name") {
             let organization_id = match self.get("organization_id") {
                 Some(org_id) if formats::is_uuid(org_id) => org_id.to_owned(),
-                Some(org_id) => {
-                    return Err(self.error(
-                        "organization_id",
-                        format!("expected a UUID, found {org_id:?}"),
-                    ));
+                Some(_) => {
+                    return Err(self.error("organization_id", "expected a UUID"));
                 }
                 None => derived_id(id, "organization", 0),
             };
@@ -353,9 +366,7 @@ impl Row<'_> {
                     lon.as_f64().unwrap_or(f64::NAN),
                 );
                 if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-                    return Err(
-                        self.error("latitude", format!("({lat}, {lon}) is not a WGS84 point"))
-                    );
+                    return Err(self.error("latitude", "the coordinates are not a WGS84 point"));
                 }
             }
             (None, None) => {}
@@ -374,12 +385,7 @@ impl Row<'_> {
             let raw_postcode = self.get("postal_code").unwrap_or_default();
             let postal_code = if country == "GB" {
                 UkPostcode::try_from(raw_postcode)
-                    .map_err(|_| {
-                        self.error(
-                            "postal_code",
-                            format!("{raw_postcode:?} is not a UK postcode"),
-                        )
-                    })?
+                    .map_err(|_| self.error("postal_code", "not a UK postcode"))?
                     .to_string()
             } else {
                 raw_postcode.to_owned()
@@ -435,10 +441,7 @@ impl Row<'_> {
         }
         for (index, term_id) in ids.iter().enumerate() {
             if !formats::is_uuid(term_id) {
-                return Err(self.error(
-                    "taxonomy_term_id",
-                    format!("expected UUIDs separated by `;`, found {term_id:?}"),
-                ));
+                return Err(self.error("taxonomy_term_id", "expected UUIDs separated by `;`"));
             }
             let name = names
                 .get(index)
@@ -471,7 +474,7 @@ impl Row<'_> {
                 .map(|d| {
                     formats::parse_weekday(d)
                         .map(|day| day.to_string()[..2].to_ascii_uppercase())
-                        .ok_or_else(|| self.error("days", format!("{d:?} is not a day")))
+                        .ok_or_else(|| self.error("days", "expected days such as MO,WE"))
                 })
                 .collect::<Result<_, _>>()?;
             schedule.freq = Some(Frequency::Weekly);
@@ -483,9 +486,7 @@ impl Row<'_> {
         ] {
             if let Some(value) = value {
                 if formats::TimeOfDay::parse(value).is_none() {
-                    return Err(
-                        self.error(column, format!("expected a time HH:MM, found {value:?}"))
-                    );
+                    return Err(self.error(column, "expected a time HH:MM"));
                 }
                 *slot = Some(value.to_owned());
             }

@@ -17,6 +17,10 @@
 //! * `live` (feature `live`, on by default): the marketplace as a persistent service —
 //!   [`store`] (SQLite, PostgreSQL), `live` (rules, incremental index, scheduler, outbox) and
 //!   `provider_api` (authenticated provider and administrator routes, referrals).
+//! * `federation` (module with `live`; its HTTP client with feature `federation`): import
+//!   from other ORUK 3.0 directories and a two-way sync that converges without ping-pong.
+//! * `onboarding` (module with `live`; XLSX with feature `xlsx`): bulk onboarding from CSV
+//!   and XLSX spreadsheets with row errors and one claim e-mail per provider.
 //!
 //! ```
 //! use open_referral_uk::{Directory, SearchQuery};
@@ -35,11 +39,15 @@
 pub mod api;
 pub mod csv_import;
 mod error;
+#[cfg(feature = "live")]
+pub mod federation;
 pub mod formats;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod marketplace;
 pub mod model;
+#[cfg(feature = "live")]
+pub mod onboarding;
 pub mod page;
 #[cfg(feature = "live")]
 pub mod provider_api;

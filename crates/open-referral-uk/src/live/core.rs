@@ -249,6 +249,36 @@ pub enum Write {
     Referral(Box<ReferralRecord>),
     /// A notification, keyed by its id.
     Notification(Notification),
+    /// A record another module keeps beside the marketplace's (federation provenance and
+    /// sync cursors): stored and loaded with the others, never read by the rules.
+    Extension(ExtensionRecord),
+}
+
+/// The record kinds kept as [`Write::Extension`]s (a module adds its kinds here).
+pub const EXTENSION_KINDS: &[&str] = &["federation", "sync_cursor"];
+
+/// A record of one of the [`EXTENSION_KINDS`]: a JSON body under a key.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ExtensionRecord {
+    /// One of [`EXTENSION_KINDS`].
+    pub kind: &'static str,
+    /// The key within the kind.
+    pub key: String,
+    /// The body.
+    pub body: Value,
+}
+
+impl ExtensionRecord {
+    /// A record of a kind listed in [`EXTENSION_KINDS`] (`None` for any other kind).
+    pub fn new(kind: &str, key: impl Into<String>, body: Value) -> Option<Self> {
+        let kind = EXTENSION_KINDS.iter().find(|k| **k == kind)?;
+        Some(Self {
+            kind,
+            key: key.into(),
+            body,
+        })
+    }
 }
 
 impl Write {
@@ -258,6 +288,7 @@ impl Write {
             Self::Listing(_) => "listing",
             Self::Referral(_) => "referral",
             Self::Notification(_) => "notification",
+            Self::Extension(record) => record.kind,
         }
     }
 
@@ -267,6 +298,7 @@ impl Write {
             Self::Listing(listing) => &listing.service.id,
             Self::Referral(referral) => &referral.id,
             Self::Notification(notification) => &notification.id,
+            Self::Extension(record) => &record.key,
         }
     }
 
@@ -276,8 +308,24 @@ impl Write {
             Self::Listing(listing) => serde_json::to_string(listing),
             Self::Referral(referral) => serde_json::to_string(referral),
             Self::Notification(notification) => serde_json::to_string(notification),
+            Self::Extension(record) => serde_json::to_string(&record.body),
         };
         body.map_err(|_| LiveError::Corrupt("a record could not be encoded".into()))
+    }
+
+    /// Reads a stored record back (`key`: its key, kept by [`Write::Extension`]s).
+    pub fn decode_keyed(kind: &str, key: &str, body: &str) -> Result<Self, LiveError> {
+        if EXTENSION_KINDS.contains(&kind) {
+            let body = serde_json::from_str(body).map_err(|_| {
+                LiveError::Corrupt(format!("a stored {kind} record could not be read"))
+            })?;
+            return ExtensionRecord::new(kind, key, body)
+                .map(Self::Extension)
+                .ok_or_else(|| {
+                    LiveError::Corrupt(format!("a stored {kind} record could not be read"))
+                });
+        }
+        Self::decode(kind, body)
     }
 
     /// Reads a stored record back.
@@ -421,6 +469,7 @@ pub struct Core {
     listings: BTreeMap<String, ListingRecord>,
     referrals: BTreeMap<String, ReferralRecord>,
     notifications: BTreeMap<String, Notification>,
+    extensions: BTreeMap<(&'static str, String), Value>,
 }
 
 impl Core {
@@ -464,6 +513,20 @@ impl Core {
         all
     }
 
+    /// An extension record's body by kind and key.
+    pub fn extension(&self, kind: &str, key: &str) -> Option<&Value> {
+        let kind = EXTENSION_KINDS.iter().find(|k| **k == kind)?;
+        self.extensions.get(&(*kind, key.to_owned()))
+    }
+
+    /// Every extension record of one kind, by key.
+    pub fn extensions<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        self.extensions
+            .iter()
+            .filter(move |((k, _), _)| *k == kind)
+            .map(|((_, key), body)| (key.as_str(), body))
+    }
+
     /// Applies a stored record; returns its effect on the index.
     pub(crate) fn apply(&mut self, write: Write) -> IndexChange {
         match write {
@@ -483,6 +546,11 @@ impl Core {
             Write::Notification(notification) => {
                 self.notifications
                     .insert(notification.id.clone(), notification);
+                IndexChange::None
+            }
+            Write::Extension(record) => {
+                self.extensions
+                    .insert((record.kind, record.key), record.body);
                 IndexChange::None
             }
         }
@@ -907,7 +975,8 @@ impl Core {
         Ok((writes, claims))
     }
 
-    /// A provider claims a bulk-uploaded entry with its token.
+    /// A provider claims a bulk-uploaded entry with its token (every entry sharing the
+    /// token: onboarding sends one link per provider for all its entries).
     pub fn claim(&self, principal: &Principal, token: &str) -> Result<Vec<Write>, LiveError> {
         let Principal::Provider(org) = principal else {
             return Err(LiveError::Forbidden(
@@ -915,15 +984,21 @@ impl Core {
             ));
         };
         let hash = hash_secret(token);
-        let listing = self
+        let writes: Vec<Write> = self
             .listings
             .values()
-            .find(|l| l.claim_hash.as_deref() == Some(hash.as_str()))
-            .ok_or(LiveError::NotFound("no entry to claim with this link"))?;
-        let mut listing = listing.clone();
-        listing.owner = Some(org.clone());
-        listing.claim_hash = None;
-        Ok(vec![Write::Listing(Box::new(listing))])
+            .filter(|l| l.claim_hash.as_deref() == Some(hash.as_str()))
+            .map(|listing| {
+                let mut listing = listing.clone();
+                listing.owner = Some(org.clone());
+                listing.claim_hash = None;
+                Write::Listing(Box::new(listing))
+            })
+            .collect();
+        if writes.is_empty() {
+            return Err(LiveError::NotFound("no entry to claim with this link"));
+        }
+        Ok(writes)
     }
 
     /// A self-referral (public) or a professional referral. Returns the writes, the referral

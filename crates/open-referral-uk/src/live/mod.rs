@@ -229,9 +229,11 @@ impl Live {
         let mut services = Vec::new();
         let mut states = Vec::new();
         for record in records {
-            if let IndexChange::Upsert(service, state) =
-                core.apply(Write::decode(&record.kind, &record.body)?)
-            {
+            if let IndexChange::Upsert(service, state) = core.apply(Write::decode_keyed(
+                &record.kind,
+                &record.key,
+                &record.body,
+            )?) {
                 states.push((service.id.clone(), state));
                 services.push(*service);
             }
@@ -283,7 +285,11 @@ impl Live {
         let mut changes = Vec::new();
         let count = records.len();
         for record in records {
-            changes.push(inner.core.apply(Write::decode(&record.kind, &record.body)?));
+            changes.push(inner.core.apply(Write::decode_keyed(
+                &record.kind,
+                &record.key,
+                &record.body,
+            )?));
         }
         inner.head = inner.head.max(head);
         apply_index(&self.directory, changes);
@@ -299,7 +305,7 @@ impl Live {
 
     /// Runs a command: decide on the current records, commit, apply. A conflict with another
     /// instance catches up and decides again (a few times).
-    async fn run<T>(
+    pub(crate) async fn run<T>(
         &self,
         decide: impl Fn(&Core, DateTime<Utc>) -> Result<(Vec<Write>, T), LiveError>,
     ) -> Result<T, LiveError> {
