@@ -1,6 +1,8 @@
 //! `cargo run --example writeback -- --via-agents`: the writeback demo with each simulated
-//! Gateway PC behind a `systmone-gateway` agent that dials the example's hub over loopback TLS,
-//! for two practices, with notes routed by the patient's practice.
+//! Gateway PC behind a `systmone-gateway` agent that dials the example's hub over loopback
+//! mutual TLS, for two practices, with notes routed by the patient's practice. Every
+//! certificate is throwaway: a hub CA and the hub's certificate, a device CA and one client
+//! certificate per Gateway PC whose CN is the device's id.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +11,8 @@ use nhs_integration::nhs_identifiers::OdsCode;
 use nhs_integration::systmone_client::{ApiKey, Client, ClientConfig, Timeouts};
 use nhs_integration::systmone_gateway::{Agent, AgentConfig, ReconnectBackoff, enrol, tls};
 use nhs_integration::systmone_gateway_hub::{
-    ClientFactory, DeviceRegistry, Hub, PracticeGateways, PracticeLookup, PracticeMap,
-    SqliteRegistry, tls as hub_tls,
+    ClientFactory, DeviceCertificates, DeviceRegistry, Hub, HubConfig, PracticeGateways,
+    PracticeLookup, PracticeMap, SqliteRegistry, tls as hub_tls,
 };
 use nhs_integration::systmone_sim::{
     Fault, GatewayConfig, Organisation, OrganisationData, Simulator, ThrottleConfig,
@@ -29,15 +31,42 @@ fn second_practice() -> Result<Organisation, Error> {
     Ok(Organisation::new(data))
 }
 
-/// A throwaway CA and a `localhost` certificate it signed: (CA PEM, cert PEM, key PEM).
-fn throwaway_certificates() -> Result<(String, String, String), Error> {
-    let ca_key = rcgen::KeyPair::generate()?;
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key)?;
+type Issuer = rcgen::CertifiedIssuer<'static, rcgen::KeyPair>;
+
+/// A throwaway CA named `name`.
+fn throwaway_ca(name: &str) -> Result<Issuer, Error> {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    Ok(rcgen::CertifiedIssuer::self_signed(
+        params,
+        rcgen::KeyPair::generate()?,
+    )?)
+}
+
+/// The hub's `localhost` certificate from the hub CA: (cert PEM, key PEM).
+fn hub_certificate(hub_ca: &Issuer) -> Result<(String, String), Error> {
     let key = rcgen::KeyPair::generate()?;
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?.signed_by(&key, &ca)?;
-    Ok((ca.pem(), cert.pem(), key.serialize_pem()))
+    let cert =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned()])?.signed_by(&key, hub_ca)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+/// A Gateway PC's client certificate from the device CA, its CN the device id the operator
+/// chose: (cert PEM, key PEM). The operator hands it over with the enrolment token.
+fn device_certificate(device_ca: &Issuer, device_id: &str) -> Result<(String, String), Error> {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, device_id);
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let key = rcgen::KeyPair::generate()?;
+    let cert = params.signed_by(&key, device_ca)?;
+    Ok((cert.pem(), key.serialize_pem()))
 }
 
 struct PracticeGateway {
@@ -57,7 +86,16 @@ pub async fn run(
     println!(
         "SystmOne writeback demo via Gateway PC agents: two practices, three Gateway PCs, each behind an agent dialling the hub over loopback TLS"
     );
-    let (ca, cert, key) = throwaway_certificates()?;
+    let hub_ca = throwaway_ca("writeback example hub CA")?;
+    let (cert, key) = hub_certificate(&hub_ca)?;
+    let ca = hub_ca.pem();
+    let device_ca = throwaway_ca("writeback example Gateway PC CA")?;
+    // Device ids are the certificates' CNs; a per-run suffix keeps them new in a registry kept
+    // from an earlier run (`--outbox`).
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis()
+        % 0x100_0000;
     let registry = Arc::new(SqliteRegistry::open(
         outbox.with_extension("devices.sqlite"),
     )?);
@@ -74,16 +112,25 @@ pub async fn run(
                 .spawn()
         })
     };
+    let mut hub_config = HubConfig::default();
+    hub_config.device_certificates = DeviceCertificates::CommonNameIsDeviceId;
     let hub = Hub::builder(registry.clone(), ApiKey::new(api_key))
         .client_factory(factory)
+        .config(hub_config)
         .build();
     let hub_addr = hub
         .listen(
             "127.0.0.1:0".parse()?,
-            hub_tls::server_config(cert.as_bytes(), key.as_bytes())?,
+            hub_tls::mutual_server_config(
+                cert.as_bytes(),
+                key.as_bytes(),
+                device_ca.pem().as_bytes(),
+            )?,
         )
         .await?;
-    println!("  hub: listening for agents on {hub_addr} (TLS 1.3, throwaway CA)");
+    println!(
+        "  hub: listening for agents on {hub_addr} (mutual TLS 1.3: throwaway hub CA, client certificates from a throwaway device CA, CN = device id)"
+    );
 
     let practice_a: OdsCode = "B11111".parse()?;
     let practice_b: OdsCode = "C22221".parse()?;
@@ -107,10 +154,16 @@ pub async fn run(
                 Duration::from_secs(600),
             )
             .await?;
+        let device_id = format!("{}-gateway-pc-{}-{run:06x}", ods.as_str(), label).to_lowercase();
+        let (device_cert, device_key) = device_certificate(&device_ca, &device_id)?;
         let config = AgentConfig::new(
             hub_addr.to_string(),
             "localhost",
-            tls::client_config(ca.as_bytes())?,
+            tls::mutual_client_config(
+                ca.as_bytes(),
+                device_cert.as_bytes(),
+                device_key.as_bytes(),
+            )?,
         )?
         .with_systmone_addr(sim_addr)
         .with_label(format!("Gateway PC {label}"))

@@ -1,6 +1,7 @@
-//! The crate's error type.
+//! The crate's error types: [`HubError`] and the [`TokenRefusal`] it carries (here, not in
+//! `registry`, so the registry and this module do not import each other).
 
-use crate::registry::TokenRefusal;
+use std::fmt;
 
 /// What went wrong on the hub side. [`HubError::retryable`] says whether trying again later may
 /// help.
@@ -25,6 +26,10 @@ pub enum HubError {
     /// No device with that id.
     #[error("no such device")]
     UnknownDevice,
+    /// An enrolment asked for a device id (its client certificate's name) that an enrolled
+    /// device already has: issue the PC a certificate with a new name. The token stays unused.
+    #[error("a device with this id is already enrolled")]
+    DeviceIdTaken,
     /// TLS could not be set up.
     #[error("TLS setup failed: {0}")]
     Tls(String),
@@ -53,5 +58,30 @@ impl HubError {
 impl From<rusqlite::Error> for HubError {
     fn from(error: rusqlite::Error) -> Self {
         Self::Storage(error.to_string())
+    }
+}
+
+/// Why an enrolment token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenRefusal {
+    /// No such token.
+    Unknown,
+    /// Already used (a replay).
+    Replayed,
+    /// Past its expiry.
+    Expired,
+    /// Revoked by an operator.
+    Revoked,
+}
+
+impl fmt::Display for TokenRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unknown => "unknown enrolment token",
+            Self::Replayed => "enrolment token already used",
+            Self::Expired => "enrolment token expired",
+            Self::Revoked => "enrolment token revoked",
+        })
     }
 }

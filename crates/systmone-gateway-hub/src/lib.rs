@@ -16,7 +16,8 @@
 //!   organisation verification), [`Hub::pool`] per practice, [`Hub::revoke`].
 //! * [`routing`]: [`PracticeGateways`], the writeback engine's
 //!   [`Gateways`](systmone_writeback::Gateways) routed by the patient's practice.
-//! * [`tls`]: the server config (rustls, ring, TLS 1.3).
+//! * [`tls`]: the server configs (rustls, ring, TLS 1.3; mutual TLS with a device CA) and
+//!   [`tls::certificate_device_id`].
 //!
 //! # Why a second crate
 //!
@@ -24,15 +25,35 @@
 //! database drivers, no writeback engine. The hub is deployed centrally and needs all of them.
 //! Two crates keep the agent's build small without a web of feature flags.
 //!
-//! # Authentication: TLS one way, a device credential the other
+//! # Authentication: certificates both ways, and a device credential
 //!
-//! The agent checks the hub's certificate against the CA shipped with it (TLS 1.3). The hub
-//! checks the agent by its **device credential**: a 256-bit random secret issued once at
-//! enrolment in exchange for a one-time token, sent inside the TLS tunnel in the hello, kept by
-//! the hub only as a SHA-256 digest and compared in constant time. It is the equivalent of a
-//! client certificate without running a CA for practice PCs; revocation is a registry flag that
-//! every hub instance checks every [`HubConfig::revocation_check`] (and [`Hub::revoke`] cuts the
-//! session at once).
+//! The agent checks the hub's certificate against the hub CA shipped with it (TLS 1.3). With
+//! [`tls::mutual_server_config`] the hub requires, in the same handshake, a client certificate
+//! signed by the integrator's **device CA** (rustls's WebPKI verifier: chain, validity dates, key
+//! usage): a PC without one, with one from another CA or with an expired one is refused before it
+//! can send a byte. Inside the tunnel the agent still presents its **device credential** (defence
+//! in depth): a 256-bit random secret issued once at enrolment in exchange for a one-time token,
+//! kept by the hub only as a SHA-256 digest and compared in constant time. A session needs both.
+//!
+//! **How a Gateway PC gets its certificate: the operator issues it with the enrolment token.**
+//! The operator picks the device's id (1 to 64 letters, digits, `-` or `_`, e.g.
+//! `b11111-reception-2`), issues a client certificate from the device CA whose subject CN is that
+//! id (with whatever CA tooling they run: `openssl`, step-ca, their organisation's PKI), and hands
+//! the installer the certificate and its key, the hub CA and the one-time token. With
+//! [`DeviceCertificates::CommonNameIsDeviceId`] enrolment creates the device under its
+//! certificate's CN (a CN already enrolled is refused, the token stays unused), and every session
+//! must come with the certificate naming the device whose credential it sends: a mismatch is
+//! refused and logged, with device ids only. Renewing a certificate is issuing a new one with the
+//! same CN from the same CA, without enrolling again. The hub signs nothing: the device CA's key
+//! stays with the operator, offline, and no connection, not even an enrolment, goes without a
+//! client certificate (a hub that signed CSRs at enrolment would keep a CA key online and accept
+//! enrolments without one).
+//!
+//! Revocation is a registry flag that every hub instance checks every
+//! [`HubConfig::revocation_check`] (and [`Hub::revoke`] cuts the session at once); the hub reads
+//! no certificate revocation lists, so revoke the device, not only its certificate. Without a
+//! device CA, [`tls::server_config`] with [`DeviceCertificates::Unbound`] (the default) lets the
+//! credential alone identify the device.
 //!
 //! # Worked example
 //!
@@ -40,17 +61,29 @@
 //! use std::sync::Arc;
 //! use std::time::Duration;
 //! use systmone_client::ApiKey;
-//! use systmone_gateway_hub::{Hub, PracticeGateways, PracticeMap, SqliteRegistry, tls};
+//! use systmone_gateway_hub::{
+//!     DeviceCertificates, Hub, HubConfig, PracticeGateways, PracticeMap, SqliteRegistry, tls,
+//! };
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let registry = Arc::new(SqliteRegistry::open("devices.sqlite")?);
-//! let hub = Hub::builder(registry, ApiKey::new("0a1b2c3d4e5f6071")).build();
-//! let tls = tls::server_config(&std::fs::read("hub-cert.pem")?, &std::fs::read("hub-key.pem")?)?;
+//! let mut config = HubConfig::default();
+//! config.device_certificates = DeviceCertificates::CommonNameIsDeviceId;
+//! let hub = Hub::builder(registry, ApiKey::new("0a1b2c3d4e5f6071")).config(config).build();
+//! let tls = tls::mutual_server_config(
+//!     &std::fs::read("hub-cert.pem")?,
+//!     &std::fs::read("hub-key.pem")?,
+//!     &std::fs::read("device-ca.pem")?,
+//! )?;
 //! hub.listen("0.0.0.0:8443".parse()?, tls).await?;
 //!
-//! // A one-time token for the person installing the agent at practice B11111:
+//! // A one-time token for the person installing the agent at practice B11111; the operator
+//! // also issues the PC's certificate from the device CA with CN `b11111-reception-2`.
 //! let token = hub.issue_token(&"B11111".parse()?, "reception PC", Duration::from_secs(86_400)).await?;
-//! println!("systmone-gateway enrol --token {}", token.token.expose());
+//! println!(
+//!     "systmone-gateway enrol --cert b11111-reception-2.pem --key b11111-reception-2-key.pem --token {}",
+//!     token.token.expose()
+//! );
 //!
 //! // The writeback engine files each note through the patient's practice's devices.
 //! let practices = PracticeMap::new();
@@ -69,7 +102,7 @@ pub mod routing;
 pub mod tls;
 
 pub use error::HubError;
-pub use hub::{ClientFactory, Hub, HubBuilder, HubConfig, LiveDevice};
+pub use hub::{ClientFactory, DeviceCertificates, Hub, HubBuilder, HubConfig, LiveDevice};
 #[cfg(feature = "postgres")]
 pub use registry::PostgresRegistry;
 pub use registry::{

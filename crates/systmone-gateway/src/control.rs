@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::relay::FrameError;
+use crate::error::FrameError;
 
 /// A secret string (an enrolment token or a device credential): hidden in `Debug`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,8 +1,7 @@
-//! The crate's error type.
+//! The crate's error types: [`Error`] for the agent, [`FrameError`] for the relay framing
+//! (here, not in `relay`, so `relay` and `control` can both use it without importing each other).
 
 use std::path::PathBuf;
-
-use crate::relay::FrameError;
 
 /// What went wrong in the agent. [`Error::retryable`] says whether reconnecting may help.
 #[derive(Debug, thiserror::Error)]
@@ -63,4 +62,39 @@ impl Error {
                 | Self::Refused { .. }
         )
     }
+}
+
+/// Why a byte stream is not valid relay framing. The connection must be closed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// A frame declared a payload larger than allowed.
+    #[error(
+        "frame of type {frame_type} declares {declared} payload bytes, over the limit of {limit}"
+    )]
+    TooLarge {
+        /// The frame type byte.
+        frame_type: u8,
+        /// The declared payload length.
+        declared: u64,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// An unknown frame type byte.
+    #[error("unknown frame type {0}")]
+    UnknownType(u8),
+    /// A fixed-size frame with the wrong payload length.
+    #[error("frame of type {frame_type} has {actual} payload bytes, expected {expected}")]
+    BadLength {
+        /// The frame type byte.
+        frame_type: u8,
+        /// What the type requires.
+        expected: usize,
+        /// What arrived.
+        actual: usize,
+    },
+    /// A control payload that is not a valid control message (the text names the problem,
+    /// never the value).
+    #[error("control message is malformed: {0}")]
+    BadControl(String),
 }

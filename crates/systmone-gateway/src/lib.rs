@@ -15,7 +15,8 @@
 //!   revoked); secrets are [`control::Secret`], hidden in `Debug`.
 //! * [`backoff`] (sans-IO): reconnect delays with jitter.
 //! * [`credential`]: the device credential file, written owner-only.
-//! * [`tls`]: rustls on ring, TLS 1.3, the hub's certificate checked against the integrator's CA.
+//! * [`tls`]: rustls on ring, TLS 1.3, the hub's certificate checked against the integrator's CA;
+//!   [`tls::mutual_client_config`] also presents this PC's client certificate.
 //! * [`agent`]: [`enrol`] (one-time token → credential) and [`Agent::run`].
 //!
 //! # Why framed TLS and not WebSocket or HTTP/2
@@ -27,14 +28,30 @@
 //! the same firewalls a WebSocket would; should a practice require an HTTP proxy, the same
 //! frames can ride in WebSocket binary messages without changing the hub's logic.
 //!
+//! # Certificates both ways
+//!
+//! The agent checks the hub's certificate against the hub CA it is given. A hub that requires
+//! mutual TLS also checks the agent's: the integrator issues each Gateway PC a client certificate
+//! from its device CA **with the enrolment token**, its subject CN the device id the integrator
+//! chose for that PC; the installer passes it with `--cert`/`--key` (or builds the TLS settings
+//! with [`tls::mutual_client_config`]). The device is enrolled under that id, and every session
+//! presents both the certificate and the device credential. Renewal is a new certificate with the
+//! same CN: no new enrolment.
+//!
 //! # Worked example
 //!
 //! ```no_run
 //! use systmone_gateway::{Agent, AgentConfig, DeviceCredential, control::Secret, enrol, tls};
 //!
 //! # async fn demo() -> Result<(), systmone_gateway::Error> {
-//! let ca = std::fs::read("hub-ca.pem").map_err(|e| systmone_gateway::Error::Tls(e.to_string()))?;
-//! let config = AgentConfig::new("hub.example.org:443", "hub.example.org", tls::client_config(&ca)?)?
+//! let read = |path: &str| std::fs::read(path).map_err(|e| systmone_gateway::Error::Tls(e.to_string()));
+//! // The hub's CA, and this PC's certificate (CN = its device id) and key from the integrator.
+//! let tls = tls::mutual_client_config(
+//!     &read("hub-ca.pem")?,
+//!     &read("b11111-reception-2.pem")?,
+//!     &read("b11111-reception-2-key.pem")?,
+//! )?;
+//! let config = AgentConfig::new("hub.example.org:443", "hub.example.org", tls)?
 //!     .with_label("RECEPTION-PC-2");
 //! let path = std::path::Path::new("device.json");
 //! let credential = match DeviceCredential::load(path) {
@@ -68,5 +85,5 @@ pub use agent::{
 pub use backoff::ReconnectBackoff;
 pub use control::{ControlMessage, Secret, SystmOneState};
 pub use credential::DeviceCredential;
-pub use error::Error;
-pub use relay::{Frame, FrameDecoder, FrameError};
+pub use error::{Error, FrameError};
+pub use relay::{Frame, FrameDecoder};

@@ -1,9 +1,13 @@
 //! `systmone-gateway`: the agent binary for a SystmOne Gateway PC.
 //!
 //! ```text
-//! systmone-gateway enrol --hub hub.example.org:443 --ca hub-ca.pem --token TOKEN --credential device.json
-//! systmone-gateway run   --hub hub.example.org:443 --ca hub-ca.pem --credential device.json
+//! systmone-gateway enrol --hub hub.example.org:443 --ca hub-ca.pem --cert device.pem --key device-key.pem --token TOKEN --credential device.json
+//! systmone-gateway run   --hub hub.example.org:443 --ca hub-ca.pem --cert device.pem --key device-key.pem --credential device.json
 //! ```
+//!
+//! `--cert`/`--key` are this PC's client certificate and key (PEM), issued by the integrator
+//! with the enrolment token, for a hub that requires mutual TLS; leave both out for a hub that
+//! does not.
 //!
 //! Portable: it runs in a console or under a Windows service wrapper (logs go to standard error,
 //! filtered by `RUST_LOG`).
@@ -32,6 +36,13 @@ struct Common {
     /// PEM file of the CA that signed the hub's certificate.
     #[arg(long)]
     ca: PathBuf,
+    /// PEM file of this PC's client certificate (leaf first), for a hub that requires mutual
+    /// TLS; its subject CN names the device.
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// PEM file of the client certificate's private key (keep it owner-only).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
     /// The device credential file (written by `enrol`, owner-only).
     #[arg(long)]
     credential: PathBuf,
@@ -67,10 +78,13 @@ fn config(common: &Common) -> Result<AgentConfig, Box<dyn std::error::Error>> {
         .rsplit_once(':')
         .map_or(common.hub.as_str(), |(host, _)| host);
     let server_name = common.server_name.as_deref().unwrap_or(host);
-    Ok(
-        AgentConfig::new(&common.hub, server_name, tls::client_config(&ca)?)?
-            .with_systmone_addr(common.systmone),
-    )
+    let tls = match (&common.cert, &common.key) {
+        (Some(cert), Some(key)) => {
+            tls::mutual_client_config(&ca, &std::fs::read(cert)?, &std::fs::read(key)?)?
+        }
+        _ => tls::client_config(&ca)?,
+    };
+    Ok(AgentConfig::new(&common.hub, server_name, tls)?.with_systmone_addr(common.systmone))
 }
 
 #[tokio::main]

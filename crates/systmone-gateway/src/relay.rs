@@ -21,6 +21,7 @@
 use std::fmt;
 
 use crate::control::ControlMessage;
+pub use crate::error::FrameError;
 
 /// Bytes of a frame header.
 pub const HEADER_BYTES: usize = 5;
@@ -67,41 +68,6 @@ impl fmt::Debug for Frame {
             Self::Pong(nonce) => f.debug_tuple("Pong").field(nonce).finish(),
         }
     }
-}
-
-/// Why a byte stream is not valid relay framing. The connection must be closed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FrameError {
-    /// A frame declared a payload larger than allowed.
-    #[error(
-        "frame of type {frame_type} declares {declared} payload bytes, over the limit of {limit}"
-    )]
-    TooLarge {
-        /// The frame type byte.
-        frame_type: u8,
-        /// The declared payload length.
-        declared: u64,
-        /// The limit in force.
-        limit: usize,
-    },
-    /// An unknown frame type byte.
-    #[error("unknown frame type {0}")]
-    UnknownType(u8),
-    /// A fixed-size frame with the wrong payload length.
-    #[error("frame of type {frame_type} has {actual} payload bytes, expected {expected}")]
-    BadLength {
-        /// The frame type byte.
-        frame_type: u8,
-        /// What the type requires.
-        expected: usize,
-        /// What arrived.
-        actual: usize,
-    },
-    /// A control payload that is not a valid control message (the text names the problem,
-    /// never the value).
-    #[error("control message is malformed: {0}")]
-    BadControl(String),
 }
 
 const T_CONTROL: u8 = 1;

@@ -16,6 +16,7 @@ use nhs_identifiers::OdsCode;
 use systmone_gateway::Secret;
 
 use crate::error::HubError;
+pub use crate::error::TokenRefusal;
 
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -25,7 +26,8 @@ mod sqlite;
 pub use postgres::PostgresRegistry;
 pub use sqlite::SqliteRegistry;
 
-/// A device id the hub assigned at enrolment (a UUID v4 in text).
+/// A device id: a UUID v4 in text the hub assigned at enrolment, or the subject CN of the
+/// device's client certificate when certificates are bound to devices.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DeviceId(String);
 
@@ -225,31 +227,6 @@ impl Presence {
     }
 }
 
-/// Why an enrolment token was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TokenRefusal {
-    /// No such token.
-    Unknown,
-    /// Already used (a replay).
-    Replayed,
-    /// Past its expiry.
-    Expired,
-    /// Revoked by an operator.
-    Revoked,
-}
-
-impl fmt::Display for TokenRefusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Unknown => "unknown enrolment token",
-            Self::Replayed => "enrolment token already used",
-            Self::Expired => "enrolment token expired",
-            Self::Revoked => "enrolment token revoked",
-        })
-    }
-}
-
 /// The future registry methods return.
 pub type RegistryFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, HubError>> + Send + 'a>>;
 
@@ -268,12 +245,16 @@ pub trait DeviceRegistry: Send + Sync + fmt::Debug + 'static {
     /// Revokes an unused token.
     fn revoke_token(&self, token_id: String, now: DateTime<Utc>) -> RegistryFuture<'_, ()>;
 
-    /// Exchanges a token for a new device and its credential (returned once).
-    /// [`HubError::Token`] when the token is unknown, used, expired or revoked.
+    /// Exchanges a token for a new device and its credential (returned once). The device gets
+    /// `device_id` (the name on its client certificate, when certificates are bound to
+    /// devices) or, when `None`, a new random id. [`HubError::Token`] when the token is
+    /// unknown, used, expired or revoked; [`HubError::DeviceIdTaken`] when a device already
+    /// has `device_id` (the token then stays unused).
     fn enrol(
         &self,
         token: Secret,
         label: String,
+        device_id: Option<DeviceId>,
         now: DateTime<Utc>,
     ) -> RegistryFuture<'_, (DeviceRecord, Secret)>;
 
@@ -357,20 +338,20 @@ pub(crate) mod contract {
 
         // Unknown token.
         let unknown = registry
-            .enrol(Secret::new("nope"), "pc".into(), now)
+            .enrol(Secret::new("nope"), "pc".into(), None, now)
             .await
             .unwrap_err();
         assert!(matches!(unknown, HubError::Token(TokenRefusal::Unknown)));
 
         // Enrol once; the replay is refused.
         let (device, credential) = registry
-            .enrol(token.token.clone(), "PC-1".into(), now)
+            .enrol(token.token.clone(), "PC-1".into(), None, now)
             .await
             .unwrap();
         assert_eq!(device.ods, ods("B11111"));
         assert_eq!(device.label, "PC-1");
         let replay = registry
-            .enrol(token.token.clone(), "PC-2".into(), now)
+            .enrol(token.token.clone(), "PC-2".into(), None, now)
             .await
             .unwrap_err();
         assert!(matches!(replay, HubError::Token(TokenRefusal::Replayed)));
@@ -386,7 +367,7 @@ pub(crate) mod contract {
             .await
             .unwrap();
         let expired = registry
-            .enrol(short.token, "PC".into(), later)
+            .enrol(short.token, "PC".into(), None, later)
             .await
             .unwrap_err();
         assert!(matches!(expired, HubError::Token(TokenRefusal::Expired)));
@@ -399,7 +380,7 @@ pub(crate) mod contract {
             .await
             .unwrap();
         let refused = registry
-            .enrol(revoked_token.token, "PC".into(), now)
+            .enrol(revoked_token.token, "PC".into(), None, now)
             .await
             .unwrap_err();
         assert!(matches!(refused, HubError::Token(TokenRefusal::Revoked)));
@@ -451,20 +432,43 @@ pub(crate) mod contract {
         assert_eq!(record.agent_version.as_deref(), Some("0.1.0"));
         assert_eq!(record.health, DeviceHealth::Disconnected);
 
+        // A device named by its certificate: a taken name is refused and the token stays
+        // usable for a free one.
+        let named = registry
+            .issue_token(ods("B11111"), "named".into(), now, later)
+            .await
+            .unwrap();
+        let taken = registry
+            .enrol(
+                named.token.clone(),
+                "PC-3".into(),
+                Some(device.device_id.clone()),
+                now,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(taken, HubError::DeviceIdTaken), "{taken:?}");
+        let free = DeviceId::new("b11111-reception-3").unwrap();
+        let (named_device, _) = registry
+            .enrol(named.token, "PC-3".into(), Some(free.clone()), now)
+            .await
+            .unwrap();
+        assert_eq!(named_device.device_id, free);
+
         // A second practice's device; listing by practice.
         let other = registry
             .issue_token(ods("C22221"), "y".into(), now, later)
             .await
             .unwrap();
         registry
-            .enrol(other.token, "PC-9".into(), now)
+            .enrol(other.token, "PC-9".into(), None, now)
             .await
             .unwrap();
         assert_eq!(
             registry.devices(Some(ods("B11111"))).await.unwrap().len(),
-            1
+            2
         );
-        assert_eq!(registry.devices(None).await.unwrap().len(), 2);
+        assert_eq!(registry.devices(None).await.unwrap().len(), 3);
 
         // Revocation.
         registry

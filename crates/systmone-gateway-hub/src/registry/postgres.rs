@@ -181,6 +181,7 @@ impl DeviceRegistry for PostgresRegistry {
         &self,
         token: Secret,
         label: String,
+        device_id: Option<DeviceId>,
         now: DateTime<Utc>,
     ) -> RegistryFuture<'_, (DeviceRecord, Secret)> {
         Box::pin(async move {
@@ -219,13 +220,14 @@ impl DeviceRegistry for PostgresRegistry {
                 )
                 .await
                 .map_err(pg)?;
-            let device_id = DeviceId::generate();
+            let device_id = device_id.unwrap_or_else(DeviceId::generate);
             let credential = new_secret()?;
             let row = transaction
-                .query_one(
+                .query_opt(
                     &format!(
                         "INSERT INTO devices (device_id, ods, label, credential_digest, enrolled_ms)
-                         VALUES ($1, $2, $3, $4, $5) RETURNING {DEVICE_COLUMNS}"
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (device_id) DO NOTHING RETURNING {DEVICE_COLUMNS}"
                     ),
                     &[
                         &device_id.as_str(),
@@ -237,6 +239,8 @@ impl DeviceRegistry for PostgresRegistry {
                 )
                 .await
                 .map_err(pg)?;
+            // Dropping the transaction rolls back: the token stays unused.
+            let row = row.ok_or(HubError::DeviceIdTaken)?;
             let record = assemble(row_parts(&row)?)?;
             transaction.commit().await.map_err(pg)?;
             Ok((record, credential))
@@ -355,6 +359,6 @@ mod tests {
         super::super::contract::run(&registry).await;
         // A second hub on the same schema sees the same devices.
         let again = PostgresRegistry::connect(&url).await.unwrap();
-        assert_eq!(again.devices(None).await.unwrap().len(), 2);
+        assert_eq!(again.devices(None).await.unwrap().len(), 3);
     }
 }

@@ -204,6 +204,7 @@ impl DeviceRegistry for SqliteRegistry {
         &self,
         token: Secret,
         label: String,
+        device_id: Option<DeviceId>,
         now: DateTime<Utc>,
     ) -> RegistryFuture<'_, (DeviceRecord, Secret)> {
         self.run(move |connection| {
@@ -235,13 +236,17 @@ impl DeviceRegistry for SqliteRegistry {
             if used != 1 {
                 return Err(HubError::Token(TokenRefusal::Replayed));
             }
-            let device_id = DeviceId::generate();
+            let device_id = device_id.unwrap_or_else(DeviceId::generate);
             let credential = new_secret()?;
-            transaction.execute(
+            let inserted = transaction.execute(
                 "INSERT INTO devices (device_id, ods, label, credential_digest, enrolled_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (device_id) DO NOTHING",
                 params![device_id.as_str(), ods, label, digest(&credential), millis(now)],
             )?;
+            if inserted != 1 {
+                // Dropping the transaction rolls back: the token stays unused.
+                return Err(HubError::DeviceIdTaken);
+            }
             let record = load_device(&transaction, device_id.as_str())?
                 .ok_or_else(|| HubError::Storage("enrolled device vanished".into()))?;
             transaction.commit()?;
@@ -353,7 +358,10 @@ mod tests {
                 )
                 .await
                 .unwrap();
-            registry.enrol(token.token, "PC".into(), now).await.unwrap()
+            registry
+                .enrol(token.token, "PC".into(), None, now)
+                .await
+                .unwrap()
         };
         let registry = SqliteRegistry::open(&path).unwrap();
         let found = registry

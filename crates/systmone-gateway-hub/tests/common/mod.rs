@@ -10,7 +10,7 @@ use nhs_identifiers::OdsCode;
 use systmone_api::FunctionName;
 use systmone_client::{ApiKey, Client, ClientConfig, ThrottleConfig, Timeouts};
 use systmone_gateway::{Agent, AgentConfig, DeviceCredential, ReconnectBackoff, enrol, tls};
-use systmone_gateway_hub::{ClientFactory, Hub, HubConfig, SqliteRegistry};
+use systmone_gateway_hub::{ClientFactory, DeviceCertificates, Hub, HubConfig, SqliteRegistry};
 use systmone_sim::{GatewayConfig, Organisation, OrganisationData, Simulator};
 use tokio::task::JoinHandle;
 
@@ -59,6 +59,69 @@ pub fn certs() -> Certs {
     }
 }
 
+/// A throwaway device CA: the integrator's CA for Gateway PCs' client certificates.
+pub struct DeviceCa {
+    issuer: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+    pub pem: String,
+}
+
+/// A client certificate and its key, PEM.
+#[derive(Clone)]
+pub struct DeviceCert {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl DeviceCa {
+    pub fn new(name: &str) -> Self {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let issuer =
+            rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap())
+                .unwrap();
+        let pem = issuer.pem();
+        Self { issuer, pem }
+    }
+
+    fn sign(&self, params: rcgen::CertificateParams) -> DeviceCert {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        DeviceCert {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+
+    fn client_params(common_name: Option<&str>) -> rcgen::CertificateParams {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        if let Some(name) = common_name {
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+        }
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        params
+    }
+
+    /// A client certificate whose subject CN is `device_id` (`None`: no CN at all).
+    pub fn issue(&self, device_id: Option<&str>) -> DeviceCert {
+        self.sign(Self::client_params(device_id))
+    }
+
+    /// A client certificate for `device_id` that expired in 2020.
+    pub fn issue_expired(&self, device_id: &str) -> DeviceCert {
+        let mut params = Self::client_params(Some(device_id));
+        params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        self.sign(params)
+    }
+}
+
 /// Settings quick enough for tests on real time.
 pub fn hub_config() -> HubConfig {
     let mut config = HubConfig::default();
@@ -104,9 +167,32 @@ pub struct World {
     pub addr: SocketAddr,
     pub certs: Certs,
     pub registry: Arc<SqliteRegistry>,
+    /// The device CA the hub requires client certificates from (mutual TLS worlds only).
+    pub device_ca: Option<DeviceCa>,
 }
 
 pub async fn world_with(throttle: ThrottleConfig, config: HubConfig) -> World {
+    world_inner(throttle, config, None).await
+}
+
+/// A hub that requires client certificates from a throwaway device CA and takes each device's
+/// id from its certificate's CN.
+pub async fn mutual_world() -> World {
+    let mut config = hub_config();
+    config.device_certificates = DeviceCertificates::CommonNameIsDeviceId;
+    world_inner(
+        fast_throttle(),
+        config,
+        Some(DeviceCa::new("nhsi test device CA")),
+    )
+    .await
+}
+
+async fn world_inner(
+    throttle: ThrottleConfig,
+    config: HubConfig,
+    device_ca: Option<DeviceCa>,
+) -> World {
     if let Ok(filter) = std::env::var("RUST_LOG") {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
@@ -119,10 +205,17 @@ pub async fn world_with(throttle: ThrottleConfig, config: HubConfig) -> World {
         .client_factory(factory(throttle))
         .config(config)
         .build();
-    let tls = systmone_gateway_hub::tls::server_config(
-        certs.cert_pem.as_bytes(),
-        certs.key_pem.as_bytes(),
-    )
+    let tls = match &device_ca {
+        Some(device_ca) => systmone_gateway_hub::tls::mutual_server_config(
+            certs.cert_pem.as_bytes(),
+            certs.key_pem.as_bytes(),
+            device_ca.pem.as_bytes(),
+        ),
+        None => systmone_gateway_hub::tls::server_config(
+            certs.cert_pem.as_bytes(),
+            certs.key_pem.as_bytes(),
+        ),
+    }
     .unwrap();
     let addr = hub
         .listen("127.0.0.1:0".parse().unwrap(), tls)
@@ -133,6 +226,7 @@ pub async fn world_with(throttle: ThrottleConfig, config: HubConfig) -> World {
         addr,
         certs,
         registry,
+        device_ca,
     }
 }
 
@@ -156,18 +250,38 @@ pub async fn gateway(org: &Organisation, user: &str, relaxed: bool) -> (Simulato
 
 impl World {
     pub fn agent_config(&self, systmone: SocketAddr) -> AgentConfig {
-        AgentConfig::new(
-            self.addr.to_string(),
-            "localhost",
+        self.agent_config_with(
+            systmone,
             tls::client_config(self.certs.ca_pem.as_bytes()).unwrap(),
         )
-        .unwrap()
-        .with_systmone_addr(systmone)
-        .with_probe_interval(Duration::from_millis(100))
-        .with_backoff(ReconnectBackoff::new(
-            Duration::from_millis(50),
-            Duration::from_millis(200),
-        ))
+    }
+
+    /// Settings for an agent presenting `device` as its client certificate.
+    pub fn mutual_agent_config(&self, systmone: SocketAddr, device: &DeviceCert) -> AgentConfig {
+        self.agent_config_with(
+            systmone,
+            tls::mutual_client_config(
+                self.certs.ca_pem.as_bytes(),
+                device.cert_pem.as_bytes(),
+                device.key_pem.as_bytes(),
+            )
+            .unwrap(),
+        )
+    }
+
+    pub fn agent_config_with(
+        &self,
+        systmone: SocketAddr,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> AgentConfig {
+        AgentConfig::new(self.addr.to_string(), "localhost", tls)
+            .unwrap()
+            .with_systmone_addr(systmone)
+            .with_probe_interval(Duration::from_millis(100))
+            .with_backoff(ReconnectBackoff::new(
+                Duration::from_millis(50),
+                Duration::from_millis(200),
+            ))
     }
 
     /// Enrols a device for `practice` in front of the SystmOne client at `systmone`.
