@@ -136,12 +136,19 @@ impl MeshClient {
             .connect_timeout(config.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(config.client_version.clone());
-        builder = match &config.proxy {
-            Some(p) => builder.proxy(
-                reqwest::Proxy::all(p)
-                    .map_err(|_| MeshError::Config("the proxy URL is invalid".into()))?,
-            ),
-            None => builder.no_proxy(),
+        builder = match (&config.proxy, config.proxy_from_env) {
+            (Some(p), from_env) => {
+                let mut proxy = reqwest::Proxy::all(p.as_str())
+                    .map_err(|_| MeshError::Config("the proxy URL is invalid".into()))?;
+                if from_env {
+                    proxy = proxy.no_proxy(reqwest::NoProxy::from_env());
+                }
+                builder.proxy(proxy)
+            }
+            // reqwest's default: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY as curl reads
+            // them (the `system-proxy` feature, OS settings, is off).
+            (None, true) => builder,
+            (None, false) => builder.no_proxy(),
         };
         let http = builder
             .build()
@@ -196,6 +203,11 @@ impl MeshClient {
         if ok.contains(&status) {
             return Ok(resp);
         }
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| wire::parse_retry_after(v, Utc::now()));
         let body = resp.bytes().await.unwrap_or_default();
         let (code, description) = wire::parse_error_body(&body);
         Err(MeshError::Http {
@@ -204,11 +216,16 @@ impl MeshClient {
             code,
             description,
             ambiguous: false,
+            retry_after,
         })
     }
 
-    /// [`Self::once`] with retries per the policy. `idempotent`: a transport failure may be
-    /// retried too (reads, acknowledgements, chunks 2..n).
+    /// [`Self::once`] with retries per the policy: at most `policy.attempts` more calls on
+    /// 425/429/502/503/504, waiting `policy.delay(n)` or the server's `Retry-After`, whichever
+    /// is longer. A `Retry-After` longer than `policy.max` stops the retries at once (the
+    /// error carries it). `idempotent`: a transport failure may be retried too (reads,
+    /// acknowledgements, chunks 2..n). The last failure is returned as it was, so
+    /// [`MeshError::retry`] still says what the caller may do.
     async fn retried(
         &self,
         operation: &'static str,
@@ -222,15 +239,23 @@ impl MeshClient {
             match self.once(operation, !idempotent, &build, ok).await {
                 Ok(r) => return Ok(r),
                 Err(e) => {
-                    let again = match &e {
-                        MeshError::Http { status, .. } => RETRYABLE_STATUSES.contains(status),
-                        MeshError::Transport { .. } => idempotent,
-                        _ => false,
+                    let (again, asked) = match &e {
+                        MeshError::Http {
+                            status,
+                            retry_after,
+                            ..
+                        } => (RETRYABLE_STATUSES.contains(status), *retry_after),
+                        MeshError::Transport { .. } => (idempotent, None),
+                        _ => (false, None),
                     };
                     if !again || attempt >= policy.attempts {
                         return Err(e);
                     }
-                    let wait = policy.delay(attempt);
+                    let wait = match asked {
+                        Some(asked) if asked > policy.max => return Err(e),
+                        Some(asked) => asked.max(policy.delay(attempt)),
+                        None => policy.delay(attempt),
+                    };
                     debug!(
                         operation,
                         attempt,
@@ -355,6 +380,7 @@ impl MeshClient {
                 status,
                 code,
                 description,
+                retry_after,
                 ..
             }) => {
                 return Err(MeshError::Http {
@@ -363,6 +389,7 @@ impl MeshClient {
                     code,
                     description,
                     ambiguous: status >= 500 || status == 408,
+                    retry_after,
                 });
             }
             Err(e) => return Err(e),

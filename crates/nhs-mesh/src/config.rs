@@ -163,7 +163,9 @@ impl rustls::client::ResolvesClientCert for ClientIdentity {
 
 /// Retry policy for calls other than the first POST of a send: up to `attempts` more tries
 /// on 425, 429, 502, 503, 504 (and on transport failures of reads and idempotent calls),
-/// waiting `base × 2^n` (mesh-client: 3 tries, factor 0.5 s).
+/// waiting `base × 2^n` capped at `max` (mesh-client: 3 tries, factor 0.5 s), or longer when
+/// MESH sends `Retry-After`; a `Retry-After` beyond `max` ends the retries at once and the
+/// error carries it. The first POST of a send is never retried (see [`crate::Outbox`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
@@ -186,6 +188,16 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// `attempts` retries after the first call, waiting `base`, `2 × base`, `4 × base`...
+    /// never more than `max` (nor less than `base`: `max` is raised to `base` if lower).
+    pub fn new(attempts: u32, base: Duration, max: Duration) -> Self {
+        Self {
+            attempts,
+            base,
+            max: max.max(base),
+        }
+    }
+
     /// No retries.
     pub fn none() -> Self {
         Self {
@@ -204,7 +216,20 @@ impl RetryPolicy {
 }
 
 /// Everything a [`crate::MeshClient`] needs.
-#[derive(Clone, Debug)]
+///
+/// **Proxies.** By default the client connects directly and **ignores** the environment's
+/// proxy variables, so where patient data goes does not change with an inherited variable.
+/// [`Self::proxy`] names a proxy for every request: `https://` MESH URLs are tunnelled with
+/// HTTP `CONNECT` (mutual TLS runs end to end inside the tunnel, the proxy sees only the host
+/// and port), `http://` URLs (the sandbox) are forwarded as plain HTTP requests. Give the
+/// proxy as `http://host:port` (optionally `http://user:password@host:port`; `Debug` never
+/// shows it); an `https://` proxy URL is also accepted, but the TLS connection to the proxy
+/// then trusts only [`TlsConfig::ca_bundle_pem`]. [`Self::proxy_from_env`] honours the
+/// environment as curl reads it: `HTTPS_PROXY` / `https_proxy` for `https://` URLs,
+/// `HTTP_PROXY` / `http_proxy` for `http://` ones, `ALL_PROXY` for both, and `NO_PROXY` /
+/// `no_proxy` exclusions (host names with their subdomains, IP addresses, CIDR ranges, `*`);
+/// with an explicit proxy as well, only `NO_PROXY` is read from the environment.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ClientConfig {
     /// Base URL (`https://msg.intspineservices.nhs.uk`, or the sandbox's `http://127.0.0.1:8700`).
@@ -213,9 +238,12 @@ pub struct ClientConfig {
     pub credentials: Credentials,
     /// TLS material (required for `https://` URLs).
     pub tls: Option<TlsConfig>,
-    /// An HTTP(S) proxy URL (CONNECT tunnelling for HTTPS); the client TLS context goes
-    /// through it.
+    /// An HTTP(S) proxy URL for every request (CONNECT tunnelling for `https://` MESH URLs;
+    /// the client certificate's TLS runs through it). Default none.
     pub proxy: Option<String>,
+    /// Whether the environment's `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` are
+    /// honoured. Default `false`: the environment is ignored.
+    pub proxy_from_env: bool,
     /// Time-out of one HTTP request (mesh-client: 10 minutes).
     pub timeout: Duration,
     /// Connect time-out.
@@ -232,15 +260,32 @@ pub struct ClientConfig {
     pub client_version: String,
 }
 
+nhs_identifiers::debug_redacted!(ClientConfig {
+    base_url,
+    credentials,
+    tls,
+    proxy: redacted,
+    proxy_from_env,
+    timeout,
+    connect_timeout,
+    retry,
+    chunk_size,
+    compress,
+    max_download_size,
+    client_version,
+});
+
 impl ClientConfig {
     /// A configuration with the defaults: 10-minute time-out, 3 retries, 20 MiB chunks,
-    /// gzip on, 1 GiB download cap, no TLS material, no proxy.
+    /// gzip on, 1 GiB download cap, no TLS material, no proxy and the environment's proxy
+    /// variables ignored.
     pub fn new(base_url: impl Into<String>, credentials: Credentials) -> Self {
         Self {
             base_url: base_url.into(),
             credentials,
             tls: None,
             proxy: None,
+            proxy_from_env: false,
             timeout: Duration::from_secs(600),
             connect_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
@@ -258,10 +303,18 @@ impl ClientConfig {
         self
     }
 
-    /// Sets a proxy.
+    /// Sends every request through this proxy (`http://host:port`); see the type's docs.
     #[must_use]
     pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
         self.proxy = Some(proxy.into());
+        self
+    }
+
+    /// Honours (`true`) or ignores (`false`, the default) the environment's `HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`; see the type's docs.
+    #[must_use]
+    pub fn proxy_from_env(mut self, honour: bool) -> Self {
+        self.proxy_from_env = honour;
         self
     }
 
@@ -311,6 +364,28 @@ mod tests {
         assert_eq!(p.delay(0), Duration::from_millis(500));
         assert_eq!(p.delay(2), Duration::from_secs(2));
         assert_eq!(p.delay(40), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn debug_hides_proxy_credentials_and_the_environment_is_ignored_by_default() {
+        let c = ClientConfig::new(
+            "http://127.0.0.1:8700",
+            Credentials::new(
+                crate::MailboxId::new("X26ABC1").unwrap(),
+                "mailbox-pw-5512",
+                "TestKey",
+            ),
+        );
+        assert!(!c.proxy_from_env);
+        assert!(c.proxy.is_none());
+        let c = c.proxy("http://user:hunter2@proxy.example:3128");
+        let text = format!("{c:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(
+            !text.contains("mailbox-pw-5512") && !text.contains("TestKey"),
+            "{text}"
+        );
+        assert!(c.proxy_from_env(true).proxy_from_env);
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub enum MeshError {
         description: Option<String>,
         /// Whether this answer leaves the outcome of a send unknown (a 5xx to a send).
         ambiguous: bool,
+        /// How long MESH asked us to wait (`Retry-After`, in seconds or as an HTTP date),
+        /// when it said. The client's own retries wait at least this long, and stop at once
+        /// when it is longer than [`crate::RetryPolicy::max`] (schedule the call instead).
+        retry_after: Option<std::time::Duration>,
     },
     /// The request could not be completed: connection refused or reset, TLS, time-out.
     #[error("{operation}: transport failure ({detail}){}", if *maybe_sent { "; the request may have reached MESH" } else { "" })]
@@ -166,6 +170,7 @@ mod tests {
             code: None,
             description: None,
             ambiguous,
+            retry_after: None,
         }
     }
 

@@ -17,7 +17,9 @@
 //! * [`error`]: one error type; [`MeshError::retry`] says whether calling again is safe.
 //!
 //! The first POST of a send is never retried (MESH does not deduplicate); other calls retry
-//! with backoff on 425/429/502/503/504. `mex-LocalID`, `mex-Subject` and `mex-FileName` are
+//! with backoff on 425/429/502/503/504, waiting longer when MESH sends `Retry-After`. Proxies
+//! are explicit (`ClientConfig::proxy`; `https://` MESH is tunnelled with `CONNECT`); the
+//! environment's `HTTPS_PROXY`/`NO_PROXY` count only after `ClientConfig::proxy_from_env(true)`. `mex-LocalID`, `mex-Subject` and `mex-FileName` are
 //! refused when they contain an NHS number, and nothing this crate logs or prints carries one.
 //!
 //! ```no_run

@@ -354,6 +354,25 @@ pub fn parse_chunk_range(s: &str) -> Result<(u32, u32), MeshError> {
     Ok((k, n))
 }
 
+/// A `Retry-After` value as a wait from `now`: delta-seconds (`120`) or an HTTP date
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`; a date in the past is no wait). `None` when it is
+/// neither, or absurdly far (more than a day: treated as not said).
+pub fn parse_retry_after(
+    value: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<std::time::Duration> {
+    const DAY: u64 = 24 * 60 * 60;
+    let v = value.trim();
+    if !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()) {
+        let secs: u64 = v.parse().ok()?;
+        return (secs <= DAY).then(|| std::time::Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - now;
+    let wait = wait.to_std().unwrap_or(std::time::Duration::ZERO);
+    (wait.as_secs() <= DAY).then_some(wait)
+}
+
 /// `mex-MessageType`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 #[non_exhaustive]
@@ -592,6 +611,7 @@ pub fn fuzz_entry(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = parse_chunk_range(text);
         let _ = parse_timestamp(text);
+        let _ = parse_retry_after(text, chrono::DateTime::UNIX_EPOCH);
         let headers: Vec<(&str, &str)> = text
             .lines()
             .filter_map(|l| l.split_once(':'))
@@ -694,6 +714,39 @@ mod tests {
         assert!(Metadata::from_headers([("mex-chunk-range", "3:2")]).is_err());
         assert!(Metadata::from_headers([("mex-chunk-range", "0:2")]).is_err());
         assert!(Metadata::from_headers([("mex-chunk-range", "x")]).is_err());
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        use std::time::Duration;
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Mon, 30 Nov 2026 08:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        // In the past: no wait.
+        assert_eq!(
+            parse_retry_after("Mon, 30 Nov 2026 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "99999999999",
+            "200000",
+            "Tue, 01 Dec 2026 09:00:01 GMT",
+        ] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
     }
 
     proptest! {
