@@ -23,7 +23,11 @@
 //! database as a bulk upload (claim links are printed); the provider/admin API of
 //! `open_referral_uk::provider_api` is served beside the ORUK API, with keys from
 //! `--admin-key KEY`, `--provider-key ORG=KEY` and `--professional-key ORG=KEY` (repeatable).
-//! The time rules run every minute; notifications are logged (no SMTP sender yet).
+//! The time rules run every minute; notifications are logged, or e-mailed when the example is
+//! built with the `oruk-smtp` feature and given `--smtp-host` (with `--smtp-port`,
+//! `--smtp-security starttls|tls|plain`, `--smtp-user` and the password in the
+//! `ORUK_SMTP_PASSWORD` environment variable, `--smtp-from`, `--smtp-admin ADDRESS` and
+//! `--smtp-org ORG=ADDRESS`, both repeatable, and `--sign-in-url`).
 //!
 //! ```sh
 //! cargo run --example directory -- --db /tmp/market.sqlite --admin-key admin-secret \
@@ -38,7 +42,7 @@ use clap::Parser;
 use open_referral_uk::api::{ApiState, ServeOptions, serve, serve_router};
 use open_referral_uk::csv_import::import_csv;
 use open_referral_uk::live::core::Principal;
-use open_referral_uk::live::{Live, LiveOptions, LogNotifier, SystemClock};
+use open_referral_uk::live::{Live, LiveOptions, LogNotifier, Notifier, SystemClock};
 use open_referral_uk::model::{Service, Taxonomy};
 use open_referral_uk::provider_api::{AuthKeys, app};
 use open_referral_uk::search::{DataGeocoder, Directory, FallbackGeocoder, PostcodeTable};
@@ -82,6 +86,84 @@ struct Args {
     /// JSON array of fully nested ORUK services, or a bulk-upload CSV.
     #[arg(default_value = "crates/open-referral-uk/examples-data/services.json")]
     services: PathBuf,
+    #[cfg(feature = "oruk-smtp")]
+    #[command(flatten)]
+    smtp: SmtpArgs,
+}
+
+/// E-mailing notifications (marketplace mode, feature `oruk-smtp`).
+#[cfg(feature = "oruk-smtp")]
+#[derive(clap::Args)]
+struct SmtpArgs {
+    /// SMTP relay host: notifications are e-mailed through it (otherwise logged).
+    #[arg(long)]
+    smtp_host: Option<String>,
+    /// SMTP relay port.
+    #[arg(long, default_value_t = 587)]
+    smtp_port: u16,
+    /// `starttls`, `tls` (implicit, usually port 465) or `plain` (localhost only).
+    #[arg(long, default_value = "starttls")]
+    smtp_security: String,
+    /// SMTP user name (the password is read from ORUK_SMTP_PASSWORD).
+    #[arg(long)]
+    smtp_user: Option<String>,
+    /// The From address.
+    #[arg(long, default_value = "Directory <noreply@localhost>")]
+    smtp_from: String,
+    /// An administrators' address (repeatable).
+    #[arg(long)]
+    smtp_admin: Vec<String>,
+    /// A provider or referrer organisation's address as ORG=ADDRESS (repeatable).
+    #[arg(long)]
+    smtp_org: Vec<String>,
+    /// The marketplace sign-in page linked from each e-mail.
+    #[arg(long)]
+    sign_in_url: Option<String>,
+}
+
+/// The notifier: SMTP when `--smtp-host` is given, else the log.
+#[cfg(feature = "oruk-smtp")]
+fn notifier(args: &Args, live: &Live) -> Result<Arc<dyn Notifier>, String> {
+    use open_referral_uk::live::smtp::{
+        SmtpConfig, SmtpCredentials, SmtpNotifier, SmtpSecurity, StaticAddressBook,
+    };
+    let smtp = &args.smtp;
+    let Some(host) = &smtp.smtp_host else {
+        return Ok(Arc::new(LogNotifier));
+    };
+    let security = match smtp.smtp_security.as_str() {
+        "starttls" => SmtpSecurity::StartTls,
+        "tls" => SmtpSecurity::ImplicitTls,
+        "plain" => SmtpSecurity::Plain,
+        _ => return Err("--smtp-security is starttls, tls or plain".into()),
+    };
+    let mut config = SmtpConfig::new(host, &smtp.smtp_from)
+        .port(smtp.smtp_port)
+        .security(security);
+    if let Some(user) = &smtp.smtp_user {
+        let password = std::env::var("ORUK_SMTP_PASSWORD")
+            .map_err(|_| "--smtp-user needs the password in ORUK_SMTP_PASSWORD")?;
+        config = config.credentials(SmtpCredentials::new(user, password));
+    }
+    if let Some(url) = &smtp.sign_in_url {
+        config = config.sign_in_url(url);
+    }
+    let mut book = StaticAddressBook::new().service_contacts_from(live.directory());
+    for admin in &smtp.smtp_admin {
+        book = book.admin(admin);
+    }
+    for pair in &smtp.smtp_org {
+        let (org, address) = pair.split_once('=').ok_or("--smtp-org takes ORG=ADDRESS")?;
+        book = book.organisation(org, address);
+    }
+    let notifier = SmtpNotifier::new(config, Arc::new(book)).map_err(|e| e.to_string())?;
+    Ok(Arc::new(notifier))
+}
+
+/// The notifier: the log (build with the `oruk-smtp` feature to e-mail).
+#[cfg(not(feature = "oruk-smtp"))]
+fn notifier(_: &Args, _: &Live) -> Result<Arc<dyn Notifier>, String> {
+    Ok(Arc::new(LogNotifier))
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
@@ -221,7 +303,7 @@ async fn marketplace(args: &Args) -> Result<(), String> {
             println!("  {id}: /provider/claim/{token}");
         }
     }
-    live.spawn_background(Arc::new(LogNotifier));
+    live.spawn_background(notifier(args, &live)?);
     let router = app(live, keys(args)?);
     let address = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(address)

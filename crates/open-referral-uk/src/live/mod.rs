@@ -17,10 +17,13 @@
 //!   suspension, attendance follow-ups, the 48 h review report) at the injected [`Clock`]'s
 //!   time; [`Live::spawn_background`] calls it every [`LiveOptions::tick_every`].
 //! * **Notifications** are records too (a durable outbox): [`Live::outbox`] lists them,
-//!   [`Live::dispatch`] hands unsent ones to a [`Notifier`] and marks them sent. No SMTP sender
-//!   ships yet (see [`Notifier`]).
+//!   [`Live::dispatch`] hands unsent ones to a [`Notifier`] and marks them sent; one that
+//!   fails stays unsent for the next dispatch. `smtp::SmtpNotifier` (feature `smtp`) e-mails
+//!   them through a relay; [`LogNotifier`] only logs.
 
 pub mod core;
+#[cfg(feature = "smtp")]
+pub mod smtp;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -111,9 +114,9 @@ impl Clock for ManualClock {
     }
 }
 
-/// Delivers notifications (e-mail in production). An SMTP sender is not included yet: write
-/// one over your mail relay (e.g. lettre with rustls) resolving [`core::Recipient`]s to
-/// addresses; until then [`LogNotifier`] records deliveries in the log without any content.
+/// Delivers notifications (e-mail in production: `smtp::SmtpNotifier`, feature `smtp`, which
+/// resolves [`core::Recipient`]s to addresses through an address book). [`LogNotifier`]
+/// records deliveries in the log without any content.
 pub trait Notifier: Send + Sync {
     /// Sends one notification; an error leaves it in the outbox for the next dispatch.
     fn send<'a>(
