@@ -47,10 +47,10 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 
 use crate::codes::profile;
-use crate::discharge::MhSection;
 use crate::error::Error;
 use crate::fhir::escape_text;
 use crate::model::{OrganisationDetails, PractitionerDetails, non_empty};
+use crate::section::MhSection;
 
 /// The dm+d (NHS Dictionary of medicines and devices) SNOMED CT namespace.
 pub const DMD_NAMESPACE: &str = "1000001";
@@ -189,167 +189,123 @@ impl Coded {
     }
 }
 
-macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident { $( $(#[$vm:meta])* $variant:ident = ($code:literal, $label:literal) ),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name { $( $(#[$vm])* $variant, )+ }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The code sent on the wire.
-            pub fn code(self) -> &'static str {
-                match self { $( $name::$variant => $code, )+ }
-            }
-
-            /// The label used in the generated narrative.
-            pub fn label(self) -> &'static str {
-                match self { $( $name::$variant => $label, )+ }
-            }
-        }
-    };
-}
-
-wire_enum! {
+nhs_identifiers::open_enum! {
     /// `Condition.clinicalStatus` (STU3 condition-clinical).
-    ConditionStatus {
+    pub enum ConditionStatus {
         /// active
-        Active = ("active", "Active"),
+        Active = "active" => "Active",
         /// recurrence
-        Recurrence = ("recurrence", "Recurrence"),
+        Recurrence = "recurrence" => "Recurrence",
         /// inactive
-        Inactive = ("inactive", "Inactive"),
+        Inactive = "inactive" => "Inactive",
         /// remission
-        Remission = ("remission", "Remission"),
+        Remission = "remission" => "Remission",
         /// resolved
-        Resolved = ("resolved", "Resolved"),
+        Resolved = "resolved" => "Resolved",
     }
 }
 
-wire_enum! {
+nhs_identifiers::open_enum! {
     /// `AllergyIntolerance.category`.
-    AllergyCategory {
+    pub enum AllergyCategory {
         /// food
-        Food = ("food", "Food"),
+        Food = "food" => "Food",
         /// medication
-        Medication = ("medication", "Medication"),
+        Medication = "medication" => "Medication",
         /// environment
-        Environment = ("environment", "Environment"),
+        Environment = "environment" => "Environment",
         /// biologic
-        Biologic = ("biologic", "Biologic"),
+        Biologic = "biologic" => "Biologic",
     }
 }
 
-wire_enum! {
+nhs_identifiers::open_enum! {
     /// `AllergyIntolerance.criticality`.
-    AllergyCriticality {
+    pub enum AllergyCriticality {
         /// low
-        Low = ("low", "Low"),
+        Low = "low" => "Low",
         /// high
-        High = ("high", "High"),
+        High = "high" => "High",
         /// unable-to-assess
-        UnableToAssess = ("unable-to-assess", "Unable to assess"),
+        UnableToAssess = "unable-to-assess" => "Unable to assess",
     }
 }
 
-wire_enum! {
+nhs_identifiers::open_enum! {
     /// `AllergyIntolerance.verificationStatus` (the "certainty" PRSB element).
-    AllergyCertainty {
+    pub enum AllergyCertainty {
         /// confirmed
-        Confirmed = ("confirmed", "Confirmed"),
+        Confirmed = "confirmed" => "Confirmed",
         /// unconfirmed
-        Unconfirmed = ("unconfirmed", "Unconfirmed"),
+        Unconfirmed = "unconfirmed" => "Unconfirmed",
     }
 }
 
-wire_enum! {
+nhs_identifiers::open_enum! {
     /// Why the allergies list is empty (`List.emptyReason`, STU3 `list-empty-reason`; the
     /// code system is our reading, the ToC guides name none).
-    EmptyReason {
+    pub enum EmptyReason {
         /// nilknown: there are no known allergies (prefer [`Allergies::NoKnownAllergies`],
         /// which codes it as the public examples do).
-        NilKnown = ("nilknown", "Nil Known"),
+        NilKnown = "nilknown" => "Nil Known",
         /// notasked: the patient was not asked.
-        NotAsked = ("notasked", "Not Asked"),
+        NotAsked = "notasked" => "Not Asked",
         /// withheld: the information was withheld.
-        Withheld = ("withheld", "Information Withheld"),
+        Withheld = "withheld" => "Information Withheld",
         /// unavailable: the information is not available.
-        Unavailable = ("unavailable", "Unavailable"),
+        Unavailable = "unavailable" => "Unavailable",
     }
 }
 
-wire_enum! {
+nhs_identifiers::open_enum! {
     /// `MedicationStatement.status`.
-    MedicationStatus {
+    pub enum MedicationStatus {
         /// active
-        Active = ("active", "Active"),
+        Active = "active" => "Active",
         /// completed
-        Completed = ("completed", "Completed"),
+        Completed = "completed" => "Completed",
         /// stopped
-        Stopped = ("stopped", "Stopped"),
+        Stopped = "stopped" => "Stopped",
         /// on-hold
-        OnHold = ("on-hold", "On hold"),
+        OnHold = "on-hold" => "On hold",
         /// intended
-        Intended = ("intended", "Intended"),
+        Intended = "intended" => "Intended",
     }
 }
 
-wire_enum! {
+nhs_identifiers::open_enum! {
     /// `Procedure.status` (STU3 event-status).
-    ProcedureStatus {
+    pub enum ProcedureStatus {
         /// completed
-        Completed = ("completed", "Completed"),
+        Completed = "completed" => "Completed",
         /// in-progress
-        InProgress = ("in-progress", "In progress"),
+        InProgress = "in-progress" => "In progress",
         /// aborted
-        Aborted = ("aborted", "Aborted"),
+        Aborted = "aborted" => "Aborted",
         /// preparation
-        Preparation = ("preparation", "Preparation"),
+        Preparation = "preparation" => "Preparation",
     }
 }
 
-/// Medication change status (`Extension-CareConnect-MedicationChangeSummary-1.status`, code
-/// system `CareConnect-MedicationChangeStatus-1`). Codes a newer peer may add are kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MedicationChange {
-    /// Continued unchanged.
-    Continued,
-    /// Started during the stay.
-    Added,
-    /// Dose, frequency or route changed.
-    Amended,
-    /// Paused.
-    OnHold,
-    /// A code this crate does not know (sent as given).
-    Other(String),
+nhs_identifiers::open_enum! {
+    /// Medication change status (`Extension-CareConnect-MedicationChangeSummary-1.status`, code
+    /// system `CareConnect-MedicationChangeStatus-1`). Codes a newer peer may add are kept.
+    pub enum MedicationChange {
+        /// Continued unchanged.
+        Continued = "Continued",
+        /// Started during the stay.
+        Added = "Added",
+        /// Dose, frequency or route changed.
+        Amended = "Amended",
+        /// Paused.
+        OnHold = "On-hold",
+    }
 }
 
-impl MedicationChange {
-    /// The code on the wire.
-    pub fn code(&self) -> &str {
-        match self {
-            Self::Continued => "Continued",
-            Self::Added => "Added",
-            Self::Amended => "Amended",
-            Self::OnHold => "On-hold",
-            Self::Other(code) => code,
-        }
-    }
-
-    /// Reads a code; unknown ones become `Other`.
-    pub fn from_code(code: &str) -> Self {
-        match code {
-            "Continued" => Self::Continued,
-            "Added" => Self::Added,
-            "Amended" => Self::Amended,
-            "On-hold" => Self::OnHold,
-            other => Self::Other(other.to_owned()),
-        }
-    }
+/// The text a generated narrative shows for a code: its display, or the code itself when the
+/// list has no display for it (a value this version does not know).
+pub(crate) fn label<'a>(display: &'static str, code: &'a str) -> &'a str {
+    if display.is_empty() { code } else { display }
 }
 
 /// Shape of optional free text for `Debug`: its length, never the words.
@@ -825,8 +781,14 @@ impl Table {
     }
 }
 
-pub(crate) fn opt_label<T: Copy>(value: Option<T>, label: fn(T) -> &'static str) -> String {
-    value.map(label).unwrap_or("").to_owned()
+/// [`label`] of an optional code (empty when absent).
+pub(crate) fn opt_label<T>(value: Option<&T>, parts: fn(&T) -> (&'static str, &str)) -> String {
+    value
+        .map(|v| {
+            let (display, code) = parts(v);
+            label(display, code).to_owned()
+        })
+        .unwrap_or_default()
 }
 
 pub(crate) fn date_text(date: Option<NaiveDate>) -> String {

@@ -1,8 +1,7 @@
 //! Fixed URLs, code systems and the ITK3 code lists as typed enums.
 //!
-//! Code lists a newer peer may extend have an `Other` catch-all so reading never fails on them.
-
-use std::fmt;
+//! The code lists are [`nhs_identifiers::open_enum!`] enums: a code a newer peer may send
+//! reads as `Other(Unknown)` (kept as received, text not matchable), so reading never fails.
 
 /// Profile URLs (`meta.profile`) used by the messages this crate builds and checks.
 pub mod profile {
@@ -145,156 +144,105 @@ pub mod message_definition {
         "https://fhir.nhs.uk/STU3/MessageDefinition/ITK-Response-MessageDefinition-Instance-1";
 }
 
-macro_rules! code_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = ($code:literal, $display:literal) ),+ $(,)? }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-            /// A code this version of the crate does not know (a newer peer may send it).
-            Other(String),
-        }
-
-        impl $name {
-            /// Every known code, in code-system order.
-            pub const KNOWN: &'static [$name] = &[$($name::$variant),+];
-
-            /// The code as sent on the wire.
-            pub fn code(&self) -> &str {
-                match self {
-                    $( $name::$variant => $code, )+
-                    $name::Other(code) => code,
-                }
-            }
-
-            /// The display text fixed by the code system (empty for unknown codes).
-            pub fn display(&self) -> &str {
-                match self {
-                    $( $name::$variant => $display, )+
-                    $name::Other(_) => "",
-                }
-            }
-
-            /// Reads a code; unknown codes become `Other`.
-            pub fn from_code(code: &str) -> Self {
-                match code {
-                    $( $code => $name::$variant, )+
-                    other => $name::Other(other.to_owned()),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-    };
-}
-
-code_enum! {
+nhs_identifiers::open_enum! {
     /// `ITK-MessageEvent-2` (MessageHeader.event).
-    MessageEvent {
+    pub enum MessageEvent {
         /// ITK003D.
-        EDischarge = ("ITK003D", "ITK eDischarge"),
+        EDischarge = "ITK003D" => "ITK eDischarge",
         /// ITK004D.
-        MentalHealthEDischarge = ("ITK004D", "ITK Mental Health eDischarge"),
+        MentalHealthEDischarge = "ITK004D" => "ITK Mental Health eDischarge",
         /// ITK005D.
-        EmergencyCareEDischarge = ("ITK005D", "ITK Emergency Care eDischarge"),
+        EmergencyCareEDischarge = "ITK005D" => "ITK Emergency Care eDischarge",
         /// ITK006D.
-        OutpatientLetter = ("ITK006D", "ITK Outpatient Letter"),
+        OutpatientLetter = "ITK006D" => "ITK Outpatient Letter",
         /// ITK007C.
-        GpConnectSendDocument = ("ITK007C", "ITK GP Connect Send Document"),
+        GpConnectSendDocument = "ITK007C" => "ITK GP Connect Send Document",
         /// ITK008M.
-        Response = ("ITK008M", "ITK Response"),
+        Response = "ITK008M" => "ITK Response",
         /// ITK009D.
-        DigitalMedicineImmunization = ("ITK009D", "ITK Digital Medicine Immunization Document"),
+        DigitalMedicineImmunization = "ITK009D" => "ITK Digital Medicine Immunization Document",
         /// ITK010D.
-        DigitalMedicineEmergencySupply = ("ITK010D", "ITK Digital Medicine Emergency Supply Document"),
+        DigitalMedicineEmergencySupply = "ITK010D" => "ITK Digital Medicine Emergency Supply Document",
         /// ITK011M.
-        EventsManagementService = ("ITK011M", "ITK Events Management Service"),
+        EventsManagementService = "ITK011M" => "ITK Events Management Service",
         /// ITK012M.
-        NationalPathology = ("ITK012M", "ITK National Pathology"),
+        NationalPathology = "ITK012M" => "ITK National Pathology",
         /// ITK013D.
-        DigitalMedicineMinorIllness = ("ITK013D", "ITK Digital Medicine Minor Illness Document"),
+        DigitalMedicineMinorIllness = "ITK013D" => "ITK Digital Medicine Minor Illness Document",
         /// ITK014M.
-        UpdateRecord = ("ITK014M", "ITK Update Record"),
+        UpdateRecord = "ITK014M" => "ITK Update Record",
     }
 }
 
-code_enum! {
+nhs_identifiers::open_enum! {
     /// `ITK-RecipientType-1` (the `RecipientType` handling key).
-    RecipientType {
+    pub enum RecipientType {
         /// FA: the primary recipient, who must act.
-        ForAction = ("FA", "For Action"),
+        ForAction = "FA" => "For Action",
         /// FI: a copy for information.
-        ForInformation = ("FI", "For Information"),
+        ForInformation = "FI" => "For Information",
     }
 }
 
-code_enum! {
+nhs_identifiers::open_enum! {
     /// `ITK-ResponseCodes-1` (v1.5.0): the code carried by an ITK3 response.
-    ResponseCode {
+    pub enum ResponseCode {
         /// 10001.
-        HandlingSpecificationError = ("10001", "Handling Specification Error"),
+        HandlingSpecificationError = "10001" => "Handling Specification Error",
         /// 10002.
-        InfrastructureAckValueError = ("10002", "Infrastructure Level Response Value - Processing Error"),
+        InfrastructureAckValueError = "10002" => "Infrastructure Level Response Value - Processing Error",
         /// 10003.
-        BusinessAckValueError = ("10003", "Business Level Response Value - Processing Error"),
+        BusinessAckValueError = "10003" => "Business Level Response Value - Processing Error",
         /// 10004.
-        MessageDefinitionValueError = ("10004", "Message Definition Value - Processing Error"),
+        MessageDefinitionValueError = "10004" => "Message Definition Value - Processing Error",
         /// 10005.
-        MessageDefinitionVersionError = ("10005", "Message Definition Version Value - Processing Error"),
+        MessageDefinitionVersionError = "10005" => "Message Definition Version Value - Processing Error",
         /// 10007.
-        SenderReferenceValueError = ("10007", "Sender Reference Value - Processing Error"),
+        SenderReferenceValueError = "10007" => "Sender Reference Value - Processing Error",
         /// 10008.
-        HandlingBusinessRuleError = ("10008", "Handling Specification Business Rule Error"),
+        HandlingBusinessRuleError = "10008" => "Handling Specification Business Rule Error",
         /// 10009.
-        UnreadableMessage = ("10009", "Unreadable message received"),
+        UnreadableMessage = "10009" => "Unreadable message received",
         /// 10010.
-        RecipientTypeError = ("10010", "Recipient Type - Processing Error"),
+        RecipientTypeError = "10010" => "Recipient Type - Processing Error",
         /// 20001.
-        UnrecognisedRecipientPerson = ("20001", "Unrecognised Recipient Person"),
+        UnrecognisedRecipientPerson = "20001" => "Unrecognised Recipient Person",
         /// 20002.
-        UnrecognisedRecipientOrganisation = ("20002", "Unrecognised Recipient Organisation"),
+        UnrecognisedRecipientOrganisation = "20002" => "Unrecognised Recipient Organisation",
         /// 20003.
-        UnrecognisedSender = ("20003", "Unrecognised Sender"),
+        UnrecognisedSender = "20003" => "Unrecognised Sender",
         /// 20004.
-        NonApprovedFileType = ("20004", "Non-Approved file type received as an attachment"),
+        NonApprovedFileType = "20004" => "Non-Approved file type received as an attachment",
         /// 20005.
-        UnsupportedFileType = ("20005", "Unsupported file type received as an attachment"),
+        UnsupportedFileType = "20005" => "Unsupported file type received as an attachment",
         /// 20006.
-        HeaderValidationFailure = ("20006", "ITK header validation failure"),
+        HeaderValidationFailure = "20006" => "ITK header validation failure",
         /// 20007.
-        DuplicateMessage = ("20007", "Duplicate Message received"),
+        DuplicateMessage = "20007" => "Duplicate Message received",
         /// 20008.
-        DuplicateDocument = ("20008", "Duplicate Document received"),
+        DuplicateDocument = "20008" => "Duplicate Document received",
         /// 20009.
-        PayloadValidationFailure = ("20009", "Payload validation failure"),
+        PayloadValidationFailure = "20009" => "Payload validation failure",
         /// 20010.
-        UnrecognisedPayloadRecipientOrganisation = ("20010", "Unrecognised Payload Recipient Organisation"),
+        UnrecognisedPayloadRecipientOrganisation = "20010" => "Unrecognised Payload Recipient Organisation",
         /// 20011.
-        UnrecognisedPayloadRecipientPerson = ("20011", "Unrecognised Payload Recipient Person"),
+        UnrecognisedPayloadRecipientPerson = "20011" => "Unrecognised Payload Recipient Person",
         /// 20012.
-        UnauthorisedSender = ("20012", "Unauthorised Sender"),
+        UnauthorisedSender = "20012" => "Unauthorised Sender",
         /// 20013 (positive infrastructure acknowledgement).
-        Success = ("20013", "Success"),
+        Success = "20013" => "Success",
         /// 20014.
-        UnableToProcessReplacement = ("20014", "Unable to Process Replacement Document"),
+        UnableToProcessReplacement = "20014" => "Unable to Process Replacement Document",
         /// 20015.
-        MessageTooLarge = ("20015", "Message too large"),
+        MessageTooLarge = "20015" => "Message too large",
         /// 30001 (positive business acknowledgement).
-        PatientKnownHere = ("30001", "Patient known here"),
+        PatientKnownHere = "30001" => "Patient known here",
         /// 30002.
-        PatientNotKnownHere = ("30002", "Patient not known here"),
+        PatientNotKnownHere = "30002" => "Patient not known here",
         /// 30003.
-        PatientNoLongerHere = ("30003", "Patient no longer at this clinical setting"),
+        PatientNoLongerHere = "30003" => "Patient no longer at this clinical setting",
         /// 30004 (positive business acknowledgement).
-        PatientKnownRecentlyDeceased = ("30004", "Patient known here and recently deceased"),
+        PatientKnownRecentlyDeceased = "30004" => "Patient known here and recently deceased",
     }
 }
 
@@ -309,6 +257,11 @@ pub enum AckKind {
 }
 
 impl ResponseCode {
+    /// The code as text (the same as [`ResponseCode::as_str`]; ITK3 calls it the response code).
+    pub fn code(&self) -> &str {
+        self.as_str()
+    }
+
     /// Whether the code reports success (20013, 30001, 30004). Unknown codes count as negative.
     pub fn is_positive(&self) -> bool {
         matches!(
@@ -320,7 +273,7 @@ impl ResponseCode {
     /// Infrastructure (1xxxx/2xxxx) or business (3xxxx) acknowledgement. Unknown codes are
     /// classified by their first digit; anything else counts as infrastructure.
     pub fn kind(&self) -> AckKind {
-        if self.code().starts_with('3') {
+        if self.as_str().starts_with('3') {
             AckKind::Business
         } else {
             AckKind::Infrastructure
@@ -345,25 +298,25 @@ impl ResponseCode {
     }
 }
 
-code_enum! {
+nhs_identifiers::open_enum! {
     /// NHS number verification status (`CareConnect-NHSNumberVerificationStatus-1`).
-    NhsNumberVerification {
+    pub enum NhsNumberVerification {
         /// 01.
-        PresentAndVerified = ("01", "Number present and verified"),
+        PresentAndVerified = "01" => "Number present and verified",
         /// 02.
-        PresentNotTraced = ("02", "Number present but not traced"),
+        PresentNotTraced = "02" => "Number present but not traced",
         /// 03.
-        TraceRequired = ("03", "Trace required"),
+        TraceRequired = "03" => "Trace required",
         /// 04.
-        TraceNoMatch = ("04", "Trace attempted - No match or multiple match found"),
+        TraceNoMatch = "04" => "Trace attempted - No match or multiple match found",
         /// 05.
-        TraceToBeResolved = ("05", "Trace needs to be resolved - (NHS number or patient detail conflict)"),
+        TraceToBeResolved = "05" => "Trace needs to be resolved - (NHS number or patient detail conflict)",
         /// 06.
-        TraceInProgress = ("06", "Trace in progress"),
+        TraceInProgress = "06" => "Trace in progress",
         /// 07.
-        NotPresentTraceNotRequired = ("07", "Number not present and trace not required"),
+        NotPresentTraceNotRequired = "07" => "Number not present and trace not required",
         /// 08.
-        TracePostponed = ("08", "Trace postponed (baby under six weeks old)"),
+        TracePostponed = "08" => "Trace postponed (baby under six weeks old)",
     }
 }
 
@@ -389,18 +342,17 @@ mod tests {
     #[test]
     fn codes_round_trip_and_unknowns_are_kept() {
         for code in ResponseCode::KNOWN {
-            assert_eq!(&ResponseCode::from_code(code.code()), code);
+            assert_eq!(&ResponseCode::from_wire(code.as_str()), code);
             assert!(!code.display().is_empty());
         }
-        assert_eq!(
-            ResponseCode::from_code("10006"),
-            ResponseCode::Other("10006".to_owned())
-        );
-        assert!(!ResponseCode::from_code("99999").is_positive());
+        let unknown = ResponseCode::from_wire("10006");
+        assert!(matches!(unknown, ResponseCode::Other(_)));
+        assert_eq!(unknown.as_str(), "10006");
+        assert!(!ResponseCode::from_wire("99999").is_positive());
         assert_eq!(ResponseCode::PatientKnownHere.kind(), AckKind::Business);
         assert_eq!(ResponseCode::Success.kind(), AckKind::Infrastructure);
         assert_eq!(
-            MessageEvent::from_code("ITK004D"),
+            MessageEvent::from_wire("ITK004D"),
             MessageEvent::MentalHealthEDischarge
         );
     }

@@ -120,7 +120,7 @@ pub(crate) fn message_bundle(spec: HeaderSpec<'_>, ids: EnvelopeIds) -> Result<B
         .extension(vec![spec.handling.to_extension()?])
         .event(coding(
             system::ITK_MESSAGE_EVENT,
-            spec.event.code(),
+            spec.event.as_str(),
             spec.event.display(),
         )?)
         .sender(reference(&sender_id)?)

@@ -159,7 +159,7 @@ pub(crate) fn patient(id: &Uuid, p: &PatientDetails) -> Result<Patient> {
         .url(extension::NHS_NUMBER_VERIFICATION_STATUS.to_owned())
         .value(ExtensionValue::CodeableConcept(concept(
             system::NHS_NUMBER_VERIFICATION_STATUS,
-            p.verification.code(),
+            p.verification.as_str(),
             p.verification.display(),
         )?))
         .build()?;

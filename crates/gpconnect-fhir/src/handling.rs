@@ -83,7 +83,7 @@ impl MessageHandling {
                 key::RECIPIENT_TYPE,
                 ExtensionValue::Coding(coding(
                     system::ITK_RECIPIENT_TYPE,
-                    self.recipient_type.code(),
+                    self.recipient_type.as_str(),
                     self.recipient_type.display(),
                 )?),
             )?,
@@ -135,7 +135,7 @@ impl MessageHandling {
             _ => Err(wrong(k, "valueString")),
         };
         let recipient_type = match find(key::RECIPIENT_TYPE)? {
-            ExtensionValue::Coding(c) => RecipientType::from_code(c.code.as_deref().unwrap_or("")),
+            ExtensionValue::Coding(c) => RecipientType::from_wire(c.code.as_deref().unwrap_or("")),
             _ => return Err(wrong(key::RECIPIENT_TYPE, "valueCoding")),
         };
         let message_definition = match find(key::MESSAGE_DEFINITION)? {

@@ -51,6 +51,7 @@ pub mod json;
 pub mod mesh;
 pub mod model;
 pub mod response;
+mod section;
 pub mod send_document;
 pub mod validate;
 pub mod xml;

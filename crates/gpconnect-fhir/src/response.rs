@@ -149,7 +149,7 @@ impl ItkResponse {
         let issue_type = IssueType::from_str(self.code.issue_type())
             .map_err(|_| Error::Build("issue type".to_owned()))?;
         let display = match self.code.display() {
-            "" => self.code.code(),
+            "" => self.code.as_str(),
             d => d,
         };
         let mut issue = OperationOutcomeIssue::builder()
@@ -161,7 +161,7 @@ impl ItkResponse {
             .code(issue_type)
             .details(concept(
                 system::ITK_RESPONSE_CODES,
-                self.code.code(),
+                self.code.as_str(),
                 display,
             )?);
         if let Some(d) = &self.diagnostics {
@@ -209,7 +209,7 @@ impl ItkResponse {
                 to: responder.reply_to.clone(),
                 workflow_id: responder.ack_workflow_id.clone(),
                 ack_workflow_id: responder.ack_workflow_id.clone(),
-                subject: format!("ITK3 response {}", self.code.code()),
+                subject: format!("ITK3 response {}", self.code.as_str()),
                 local_id: built.bundle_identifier.to_string(),
             },
             message_id: built.message_id,
@@ -226,7 +226,7 @@ impl ItkResponse {
         };
         let header = first_header(bundle)
             .ok_or_else(|| not_itk("Bundle.entry[0].resource", "not a MessageHeader"))?;
-        if header.event.code.as_deref() != Some(MessageEvent::Response.code()) {
+        if header.event.code.as_deref() != Some(MessageEvent::Response.as_str()) {
             return Err(not_itk("MessageHeader.event.code", "not ITK008M"));
         }
         let response = header
@@ -292,7 +292,7 @@ impl ItkResponse {
             });
         Ok(ReceivedResponse {
             response: ItkResponse {
-                code: ResponseCode::from_code(&coding.0),
+                code: ResponseCode::from_wire(&coding.0),
                 in_response_to: response.identifier.clone(),
                 sender_reference,
                 diagnostics: coding.1,

@@ -243,16 +243,16 @@ fn day() -> impl Strategy<Value = NaiveDate> {
         .prop_map(|d| NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(d))
 }
 
-fn pick<T: Copy + std::fmt::Debug + 'static>(all: &'static [T]) -> impl Strategy<Value = T> {
+fn pick<T: Clone + std::fmt::Debug + 'static>(all: &'static [T]) -> impl Strategy<Value = T> {
     prop::sample::select(all)
 }
 
 fn allergies() -> impl Strategy<Value = Allergies> {
     let allergy = (
         coded(),
-        prop::option::of(pick(AllergyCategory::ALL)),
-        prop::option::of(pick(AllergyCriticality::ALL)),
-        pick(AllergyCertainty::ALL),
+        prop::option::of(pick(AllergyCategory::KNOWN)),
+        prop::option::of(pick(AllergyCriticality::KNOWN)),
+        pick(AllergyCertainty::KNOWN),
         prop::collection::vec(coded(), 0..3),
     )
         .prop_map(|(substance, category, criticality, certainty, reactions)| {
@@ -271,14 +271,14 @@ fn allergies() -> impl Strategy<Value = Allergies> {
     prop_oneof![
         Just(Allergies::NoKnownAllergies),
         prop::collection::vec(allergy, 1..4).prop_map(Allergies::Recorded),
-        pick(EmptyReason::ALL).prop_map(Allergies::NotRecorded),
+        pick(EmptyReason::KNOWN).prop_map(Allergies::NotRecorded),
     ]
 }
 
 fn diagnosis() -> impl Strategy<Value = Diagnosis> {
     (
         coded(),
-        pick(ConditionStatus::ALL),
+        pick(ConditionStatus::KNOWN),
         prop::option::of(day()),
         prop::option::of(text()),
     )
@@ -300,7 +300,7 @@ fn change() -> impl Strategy<Value = MedicationChange> {
         Just(MedicationChange::Added),
         Just(MedicationChange::Amended),
         Just(MedicationChange::OnHold),
-        "[A-Z][a-z]{3,8}".prop_map(MedicationChange::Other),
+        "[A-Z][a-z]{3,8}".prop_map(|c| MedicationChange::from_wire(&c)),
     ]
 }
 
@@ -312,7 +312,7 @@ fn medication() -> impl Strategy<Value = MedicationItem> {
         prop::option::of(text()),
         prop::option::of(coded()),
         prop::option::of(text()),
-        pick(MedicationStatus::ALL),
+        pick(MedicationStatus::KNOWN),
     )
         .prop_map(|(med, change, form, dose, route, details, status)| {
             let mut m = MedicationItem::new(med, change).status(status);
@@ -333,15 +333,18 @@ fn medication() -> impl Strategy<Value = MedicationItem> {
 }
 
 fn procedure() -> impl Strategy<Value = ProcedureItem> {
-    (coded(), pick(ProcedureStatus::ALL), prop::option::of(day())).prop_map(
-        |(concept, status, on)| {
+    (
+        coded(),
+        pick(ProcedureStatus::KNOWN),
+        prop::option::of(day()),
+    )
+        .prop_map(|(concept, status, on)| {
             let mut p = ProcedureItem::new(concept).status(status);
             if let Some(d) = on {
                 p = p.performed(d);
             }
             p
-        },
-    )
+        })
 }
 
 fn contact() -> impl Strategy<Value = CareContact> {
@@ -476,7 +479,7 @@ proptest! {
         let medications = div(MhSection::MedicationsAndMedicalDevices.code());
         for m in &input.medications {
             prop_assert!(medications.contains(&escaped(&m.medication.display)));
-            prop_assert!(medications.contains(&escaped(m.change.code())));
+            prop_assert!(medications.contains(&escaped(m.change.as_str())));
         }
         let procedures = div(MhSection::Procedures.code());
         for p in &input.procedures {
@@ -490,7 +493,7 @@ proptest! {
                     prop_assert!(allergies.contains(&escaped(&a.substance.display)));
                 }
             }
-            Allergies::NotRecorded(reason) => prop_assert!(allergies.contains(reason.label())),
+            Allergies::NotRecorded(reason) => prop_assert!(allergies.contains(reason.display())),
             _ => {}
         }
     }

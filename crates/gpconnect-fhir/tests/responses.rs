@@ -50,7 +50,7 @@ fn every_code_round_trips_through_json_and_xml() {
     for code in ResponseCode::KNOWN
         .iter()
         .cloned()
-        .chain([ResponseCode::Other("39999".to_owned())])
+        .chain([ResponseCode::from_wire("39999")])
     {
         let (original, msg) = answer(code.clone());
         let report = validate_bundle(&msg.bundle);

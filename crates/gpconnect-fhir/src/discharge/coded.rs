@@ -19,8 +19,8 @@ use fhir_model::stu3::types::{Annotation, CodeableConcept, Dosage, Extension, Ex
 
 use super::MhSection;
 use crate::clinical::{
-    Allergies, AllergyCategory, AllergyCriticality, CareContact, Coded, CodedList, JobRole,
-    LocationDetails, NO_KNOWN_ALLERGY, Table, date_text, opt_label,
+    Allergies, CareContact, Coded, CodedList, JobRole, LocationDetails, NO_KNOWN_ALLERGY, Table,
+    date_text, label, opt_label,
 };
 use crate::codes::{extension, profile, system};
 use crate::error::{Error, Result};
@@ -196,7 +196,7 @@ pub(super) fn build<'a>(
                 .id(id.to_string())
                 .meta(meta(profile::ITK_CONDITION)?)
                 .identifier(vec![Some(uuid_identifier(&id)?)])
-                .clinical_status(d.status.code().to_owned())
+                .clinical_status(d.status.as_str().to_owned())
                 .code(snomed(&d.concept)?)
                 .subject(reference(ctx.patient)?);
             if let Some(enc) = ctx.encounter {
@@ -214,7 +214,7 @@ pub(super) fn build<'a>(
             items.push(id);
             table.row(vec![
                 d.concept.display.clone(),
-                d.status.label().to_owned(),
+                label(d.status.display(), d.status.as_str()).to_owned(),
                 date_text(d.onset),
                 d.comment.clone().unwrap_or_default(),
             ]);
@@ -243,7 +243,7 @@ pub(super) fn build<'a>(
             let mut summary = vec![
                 Extension::builder()
                     .url("status".to_owned())
-                    .value(ExtensionValue::Code(m.change.code().to_owned()))
+                    .value(ExtensionValue::Code(m.change.as_str().to_owned()))
                     .build()?,
             ];
             if let Some(details) = &m.change_details {
@@ -264,7 +264,7 @@ pub(super) fn build<'a>(
                 .extension(vec![change])
                 .identifier(vec![Some(uuid_identifier(&statement_id)?)])
                 .status(wire::<MedicationStatementStatus>(
-                    m.status.code(),
+                    m.status.as_str(),
                     "medication.status",
                 )?)
                 .medication(MedicationStatementMedication::Reference(reference(
@@ -302,7 +302,7 @@ pub(super) fn build<'a>(
                     .as_ref()
                     .map(|r| r.display.clone())
                     .unwrap_or_default(),
-                m.change.code().to_owned(),
+                label(m.change.display(), m.change.as_str()).to_owned(),
                 m.change_details.clone().unwrap_or_default(),
             ]);
         }
@@ -328,7 +328,7 @@ pub(super) fn build<'a>(
                 .id(id.to_string())
                 .meta(meta(profile::ITK_PROCEDURE)?)
                 .identifier(vec![Some(uuid_identifier(&id)?)])
-                .status(wire::<EventStatus>(p.status.code(), "procedure.status")?)
+                .status(wire::<EventStatus>(p.status.as_str(), "procedure.status")?)
                 .code(snomed(&p.concept)?)
                 .subject(reference(ctx.patient)?);
             if let Some(enc) = ctx.encounter {
@@ -341,7 +341,7 @@ pub(super) fn build<'a>(
             items.push(id);
             table.row(vec![
                 p.concept.display.clone(),
-                p.status.label().to_owned(),
+                label(p.status.display(), p.status.as_str()).to_owned(),
                 date_text(p.performed),
             ]);
         }
@@ -426,20 +426,20 @@ fn allergy_section(
                     .identifier(vec![Some(uuid_identifier(&id)?)])
                     .clinical_status(AllergyIntoleranceClinicalStatus::Active)
                     .verification_status(wire::<AllergyIntoleranceVerificationStatus>(
-                        a.certainty.code(),
+                        a.certainty.as_str(),
                         "allergy.certainty",
                     )?)
                     .code(snomed(&a.substance)?)
                     .patient(reference(ctx.patient)?);
-                if let Some(category) = a.category {
+                if let Some(category) = &a.category {
                     b = b.category(vec![Some(wire::<AllergyIntoleranceCategory>(
-                        category.code(),
+                        category.as_str(),
                         "allergy.category",
                     )?)]);
                 }
-                if let Some(criticality) = a.criticality {
+                if let Some(criticality) = &a.criticality {
                     b = b.criticality(wire::<AllergyIntoleranceCriticality>(
-                        criticality.code(),
+                        criticality.as_str(),
                         "allergy.criticality",
                     )?);
                 }
@@ -463,20 +463,22 @@ fn allergy_section(
                         .map(|r| r.display.as_str())
                         .collect::<Vec<_>>()
                         .join(", "),
-                    opt_label(a.category, AllergyCategory::label),
-                    opt_label(a.criticality, AllergyCriticality::label),
-                    a.certainty.label().to_owned(),
+                    opt_label(a.category.as_ref(), |c| (c.display(), c.as_str())),
+                    opt_label(a.criticality.as_ref(), |c| (c.display(), c.as_str())),
+                    label(a.certainty.display(), a.certainty.as_str()).to_owned(),
                 ]);
             }
         }
         Allergies::NotRecorded(reason) => {
             empty_reason = Some(concept(
                 system::LIST_EMPTY_REASON,
-                reason.code(),
-                reason.label(),
+                reason.as_str(),
+                label(reason.display(), reason.as_str()),
             )?);
-            out.leads
-                .insert(section, format!("Not recorded: {}", reason.label()));
+            out.leads.insert(
+                section,
+                format!("Not recorded: {}", label(reason.display(), reason.as_str())),
+            );
         }
     }
     let items: Vec<Uuid> = resources.iter().map(|(id, _)| id.clone()).collect();

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{Checker, Severity, arr, codings, profiles, s};
 use crate::clinical::{CodedList, DMD_NAMESPACE, check_concept_id, sctid_namespace};
 use crate::codes::{ResponseCode, profile, system};
-use crate::discharge::MhSection;
+use crate::section::MhSection;
 
 const PAYLOAD: Option<ResponseCode> = Some(ResponseCode::PayloadValidationFailure);
 

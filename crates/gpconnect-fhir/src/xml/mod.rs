@@ -22,6 +22,7 @@
 
 mod direct;
 pub mod dom;
+mod element;
 mod order;
 mod ordered;
 mod reader;
@@ -72,7 +73,7 @@ pub fn element_order(type_name: &str) -> Option<Vec<String>> {
     order::elements(type_name).map(|els| {
         els.iter()
             .map(|el| match el.2 {
-                order::Child::Choice => format!("{}[x]", el.0),
+                element::Child::Choice => format!("{}[x]", el.0),
                 _ => el.0.to_owned(),
             })
             .collect()

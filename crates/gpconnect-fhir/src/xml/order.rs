@@ -1,27 +1,8 @@
-//! Element order and types per STU3 type, and the fallback for types not in the table.
+//! Element order and types per STU3 type (lookups in the table), and the fallback for types not
+//! in the table.
 
+use super::element::{Child, El};
 use super::stu3_types::TYPES;
-
-/// What an element holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Child {
-    /// A string-like primitive (string, code, uri, dates, base64, ...).
-    String,
-    /// A boolean primitive.
-    Boolean,
-    /// A numeric primitive (integer, decimal, unsignedInt, positiveInt).
-    Number,
-    /// A complex type, by name.
-    Complex(&'static str),
-    /// A nested resource (`Bundle.entry.resource`, `contained`).
-    Resource,
-    /// A choice element `name[x]`; the type is the suffix of the JSON/XML name.
-    Choice,
-}
-
-/// One element: JSON/XML name (without `[x]`), repeating?, content.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct El(pub &'static str, pub bool, pub Child);
 
 /// The elements of `type_name`, if it is in the table.
 pub(crate) fn elements(type_name: &str) -> Option<&'static [El]> {

@@ -3,7 +3,8 @@
 use serde_json::{Map, Value};
 
 use super::dom::Element;
-use super::order::{Child, choice_primitive, lookup};
+use super::element::Child;
+use super::order::{choice_primitive, lookup};
 use crate::error::{Error, Result};
 
 /// Converts a resource element (`<Bundle>`, `<Patient>`, …) to FHIR JSON.

@@ -3,7 +3,7 @@
 //!
 //! One row per STU3 resource, backbone element and data type (generated from the definitions).
 
-use super::order::{Child, El};
+use super::element::{Child, El};
 
 /// Elements per STU3 type, in definition order.
 pub(crate) static TYPES: &[(&str, &[El])] = &[

@@ -1,6 +1,7 @@
 //! FHIR JSON → FHIR XML.
 
-use super::order::{Child, fallback_rank, lookup};
+use super::element::Child;
+use super::order::{fallback_rank, lookup};
 use super::ordered::Json;
 use crate::error::{Error, Result};
 use crate::fhir::XHTML_NS;
