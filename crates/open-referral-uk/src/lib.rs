@@ -17,6 +17,8 @@
 //! * `live` (feature `live`, on by default): the marketplace as a persistent service —
 //!   [`store`] (SQLite, PostgreSQL), `live` (rules, incremental index, scheduler, outbox) and
 //!   `provider_api` (authenticated provider and administrator routes, referrals).
+//! * `freshness` (feature `live`; the website fetcher with feature `freshness`): website
+//!   change checks, three-monthly review cycles and public "out of date" reports.
 //! * `federation` (module with `live`; its HTTP client with feature `federation`): import
 //!   from other ORUK 3.0 directories and a two-way sync that converges without ping-pong.
 //! * `onboarding` (module with `live`; XLSX with feature `xlsx`): bulk onboarding from CSV
@@ -42,6 +44,8 @@ mod error;
 #[cfg(feature = "live")]
 pub mod federation;
 pub mod formats;
+#[cfg(feature = "live")]
+pub mod freshness;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod marketplace;

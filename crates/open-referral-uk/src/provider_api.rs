@@ -687,7 +687,8 @@ pub fn app(live: Arc<Live>, keys: AuthKeys) -> Router {
         keys: Arc::clone(&keys),
     };
     crate::api::router(api_state)
-        .merge(router(market))
+        .merge(router(market.clone()))
+        .merge(crate::freshness::routes::router(market))
         .layer(axum::middleware::from_fn_with_state(keys, status_needs_key))
 }
 

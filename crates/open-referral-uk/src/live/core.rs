@@ -215,6 +215,14 @@ pub enum NotificationKind {
     ReviewOverdue,
     /// A bulk-uploaded entry can be claimed with the link.
     ClaimLink,
+    /// The website changed meaningfully: the listing is suspended until the provider confirms
+    /// or edits it (`detail`: the readable diff).
+    WebsiteChanged,
+    /// A listing without a website is due for its three-monthly review.
+    ReviewDue,
+    /// A member of the public reported the entry out of date: suspended until the provider
+    /// confirms or edits it (`detail` for the provider: the report).
+    ReportedOutOfDate,
 }
 
 /// One message in the durable outbox.
@@ -255,7 +263,7 @@ pub enum Write {
 }
 
 /// The record kinds kept as [`Write::Extension`]s (a module adds its kinds here).
-pub const EXTENSION_KINDS: &[&str] = &["federation", "sync_cursor"];
+pub const EXTENSION_KINDS: &[&str] = &["federation", "sync_cursor", crate::freshness::KIND];
 
 /// A record of one of the [`EXTENSION_KINDS`]: a JSON body under a key.
 #[derive(Debug, Clone, PartialEq)]
@@ -354,6 +362,8 @@ pub struct LiveRules {
     pub review_within: Duration,
     /// The attendance question goes this long after an acceptance (14 days).
     pub attendance_after: Duration,
+    /// Website checks and review cycles ([`crate::freshness`]).
+    pub freshness: crate::freshness::FreshnessRules,
 }
 
 impl Default for LiveRules {
@@ -363,6 +373,7 @@ impl Default for LiveRules {
             remind_every: Duration::days(7),
             review_within: Duration::hours(48),
             attendance_after: Duration::days(14),
+            freshness: crate::freshness::FreshnessRules::default(),
         }
     }
 }

@@ -362,8 +362,12 @@ impl Live {
         id: &str,
         input: ListingInput,
     ) -> Result<Vec<Finding>, LiveError> {
-        self.run(|core, now| core.edit_listing(principal, id, input.clone(), now))
-            .await
+        self.run(|core, now| {
+            let (writes, warnings) = core.edit_listing(principal, id, input.clone(), now)?;
+            let writes = crate::freshness::after_edit(core, id, writes, now)?;
+            Ok((writes, warnings))
+        })
+        .await
     }
 
     /// Deletes a listing.
@@ -390,8 +394,12 @@ impl Live {
         id: &str,
         action: StateAction,
     ) -> Result<(), LiveError> {
-        self.run(|core, _| Ok((core.set_state(principal, id, action.clone())?, ())))
-            .await
+        self.run(|core, now| {
+            let writes = core.set_state(principal, id, action.clone())?;
+            let writes = crate::freshness::after_state_change(core, id, &action, writes, now)?;
+            Ok((writes, ()))
+        })
+        .await
     }
 
     /// Bulk upload; returns (service id, claim token) pairs.
@@ -461,7 +469,8 @@ impl Live {
     /// Runs the time rules at the clock's time; returns how many records changed.
     pub async fn tick(&self) -> Result<usize, LiveError> {
         self.run(|core, now| {
-            let writes = core.tick(now);
+            let mut writes = core.tick(now);
+            writes.extend(crate::freshness::review_tick(core, now)?);
             let count = writes.len();
             Ok((writes, count))
         })
