@@ -1,0 +1,164 @@
+//! Parsing bounds, containment and error paths of GeoJSON extents.
+
+use super::*;
+
+fn point(lat: f64, lon: f64) -> GeoPoint {
+    GeoPoint::new(lat, lon).unwrap()
+}
+
+const SQUARE_WITH_HOLE: &str = r#"{"type":"Polygon","coordinates":[
+    [[-3,51],[-2,51],[-2,52],[-3,52],[-3,51]],
+    [[-2.6,51.4],[-2.4,51.4],[-2.4,51.6],[-2.6,51.6],[-2.6,51.4]]]}"#;
+
+#[test]
+fn polygon_with_a_hole() {
+    let area = AreaExtent::parse_geojson(SQUARE_WITH_HOLE).unwrap();
+    assert!(area.contains(point(51.2, -2.8)));
+    assert!(!area.contains(point(51.5, -2.5)), "inside the hole");
+    assert!(!area.contains(point(53.0, -2.5)), "north of the square");
+    assert!(!area.contains(point(51.5, -1.0)), "east of the square");
+    assert_eq!(area.polygon_count(), 1);
+}
+
+#[test]
+fn concave_multipolygon_feature_collection() {
+    // An L shape and a separate square, as a FeatureCollection of a Feature each.
+    let text = r#"{"type":"FeatureCollection","features":[
+      {"type":"Feature","properties":{"name":"L"},"geometry":{"type":"Polygon","coordinates":[
+        [[0,0],[2,0],[2,1],[1,1],[1,2],[0,2],[0,0]]]}},
+      {"type":"Feature","properties":null,"geometry":{"type":"MultiPolygon","coordinates":[
+        [[[10,10],[11,10],[11,11],[10,11],[10,10]]]]}}]}"#;
+    let area = AreaExtent::parse_geojson(text).unwrap();
+    assert_eq!(area.polygon_count(), 2);
+    assert!(area.contains(point(0.5, 0.5)));
+    assert!(area.contains(point(1.5, 0.5)));
+    assert!(!area.contains(point(1.5, 1.5)), "the L's notch");
+    assert!(area.contains(point(10.5, 10.5)));
+    assert!(!area.contains(point(5.0, 5.0)));
+}
+
+#[test]
+fn bad_extents_are_typed_errors_with_paths() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("not json", "$", "the extent is not JSON"),
+        ("[]", "$", "expected a GeoJSON object"),
+        (
+            r#"{"type":"Polygon"}"#,
+            "$",
+            "a geometry needs `coordinates`",
+        ),
+        (r#"{"type":"Circle"}"#, "$.type", "not a GeoJSON type"),
+        (
+            r#"{"type":"Point","coordinates":[0,0]}"#,
+            "$.type",
+            "a service area needs a Polygon or MultiPolygon (points and lines cover no area)",
+        ),
+        (
+            r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}"#,
+            "$.coordinates[0]",
+            "the ring is not closed (its last position must equal its first)",
+        ),
+        (
+            r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}"#,
+            "$.coordinates[0]",
+            "a ring needs at least four positions (the first repeated last)",
+        ),
+        (
+            r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,"x"],[0,0]]]}"#,
+            "$.coordinates[0][2]",
+            "a position holds finite numbers only",
+        ),
+        (
+            r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,95],[0,0]]]}"#,
+            "$.coordinates[0][2]",
+            "latitude is outside -90..90",
+        ),
+        (
+            r#"{"type":"Polygon","coordinates":[[[0,0],[1,0,0,0],[1,1],[0,0]]]}"#,
+            "$.coordinates[0][1]",
+            "a position is [longitude, latitude] with an optional altitude",
+        ),
+        (
+            r#"{"type":"Polygon","coordinates":[]}"#,
+            "$.coordinates",
+            "a polygon needs an outer ring",
+        ),
+        (
+            r#"{"type":"MultiPolygon","coordinates":[]}"#,
+            "$",
+            "the extent holds no polygon",
+        ),
+        (
+            r#"{"type":"FeatureCollection","features":[{"type":"FeatureCollection","features":[]}]}"#,
+            "$.features[0].type",
+            "this GeoJSON type is not accepted at this depth",
+        ),
+        (
+            r#"{"type":"GeometryCollection","geometries":[{"type":"GeometryCollection","geometries":[]}]}"#,
+            "$.geometries[0].type",
+            "this GeoJSON type is not accepted at this depth",
+        ),
+        (
+            r#"{"type":"Feature","geometry":null}"#,
+            "$.geometry",
+            "expected a GeoJSON object",
+        ),
+    ];
+    // Nesting deeper than serde_json's recursion limit is refused as JSON, not a crash.
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_eq!(
+        AreaExtent::parse_geojson(&deep).unwrap_err().problem,
+        "the extent is not JSON"
+    );
+    for (text, path, problem) in cases {
+        let error = AreaExtent::parse_geojson(text).unwrap_err();
+        assert_eq!(
+            (error.path.as_str(), error.problem),
+            (*path, *problem),
+            "{text}"
+        );
+    }
+    // 1e400 is not a finite f64: serde_json refuses it as JSON.
+    assert!(
+        AreaExtent::parse_geojson(r#"{"type":"Polygon","coordinates":[[[1e400,0]]]}"#).is_err()
+    );
+}
+
+#[test]
+fn bounds_are_enforced() {
+    let big = format!(
+        "{{\"type\":\"Polygon\",\"x\":\"{}\"}}",
+        "a".repeat(MAX_EXTENT_BYTES)
+    );
+    assert_eq!(
+        AreaExtent::parse_geojson(&big).unwrap_err().problem,
+        "the extent is larger than 1 MiB (simplify the boundary)"
+    );
+    // One ring of MAX_POSITIONS + 1 positions (a closed many-sided shape), under 1 MiB.
+    let mut ring: Vec<String> = (0..MAX_POSITIONS)
+        .map(|i| format!("[{},0]", i % 10))
+        .collect();
+    ring.push("[0,0]".into());
+    let text = format!(
+        "{{\"type\":\"Polygon\",\"coordinates\":[[{}]]}}",
+        ring.join(",")
+    );
+    assert!(text.len() < MAX_EXTENT_BYTES);
+    assert_eq!(
+        AreaExtent::parse_geojson(&text).unwrap_err().problem,
+        "more than 50,000 positions"
+    );
+    let square = "[[[0,0],[1,0],[1,1],[0,0]]]";
+    let many = vec![square; MAX_POLYGONS + 1].join(",");
+    let text = format!("{{\"type\":\"MultiPolygon\",\"coordinates\":[{many}]}}");
+    let error = AreaExtent::parse_geojson(&text).unwrap_err();
+    assert_eq!(error.problem, "more than 1,000 polygons");
+    assert_eq!(error.path, "$.coordinates[1000]");
+}
+
+#[test]
+fn error_text_never_repeats_the_extent() {
+    let text = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,"SECRET"],[0,0]]]}"#;
+    let error = AreaExtent::parse_geojson(text).unwrap_err().to_string();
+    assert!(!error.contains("SECRET"), "{error}");
+}
