@@ -8,8 +8,9 @@
 //! well-formed), and nested resources inside `resource`/`contained`.
 //!
 //! **Element order** comes from an STU3 table (`stu3_types.rs`) with one row per STU3 resource,
-//! backbone element and data type (487 rows, generated from the FHIR 3.0.2 definitions that
-//! `fhir-model` is generated from). For a name not in the table (not an STU3 type) the fallback
+//! backbone element and data type (486 rows), generated from the published FHIR STU3
+//! StructureDefinitions by `tests/stu3_table.rs`, which fails when the committed table differs
+//! (`DEFINITIONS.md` says where the definitions come from). For a name not in the table (not an STU3 type) the fallback
 //! order is: the base elements (`id`, `meta`, `implicitRules`, `language`, `text`, `contained`,
 //! `extension`, `modifierExtension` for resources; `id`, `extension`, `modifierExtension` for
 //! elements) first, then the remaining elements in the order the JSON gives them (`fhir-model`
@@ -83,6 +84,19 @@ pub fn element_order(type_name: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `positiveInt` elements are JSON numbers (`fhir-model` reads them as `NonZeroU32`).
+    #[test]
+    fn positive_int_reads_as_a_number() {
+        let xml = r#"<Patient xmlns="http://hl7.org/fhir"><telecom><system value="phone"/><value value="0000"/><rank value="2"/></telecom></Patient>"#;
+        let json = xml_to_json(xml).unwrap();
+        assert_eq!(json["telecom"][0]["rank"], serde_json::json!(2));
+        let resource = from_xml(xml).unwrap();
+        assert_eq!(
+            to_xml(&resource).unwrap(),
+            json_to_xml(&json.to_string()).unwrap()
+        );
+    }
 
     /// Primitive extensions (`_field`) become children of the primitive element, with the
     /// element id as an attribute; a repeating primitive with a `null` value keeps its
