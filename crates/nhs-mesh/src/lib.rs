@@ -12,7 +12,8 @@
 //! * [`wire`]: sans-IO parsers of everything MESH returns (fuzzed).
 //! * [`outbox`]: exactly-once sending through a durable [`Outbox`] ([`SqliteStore`] by
 //!   default); [`poller`]: receiving (store, then acknowledge, hand over once);
-//!   [`itk`]: ITK3 messages from `gpconnect-fhir` sent and followed to their acks, and the
+//!   [`itk`]: ITK3 messages from `gpconnect-fhir` sent and followed to their acks (each
+//!   status kept in an [`AckStore`], the same SQLite file, so restarts carry on), and the
 //!   receiving side's answers; [`blocking`]: [`BlockingClient`].
 //! * [`error`]: one error type; [`MeshError::retry`] says whether calling again is safe.
 //!
@@ -67,8 +68,8 @@ pub use blocking::BlockingClient;
 pub use client::{DataMessage, Downloaded, MeshClient};
 pub use config::{ClientConfig, RetryPolicy, TlsConfig};
 pub use error::{MeshError, Retry};
-pub use itk::{AckTimeouts, AckTracker, ItkReceiver, ItkSender, ItkStatus};
+pub use itk::{AckTimeouts, AckTracker, ItkReceiver, ItkSender, ItkStatus, TrackedMessage};
 pub use outbox::Outbox;
 pub use poller::{PollSummary, Poller};
-pub use store::{InboxStore, MemoryStore, OutboxStore, SeenStore, SqliteStore};
+pub use store::{AckStore, InboxStore, MemoryStore, OutboxStore, SeenStore, SqliteStore};
 pub use types::{Envelope, MailboxId, MessageId};

@@ -2,8 +2,9 @@
 //! received, stored before they are acknowledged, handed to the handler once).
 //!
 //! [`SqliteStore`] (WAL, `synchronous=FULL`: a row is on disk when the call returns) is the
-//! default; [`MemoryStore`] is for tests and demos. Both implement [`OutboxStore`] and
-//! [`InboxStore`]; implement the traits for your own database.
+//! default; [`MemoryStore`] is for tests and demos. Both implement [`OutboxStore`],
+//! [`InboxStore`], [`SeenStore`] and [`AckStore`] (ITK3 statuses, in `acks.rs`); implement
+//! the traits for your own database.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,6 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::MeshError;
 use crate::types::Envelope;
+
+mod acks;
+
+pub use acks::AckStore;
 
 /// Where one outgoing message is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,7 +245,10 @@ impl SqliteStore {
                 body BLOB NOT NULL,
                 handled INTEGER NOT NULL DEFAULT 0);
              CREATE INDEX IF NOT EXISTS mesh_inbox_unhandled ON mesh_inbox(handled, seq);
-             CREATE TABLE IF NOT EXISTS mesh_itk_seen (id TEXT PRIMARY KEY);",
+             CREATE TABLE IF NOT EXISTS mesh_itk_seen (id TEXT PRIMARY KEY);
+             CREATE TABLE IF NOT EXISTS mesh_itk_status (
+                header_id TEXT PRIMARY KEY,
+                tracked TEXT NOT NULL);",
         )
         .map_err(MeshError::store)?;
         Ok(Self {
@@ -389,6 +397,7 @@ pub struct MemoryStore {
     outbox: Mutex<SeqMap<OutboxEntry>>,
     inbox: Mutex<SeqMap<(StoredMessage, bool)>>,
     seen: Mutex<std::collections::BTreeSet<String>>,
+    tracked: Mutex<BTreeMap<String, crate::itk::TrackedMessage>>,
 }
 
 /// A counter plus entries keyed by id, each with its insertion number.
