@@ -129,6 +129,7 @@ pub(crate) fn plan(
             });
             state.bases.insert(peer.to_owned(), remote_hash.clone());
             state.local_hash = Some(remote_hash);
+            state.local_modified = entry.service.last_modified.clone();
             writes.push(Write::Listing(Box::new(record)));
         } else if decision == Decision::Agree && state.bases.get(peer) != Some(&remote_hash) {
             state.bases.insert(peer.to_owned(), remote_hash);
@@ -140,9 +141,10 @@ pub(crate) fn plan(
     (writes, outcomes)
 }
 
-/// Local edits since federation last looked get `last_modified` = now, so a peer sees a newer
-/// version (and a content that went back to an earlier one still differs from it). Listings
-/// federation has never looked at are only remembered.
+/// Local edits since federation last looked that left `last_modified` as it was get
+/// `last_modified` = now, so a peer sees a newer version (and a content that went back to an
+/// earlier one still differs from it); an edit that set its own `last_modified` keeps it.
+/// Listings federation has never looked at are only remembered.
 pub(crate) fn stamp_local_edits(core: &Core, now: DateTime<Utc>) -> Vec<Write> {
     let mut writes = Vec::new();
     for listing in core.listings().filter(|l| l.review != Review::Deleted) {
@@ -151,13 +153,17 @@ pub(crate) fn stamp_local_edits(core: &Core, now: DateTime<Utc>) -> Vec<Write> {
         let hash = content_hash(&listing.service);
         match state.local_hash.as_deref() {
             Some(known) if known == hash => continue,
-            Some(_) => {
+            Some(_) if listing.service.last_modified == state.local_modified => {
                 let mut listing = listing.clone();
                 listing.service.last_modified = Some(stamp(now));
                 state.local_hash = Some(content_hash(&listing.service));
+                state.local_modified = listing.service.last_modified.clone();
                 writes.push(Write::Listing(Box::new(listing)));
             }
-            None => state.local_hash = Some(hash),
+            _ => {
+                state.local_hash = Some(hash);
+                state.local_modified = listing.service.last_modified.clone();
+            }
         }
         writes.extend(record::listing_write(id, &state));
     }

@@ -44,6 +44,10 @@ pub struct ListingFederation {
     /// a listing whose hash differs was edited here since, and gets a fresh `last_modified`.
     #[serde(default)]
     pub local_hash: Option<String>,
+    /// The copy's `last_modified` at that moment: an edit that set a new one keeps it, an
+    /// edit that left it is stamped.
+    #[serde(default)]
+    pub local_modified: Option<String>,
 }
 
 /// The sync state of one peer.
@@ -128,6 +132,7 @@ mod tests {
             provenance: None,
             bases: BTreeMap::from([("peer".to_owned(), "ab".to_owned())]),
             local_hash: None,
+            local_modified: None,
         };
         let write = listing_write("id-1", &state).unwrap();
         let body = write.body().unwrap();

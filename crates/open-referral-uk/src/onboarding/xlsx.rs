@@ -12,6 +12,9 @@ use calamine::{DataRef, Reader, Xlsx};
 use super::sheet::{Cell, Limits, Sheet};
 use crate::live::LiveError;
 
+/// Most parts (files) in a workbook's zip.
+const MAX_PARTS: usize = 10_000;
+
 fn unreadable() -> LiveError {
     LiveError::BadRequest("the file is not a readable XLSX workbook".into())
 }
@@ -41,10 +44,18 @@ pub fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, LiveError>
             limits.max_bytes
         )));
     }
-    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
-    match archive.decompressed_size() {
-        Some(size) if size <= u128::from(limits.max_unpacked_bytes) => {}
-        _ => {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
+    if archive.len() > MAX_PARTS {
+        return Err(LiveError::BadRequest(format!(
+            "the workbook has more than {MAX_PARTS} parts"
+        )));
+    }
+    // The central directory's sizes (present even when the parts carry data descriptors).
+    let mut unpacked = 0u64;
+    for index in 0..archive.len() {
+        let part = archive.by_index_raw(index).map_err(|_| unreadable())?;
+        unpacked = unpacked.saturating_add(part.size());
+        if unpacked > limits.max_unpacked_bytes {
             return Err(LiveError::BadRequest(format!(
                 "the workbook unpacks to more than {} bytes",
                 limits.max_unpacked_bytes
