@@ -18,7 +18,7 @@ use nhs_integration::systmone_sim::{
     Fault, GatewayConfig, Organisation, OrganisationData, Simulator, ThrottleConfig,
 };
 use nhs_integration::systmone_writeback::{
-    EngineConfig, RetryPolicy, SqliteOutbox, TokioClock, WritebackEngine,
+    EngineConfig, RetryPolicy, SqliteOutbox, TokioWallClock, WritebackEngine,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -84,7 +84,7 @@ pub async fn run(
     wait_secs: u64,
 ) -> Result<(), Error> {
     println!(
-        "SystmOne writeback demo via Gateway PC agents: two practices, three Gateway PCs, each behind an agent dialling the hub over loopback TLS"
+        "SystmOne writeback demo via Gateway PC agents: two practices, three Gateway PCs, each behind an agent dialling the hub over loopback mutual TLS"
     );
     let hub_ca = throwaway_ca("writeback example hub CA")?;
     let (cert, key) = hub_certificate(&hub_ca)?;
@@ -236,7 +236,7 @@ pub async fn run(
     let engine = WritebackEngine::new(
         SqliteOutbox::open(outbox)?,
         PracticeGateways::new(hub.clone(), practices).with_settle_time(Duration::from_secs(3)),
-        TokioClock::from_system_time(),
+        TokioWallClock::from_system_time(),
         EngineConfig::default()
             .with_max_in_flight(3)
             .with_retry(RetryPolicy::new(

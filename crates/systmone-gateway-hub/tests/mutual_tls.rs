@@ -145,6 +145,13 @@ async fn an_expired_certificate_is_refused_during_the_handshake() {
     let config = world.mutual_agent_config("127.0.0.1:9".parse().unwrap(), &expired);
     refused_by_tls(enrol(&config, token(&world, "B11111").await).await);
     assert!(world.registry.devices(None).await.unwrap().is_empty());
+    // The operator sees why.
+    wait_until("the refusal is logged", Duration::from_secs(5), || {
+        logged()
+            .lines()
+            .any(|l| l.contains("client certificate was refused") && l.contains("xpired"))
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

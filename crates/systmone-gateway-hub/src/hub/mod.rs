@@ -136,6 +136,17 @@ pub struct LiveDevice {
     pub logged_on_user: Option<String>,
 }
 
+/// Whether a failed handshake failed on the agent's client certificate (missing, from another
+/// CA, expired...), which an operator wants to see, unlike scanners' noise.
+fn client_certificate_refused(error: &std::io::Error) -> bool {
+    matches!(
+        error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+    )
+}
+
 impl Hub {
     /// A builder.
     pub fn builder(registry: Arc<dyn DeviceRegistry>, api_key: ApiKey) -> HubBuilder {
@@ -295,6 +306,9 @@ impl Hub {
                                 .and_then(|chain| chain.first())
                                 .map(|certificate| certificate.clone().into_owned());
                             inner.serve_connection(stream, peer_certificate).await;
+                        }
+                        Ok(Err(error)) if client_certificate_refused(&error) => {
+                            warn!(%peer, %error, "an agent's client certificate was refused");
                         }
                         Ok(Err(error)) => debug!(%peer, %error, "TLS handshake failed"),
                         Err(_) => debug!(%peer, "TLS handshake timed out"),
