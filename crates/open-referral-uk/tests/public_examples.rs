@@ -62,6 +62,8 @@ fn uk_profile_full_service_parses_round_trips_and_has_no_errors() {
     )));
     assert!(rules.contains(&(Rule::Schedule, "$.schedules[0].bymonthday")));
     assert!(rules.contains(&(Rule::StaleAssuredDate, "$.assured_date")));
+    // Its `extent` is the placeholder text "extent" under extent_type "geojson".
+    assert!(rules.contains(&(Rule::ServiceAreaExtent, "$.service_areas[0].extent")));
     insta::assert_json_snapshot!("uk_service_full_report", report);
 }
 
