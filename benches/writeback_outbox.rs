@@ -24,7 +24,7 @@ use nhs_integration::systmone_writeback::{
     Author, CaseNote, ClaimRequest, CodedEntry, EngineConfig, EntriesQuery, GatewayError, Gateways,
     IntoOutbox, JournalEntries, JournalWrite, LocalOutbox, MemoryOutbox, NhsNumber, Outbox,
     OutboxStore, PatientIdentity, PostgresConfig, PostgresOutbox, RecordDemographics, Sex,
-    SnomedCode, SqliteOutbox, SystmOneUsername, TokioClock, WorkerId, WriteReceipt,
+    SnomedCode, SqliteOutbox, SystmOneUsername, TokioWallClock, WorkerId, WriteReceipt,
     WritebackEngine,
 };
 
@@ -90,7 +90,7 @@ fn bench_store<S: OutboxStore>(c: &mut Criterion, name: &str, store: S) {
     let engine = WritebackEngine::new(
         store,
         Offline,
-        TokioClock::from_system_time(),
+        TokioWallClock::from_system_time(),
         EngineConfig::default(),
     );
     bench_accept(c, name, |note| {
@@ -153,7 +153,7 @@ fn bench_submitters<S: IntoOutbox>(
         WritebackEngine::new(
             store,
             Offline,
-            TokioClock::from_system_time(),
+            TokioWallClock::from_system_time(),
             EngineConfig::default(),
         )
     };

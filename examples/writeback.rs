@@ -34,7 +34,7 @@ use nhs_integration::systmone_writeback::client::PoolGateways;
 use nhs_integration::systmone_writeback::{
     Accepted, Author, CaseNote, CodedEntry, ConfiguredOutbox, EngineConfig, FleetConfig,
     FleetGateways, GpTask, NhsNumber, NoteStatus, PatientIdentity, PostgresConfig, RetryPolicy,
-    Sex, SnomedCode, SystmOneUsername, TokioClock, WorkerId, WritebackEngine,
+    Sex, SnomedCode, SystmOneUsername, TokioWallClock, WorkerId, WritebackEngine,
 };
 
 /// Command-line options.
@@ -307,7 +307,7 @@ async fn main() -> Result<(), Error> {
     if outbox.is_shared() {
         println!("  shared outbox on PostgreSQL; this worker is {worker}");
     }
-    let clock = TokioClock::from_system_time();
+    let clock = TokioWallClock::from_system_time();
     let lease = args.lease_secs.map(Duration::from_secs);
     let gateways = match (&outbox, addrs.is_empty()) {
         (ConfiguredOutbox::Postgres(shared), false) => {

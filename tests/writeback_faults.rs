@@ -19,7 +19,7 @@ use nhs_integration::systmone_writeback::client::PoolGateways;
 use nhs_integration::systmone_writeback::{
     Accepted, Author, Authorship, CaseNote, CodedEntry, EngineConfig, GpTask, MemoryOutbox,
     NhsNumber, NoteStatus, PatientIdentity, RetryPolicy, Sex, SnomedCode, SystmOneUsername,
-    TokioClock, WritebackEngine,
+    TokioWallClock, WritebackEngine,
 };
 
 /// The built-in organisation's patients: NHS number, surname, date of birth, sex.
@@ -198,7 +198,7 @@ async fn seeded_faults_and_a_killed_gateway_file_every_note_exactly_once() {
         let engine = WritebackEngine::new(
             MemoryOutbox::new(),
             pool(&a, &b),
-            TokioClock::starting_at(Utc::now()),
+            TokioWallClock::starting_at(Utc::now()),
             EngineConfig::default()
                 .with_max_in_flight(2)
                 .with_retry(RetryPolicy::new(

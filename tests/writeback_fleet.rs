@@ -28,7 +28,7 @@ use nhs_integration::systmone_sim::{
 use nhs_integration::systmone_writeback::{
     Accepted, Author, Authorship, CaseNote, EngineConfig, FleetConfig, FleetGateways, LeaseClock,
     NhsNumber, NoteStatus, PatientIdentity, PostgresConfig, PostgresOutbox, RetryPolicy, Sex,
-    SystmOneUsername, TokioClock, WorkerId, WritebackEngine,
+    SystmOneUsername, TokioWallClock, WorkerId, WritebackEngine,
 };
 
 type Patient = (&'static str, &'static str, (i32, u32, u32), Sex);
@@ -80,13 +80,13 @@ fn client_for(sim: &Simulator, label: &str) -> Client {
 
 const GATEWAYS: [&str; 3] = ["gateway-1", "gateway-2", "gateway-3"];
 
-type Engine = WritebackEngine<PostgresOutbox, Arc<FleetGateways>, TokioClock>;
+type Engine = WritebackEngine<PostgresOutbox, Arc<FleetGateways>, TokioWallClock>;
 
 async fn worker(
     url: &str,
     name: &str,
     sims: &[Simulator],
-    clock: &TokioClock,
+    clock: &TokioWallClock,
 ) -> (Engine, PostgresOutbox, Arc<FleetGateways>) {
     let outbox = PostgresOutbox::connect(
         url,
@@ -172,7 +172,7 @@ async fn run_seed(base: &str, seed: u64, notes: usize) -> (usize, usize) {
             tokio::task::yield_now().await;
         }
     });
-    let clock = TokioClock::starting_at(Utc::now());
+    let clock = TokioWallClock::starting_at(Utc::now());
     let mut workers = Vec::new();
     for w in 0..3 {
         workers.push(worker(&url, &format!("worker-{w}"), &sims, &clock).await);

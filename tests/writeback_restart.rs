@@ -18,7 +18,7 @@ use nhs_integration::systmone_sim::{
 use nhs_integration::systmone_writeback::client::PoolGateways;
 use nhs_integration::systmone_writeback::{
     Author, CaseNote, EngineConfig, NoteStatus, PatientIdentity, Sex, SqliteOutbox,
-    SystmOneUsername, TokioClock, WritebackEngine,
+    SystmOneUsername, TokioWallClock, WritebackEngine,
 };
 
 fn client_for(sim: &Simulator, label: &str) -> Client {
@@ -112,7 +112,7 @@ async fn killed_with_notes_in_flight_then_restarted_loses_and_duplicates_nothing
         let engine = WritebackEngine::new(
             SqliteOutbox::open(&path).unwrap(),
             pool(&a, &b),
-            TokioClock::starting_at(Utc::now()),
+            TokioWallClock::starting_at(Utc::now()),
             EngineConfig::default().with_max_in_flight(2),
         );
         for i in 0..6 {
@@ -143,7 +143,7 @@ async fn killed_with_notes_in_flight_then_restarted_loses_and_duplicates_nothing
     let engine = WritebackEngine::new(
         SqliteOutbox::open(&path).unwrap(),
         pool(&a, &b),
-        TokioClock::starting_at(Utc::now()),
+        TokioWallClock::starting_at(Utc::now()),
         EngineConfig::default().with_max_in_flight(2),
     );
     tokio::time::timeout(Duration::from_secs(3_600), engine.run_until_settled())

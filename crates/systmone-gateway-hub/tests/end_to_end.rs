@@ -12,7 +12,7 @@ use systmone_gateway_hub::{DeviceHealth, DeviceId, DeviceRegistry, PracticeGatew
 use systmone_sim::Fault;
 use systmone_writeback::{
     Author, CaseNote, EngineConfig, MemoryOutbox, NhsNumber, NoteStatus, PatientIdentity,
-    RetryPolicy, Sex, SystmOneUsername, TokioClock, WritebackEngine,
+    RetryPolicy, Sex, SystmOneUsername, TokioWallClock, WritebackEngine,
 };
 
 const PATIENT: &str = "9990001006";
@@ -95,7 +95,7 @@ async fn notes_for_two_practices_are_filed_through_their_own_agents() {
     let engine = WritebackEngine::new(
         MemoryOutbox::new(),
         gateways,
-        TokioClock::from_system_time(),
+        TokioWallClock::from_system_time(),
         engine_config(),
     );
     let for_a = engine.submit(note("Seen at practice A.")).await.unwrap();
@@ -166,7 +166,7 @@ async fn an_agent_killed_mid_write_is_reconciled_and_filed_once() {
     let engine = WritebackEngine::new(
         MemoryOutbox::new(),
         PracticeGateways::new(world.hub.clone(), map).with_settle_time(Duration::from_secs(2)),
-        TokioClock::from_system_time(),
+        TokioWallClock::from_system_time(),
         engine_config(),
     );
     let accepted = engine.submit(note("Killed agent note.")).await.unwrap();

@@ -163,7 +163,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl<S: IntoOutbox, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
+impl<S: IntoOutbox, G: Gateways, C: Clock + 'static> WritebackEngine<S, G, C> {
     /// An engine over `store` (a single-owner [`crate::OutboxStore`] or a shared
     /// [`crate::Outbox`]), filing through `gateways`, with time from `clock`.
     pub fn new(store: S, gateways: G, clock: C, config: EngineConfig) -> Self {
@@ -472,7 +472,7 @@ impl<S: IntoOutbox, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
             ),
         );
         filing.attempts = entry.attempts.saturating_add(1);
-        filing.last_attempt_on = Some(self.inner.clock.today());
+        filing.last_attempt_on = Some(self.inner.clock.london_today());
         let filing = filing.due_at(now + chrono_duration(self.inner.config.retry.reconcile_after));
         // Durable before anything is sent: a crash from here on is reconciled, never resent blind.
         self.record(&entry, &filing).await?;
@@ -533,7 +533,7 @@ impl<S: IntoOutbox, G: Gateways, C: Clock> WritebackEngine<S, G, C> {
     }
 
     async fn reconcile(&self, entry: OutboxEntry) -> Result<(), WritebackError> {
-        let today = self.inner.clock.today();
+        let today = self.inner.clock.london_today();
         let from = entry.last_attempt_on.map_or(today, |day| day.min(today));
         let query = EntriesQuery {
             nhs_number: entry.note.patient.nhs_number,

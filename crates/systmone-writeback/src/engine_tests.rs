@@ -9,8 +9,8 @@ use nhs_identifiers::NhsNumber;
 use crate::fake::{FakeGateways, Fault};
 use crate::*;
 
-fn start() -> TokioClock {
-    TokioClock::starting_at(Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap())
+fn start() -> TokioWallClock {
+    TokioWallClock::starting_at(Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap())
 }
 
 fn dob() -> NaiveDate {
@@ -53,7 +53,7 @@ fn note(i: u32, author: Author) -> CaseNote {
     .unwrap()
 }
 
-type Engine<S> = WritebackEngine<S, Arc<FakeGateways>, TokioClock>;
+type Engine<S> = WritebackEngine<S, Arc<FakeGateways>, TokioWallClock>;
 
 fn engine(g: &Arc<FakeGateways>) -> Engine<MemoryOutbox> {
     WritebackEngine::new(
@@ -685,7 +685,7 @@ async fn waiting_for_notes_the_worker_holds_does_not_spin() {
     let engine = WritebackEngine::new(
         store,
         Arc::clone(&g),
-        TokioClock::from_system_time(),
+        TokioWallClock::from_system_time(),
         EngineConfig::default(),
     );
     let worker = engine.spawn_worker();

@@ -2,30 +2,8 @@
 
 use thiserror::Error;
 
+use crate::note::InvalidNote;
 use crate::verify::PatientMismatch;
-
-/// A note that cannot be accepted as given: fix the input, retrying will not help.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum InvalidNote {
-    /// The SystmOne username is not usable.
-    #[error("SystmOne username {0}")]
-    Username(&'static str),
-    /// The SNOMED CT code is not a valid concept id.
-    #[error("SNOMED CT code {0}")]
-    SnomedCode(&'static str),
-    /// The narrative is not usable.
-    #[error("narrative {0}")]
-    Narrative(&'static str),
-    /// Another free-text field is not usable.
-    #[error("{field} {problem}")]
-    Field {
-        /// Which field.
-        field: &'static str,
-        /// What is wrong with it.
-        problem: &'static str,
-    },
-}
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, Error)]

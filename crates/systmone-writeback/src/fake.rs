@@ -49,7 +49,7 @@ struct State {
 
 /// The TaskUID the fake gives the task filed with event `uid`.
 pub(crate) fn task_uid_for(uid: &EventUid) -> EventUid {
-    EventUid::new(&format!("task-{uid}")).unwrap()
+    EventUid::new(format!("task-{uid}"))
 }
 
 pub(crate) struct FakeGateways {
@@ -167,7 +167,7 @@ impl Gateways for FakeGateways {
                 fault,
                 Fault::None | Fault::Slow | Fault::LostResponse | Fault::AppliedThenHang
             );
-            let uid = EventUid::new(&format!("{:016x}", state.journal.len() + 1)).unwrap();
+            let uid = EventUid::new(format!("{:016x}", state.journal.len() + 1));
             if applies {
                 state
                     .journal

@@ -1,7 +1,6 @@
 //! "The gateways": the three SystmOne operations the engine needs, as a small trait. The
 //! `systmone-client` gateway pool implements it; tests use in-crate fakes.
 
-use std::fmt;
 use std::future::Future;
 
 use chrono::NaiveDate;
@@ -11,30 +10,17 @@ use crate::note::{CaseNote, CodedEntry, GpTask, SystmOneUsername};
 use crate::reference::NoteReference;
 use crate::verify::RecordDemographics;
 
-/// An opaque SystmOne record-item id (e.g. `3f9a1c0000000000`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct EventUid(String);
+/// An opaque SystmOne record-item id (e.g. `3f9a1c0000000000`): `systmone-api`'s type.
+pub use systmone_api::EventUid;
 
-impl EventUid {
-    /// Wraps a non-empty id without spaces or control characters.
-    pub fn new(uid: &str) -> Option<Self> {
-        let uid = uid.trim();
-        let ok = !uid.is_empty()
-            && uid.len() <= 64
-            && !uid.chars().any(|c| c.is_whitespace() || c.is_control());
-        ok.then(|| Self(uid.to_owned()))
-    }
-
-    /// The id as SystmOne sent it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for EventUid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// An id as received or stored, when usable: non-empty after trimming, at most 64 characters,
+/// without spaces or control characters.
+pub(crate) fn checked_event_uid(uid: &str) -> Option<EventUid> {
+    let uid = uid.trim();
+    let ok = !uid.is_empty()
+        && uid.len() <= 64
+        && !uid.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then(|| EventUid::new(uid))
 }
 
 /// The journal write for one note: an `UpdatePatientRecord` with one clinical `Event` and an

@@ -39,7 +39,7 @@
 //! use nhs_identifiers::NhsNumber;
 //!
 //! let store = SqliteOutbox::open("outbox.sqlite")?;
-//! let engine = WritebackEngine::new(store, gateways, TokioClock::from_system_time(), EngineConfig::default());
+//! let engine = WritebackEngine::new(store, gateways, TokioWallClock::from_system_time(), EngineConfig::default());
 //! let patient = PatientIdentity::new(
 //!     NhsNumber::fictitious(1),
 //!     "Example",
@@ -68,9 +68,9 @@ pub mod retry;
 pub mod verify;
 pub mod wire;
 
-pub use clock::{Clock, TokioClock};
+pub use clock::{Clock, TokioWallClock};
 pub use engine::{Accepted, EngineConfig, Worker, WritebackEngine};
-pub use error::{InvalidNote, WritebackError};
+pub use error::WritebackError;
 pub use fleet::{FleetConfig, FleetGateways};
 pub use gateway::{
     EntriesQuery, EventUid, GatewayError, Gateways, JournalEntries, JournalEvent, JournalTask,
@@ -78,8 +78,8 @@ pub use gateway::{
 };
 pub use nhs_identifiers::NhsNumber;
 pub use note::{
-    Author, Authorship, CaseNote, CodedEntry, GpTask, PatientIdentity, Sex, SnomedCode,
-    SystmOneUsername,
+    Author, Authorship, CaseNote, CodedEntry, GpTask, InvalidNote, PatientIdentity, Sex,
+    SnomedCode, SystmOneUsername,
 };
 pub use outbox::{
     AuditKind, AuditRecord, Claim, ClaimRequest, ConfiguredOutbox, GatewayLease, IntoOutbox,

@@ -6,7 +6,30 @@ use std::fmt;
 use chrono::NaiveDate;
 use nhs_identifiers::NhsNumber;
 
-use crate::error::InvalidNote;
+use thiserror::Error;
+
+/// A note that cannot be accepted as given: fix the input, retrying will not help.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum InvalidNote {
+    /// The SystmOne username is not usable.
+    #[error("SystmOne username {0}")]
+    Username(&'static str),
+    /// The SNOMED CT code is not a valid concept id.
+    #[error("SNOMED CT code {0}")]
+    SnomedCode(&'static str),
+    /// The narrative is not usable.
+    #[error("narrative {0}")]
+    Narrative(&'static str),
+    /// Another free-text field is not usable.
+    #[error("{field} {problem}")]
+    Field {
+        /// Which field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+}
 
 /// Longest narrative accepted, in characters (a case note, not a document).
 pub const MAX_NARRATIVE_CHARS: usize = 20_000;
@@ -235,43 +258,17 @@ impl fmt::Display for Authorship {
     }
 }
 
-/// Sex as SystmOne records it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Sex {
-    /// `M`.
-    Male,
-    /// `F`.
-    Female,
-    /// `I`: indeterminate.
-    Indeterminate,
-    /// `U`: unknown.
-    Unknown,
-    /// A value a newer SystmOne may send.
-    Other(String),
-}
+/// A patient's sex as SystmOne records it (`M`, `F`, `I`, `U`, or a value a newer SystmOne
+/// sends): `systmone-api`'s type.
+pub use systmone_api::Sex;
 
-impl Sex {
-    /// The wire code (`M`, `F`, `I`, `U` or the value received).
-    pub fn code(&self) -> &str {
-        match self {
-            Self::Male => "M",
-            Self::Female => "F",
-            Self::Indeterminate => "I",
-            Self::Unknown => "U",
-            Self::Other(other) => other,
-        }
-    }
-
-    /// Reads a wire code; anything unrecognised is kept as [`Sex::Other`].
-    pub fn from_code(code: &str) -> Self {
-        match code.trim() {
-            "M" | "m" => Self::Male,
-            "F" | "f" => Self::Female,
-            "I" | "i" => Self::Indeterminate,
-            "U" | "u" => Self::Unknown,
-            other => Self::Other(other.to_owned()),
-        }
+/// Reads a sex code as stored or received, tolerating case and surrounding space (`" f "` is
+/// [`Sex::Female`]); anything else is kept as [`Sex::Other`].
+pub(crate) fn sex_from_code(code: &str) -> Sex {
+    let code = code.trim();
+    match code {
+        "m" | "f" | "i" | "u" => Sex::from_wire(&code.to_ascii_uppercase()),
+        other => Sex::from_wire(other),
     }
 }
 
@@ -538,8 +535,10 @@ mod tests {
     #[test]
     fn sex_codes_round_trip_with_a_catch_all() {
         for code in ["M", "F", "I", "U", "X"] {
-            assert_eq!(Sex::from_code(code).code(), code);
+            assert_eq!(sex_from_code(code).as_str(), code);
         }
-        assert_eq!(Sex::from_code("Z"), Sex::Other("Z".into()));
+        assert_eq!(sex_from_code("Z"), Sex::from_wire("Z"));
+        assert!(!sex_from_code("Z").is_known());
+        assert_eq!(sex_from_code(" f "), Sex::Female);
     }
 }

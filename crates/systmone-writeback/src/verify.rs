@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use nhs_identifiers::NhsNumber;
 use thiserror::Error;
 
-use crate::note::{PatientIdentity, Sex};
+use systmone_api::Sex;
+
+use crate::note::PatientIdentity;
 
 /// The demographics a SystmOne record holds (from a demographics-only `GetPatientRecord`).
 #[derive(Clone, PartialEq, Eq)]

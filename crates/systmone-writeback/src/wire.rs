@@ -8,8 +8,9 @@ use systmone_api::{Code, get_patient_record, update_patient_record};
 
 use crate::gateway::{
     EntriesQuery, EventUid, GatewayError, JournalEvent, JournalTask, JournalWrite,
+    checked_event_uid,
 };
-use crate::note::Sex;
+use crate::note::{Sex, sex_from_code};
 use crate::verify::RecordDemographics;
 
 /// The demographics-only `GetPatientRecord` (exempt from the 30 s limit).
@@ -92,7 +93,7 @@ pub fn record_demographics(
         demographics
             .sex
             .as_ref()
-            .map_or(Sex::Unknown, |sex| Sex::from_code(sex.as_str())),
+            .map_or(Sex::Unknown, |sex| sex_from_code(sex.as_str())),
     ))
 }
 
@@ -103,7 +104,7 @@ pub fn journal_events(record: &get_patient_record::v1::Response) -> Vec<JournalE
         .events
         .iter()
         .filter_map(|event| {
-            let uid = EventUid::new(event.event_uid.as_ref()?.as_str())?;
+            let uid = checked_event_uid(event.event_uid.as_ref()?.as_str())?;
             Some(JournalEvent::new(
                 uid,
                 event.user_name.clone(),
@@ -118,7 +119,7 @@ pub fn journal_tasks(record: &get_patient_record::v1::Response) -> Vec<JournalTa
     record
         .tasks()
         .filter_map(|task| {
-            let uid = EventUid::new(task.task_uid.as_ref()?.as_str())?;
+            let uid = checked_event_uid(task.task_uid.as_ref()?.as_str())?;
             Some(JournalTask::new(
                 uid,
                 task.content.as_deref().unwrap_or_default(),
@@ -134,14 +135,14 @@ pub fn written_uids(
     let event_uid = response
         .event_uids
         .first()
-        .and_then(|uid| EventUid::new(uid.as_str()))
+        .and_then(|uid| checked_event_uid(uid.as_str()))
         .ok_or_else(|| GatewayError::OutcomeUnknown {
             reason: "UpdatePatientRecord answered without an EventUID".into(),
         })?;
     let task_uid = response
         .task_uids
         .first()
-        .and_then(|uid| EventUid::new(uid.as_str()));
+        .and_then(|uid| checked_event_uid(uid.as_str()));
     Ok((event_uid, task_uid))
 }
 

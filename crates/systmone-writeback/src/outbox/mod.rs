@@ -413,8 +413,8 @@ pub(crate) mod contract {
 
         let filed = stored.transition(
             NoteStatus::Filed {
-                event_uid: EventUid::new("3f9a1c0000000000").unwrap(),
-                task_uid: EventUid::new("4e8b2d0000000000"),
+                event_uid: EventUid::new("3f9a1c0000000000"),
+                task_uid: Some(EventUid::new("4e8b2d0000000000")),
             },
             AuditEvent::new(AuditKind::Filed, "EventUID 3f9a1c0000000000"),
         );

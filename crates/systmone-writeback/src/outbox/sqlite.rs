@@ -12,9 +12,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{AuditKind, AuditRecord, NoteId, NoteStatus, OutboxEntry, OutboxStore, Transition};
 use crate::error::WritebackError;
-use crate::gateway::EventUid;
+use crate::gateway::{EventUid, checked_event_uid};
 use crate::note::{
-    Author, CaseNote, CodedEntry, GpTask, PatientIdentity, Sex, SnomedCode, SystmOneUsername,
+    Author, CaseNote, CodedEntry, GpTask, PatientIdentity, SnomedCode, SystmOneUsername,
+    sex_from_code,
 };
 use crate::reference::{NoteReference, new_instance_id};
 
@@ -190,7 +191,7 @@ fn insert_note(
             note.patient.nhs_number.expose(),
             note.patient.surname,
             note.patient.date_of_birth.to_string(),
-            note.patient.sex.code(),
+            note.patient.sex.as_str(),
             note.author.display_name,
             note.author.username.as_ref().map(SystmOneUsername::as_str),
             note.narrative,
@@ -439,7 +440,7 @@ impl RawNote {
             nhs_number,
             &self.surname,
             date_of_birth,
-            Sex::from_code(&self.sex),
+            sex_from_code(&self.sex),
         )
         .map_err(|e| corrupt("notes.surname", e))?;
         let author = match self.author_username {
@@ -489,7 +490,7 @@ impl RawNote {
                    value: Option<String>|
          -> Result<Option<EventUid>, WritebackError> {
             value
-                .map(|v| EventUid::new(&v).ok_or_else(|| corrupt(what, "not a record-item id")))
+                .map(|v| checked_event_uid(&v).ok_or_else(|| corrupt(what, "not a record-item id")))
                 .transpose()
         };
         let status = match self.status.as_str() {
@@ -637,6 +638,7 @@ mod properties {
 
     use super::super::contract::t;
     use super::*;
+    use crate::note::Sex;
 
     fn arb_note() -> impl Strategy<Value = CaseNote> {
         (
