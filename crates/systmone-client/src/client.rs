@@ -20,7 +20,8 @@ use crate::device_id::{
 use crate::dispatcher::{Dispatcher, Job, Shared};
 use crate::error::ClientError;
 use crate::gateway::GatewayId;
-use crate::wire::{self, ApiKey, Pacer, TodayFn};
+use crate::wire::{self, ApiKey, Pacer};
+use nhs_identifiers::clock::{Clock, SystemClock};
 use systmone_api::{FunctionRequest, Request, Response, ThrottleConfig};
 
 /// A snapshot of one client's state, for health checks and gateway selection.
@@ -70,7 +71,7 @@ pub struct ClientBuilder {
     device_store: Option<Arc<dyn DeviceIdStore>>,
     config: ClientConfig,
     throttle: ThrottleConfig,
-    today: TodayFn,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -103,7 +104,7 @@ impl ClientBuilder {
             device_store: None,
             config: ClientConfig::default(),
             throttle: ThrottleConfig::default(),
-            today: wire::local_today(),
+            clock: Arc::new(SystemClock::new()),
         }
     }
 
@@ -153,10 +154,12 @@ impl ClientBuilder {
         self
     }
 
-    /// Where "today" comes from when classifying record reads (entries dated today are exempt
-    /// from the 30 s limit). Default: the local date.
-    pub fn today(mut self, today: TodayFn) -> Self {
-        self.today = today;
+    /// The wall clock whose Europe/London date is "today" when classifying record reads
+    /// (entries dated today are exempt from the 30 s limit). Default: the system clock; a
+    /// [`ManualClock`](nhs_identifiers::clock::ManualClock) in tests. Pacing does not use it
+    /// (it runs on tokio's monotonic time, see [`TokioClock`](crate::TokioClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -250,7 +253,7 @@ impl ClientBuilder {
                 stop: stop_sender,
                 task: Mutex::new(Some(task)),
                 shared,
-                today: self.today,
+                clock: self.clock,
             }),
         })
     }
@@ -262,7 +265,7 @@ struct ClientInner {
     stop: watch::Sender<bool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     shared: Arc<Shared>,
-    today: TodayFn,
+    clock: Arc<dyn Clock>,
 }
 
 /// An async handle to one SystmOne client (one Gateway PC). Cheap to clone; all clones share
@@ -332,7 +335,7 @@ impl Client {
                 detail: error.to_string(),
             });
         }
-        let prepared = wire::prepare(&request, (self.inner.today)());
+        let prepared = wire::prepare(&request, self.inner.clock.london_today());
         let span = info_span!("systmone_call", gateway = %self.inner.gateway, function = %prepared.function, request_uid = tracing::field::Empty);
         let (reply, answer) = oneshot::channel();
         let function = prepared.function.clone();

@@ -3,9 +3,8 @@
 //! [`TokioClock`] answers "how long since the last send" (governor's [`Clock`] over
 //! [`TokioInstant`]s); it has no date and no time zone. For the date and time of day (a
 //! journal entry's date, SystmOne's "today") the workspace has one wall clock,
-//! `nhs_identifiers::clock::Clock` (with its `ManualClock` and Europe/London dates); the
-//! dispatcher's "today" comes from [`crate::TodayFn`], not from this clock. (The
-//! `systmone-writeback` crate has its own, unrelated type of the same name.)
+//! `nhs_identifiers::clock::Clock` (with its `ManualClock` and Europe/London dates), which
+//! [`ClientBuilder::clock`](crate::ClientBuilder::clock) takes for the dispatcher's "today".
 //!
 //! The throttle policy in `systmone-api` is generic over governor's [`Clock`]. The dispatcher
 //! gives it this clock so that the instants the throttle computes with are the same instants

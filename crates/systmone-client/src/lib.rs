@@ -7,9 +7,10 @@
 //!
 //! # Layout
 //!
-//! * [`Client`] / [`ClientBuilder`] (module `dispatcher`): one dispatcher task per SystmOne
-//!   client. It owns the connection (via a [`Connector`]: [`TcpConnector`] to
-//!   `127.0.0.1:40700` by default, or any stream, e.g. the simulator's in-memory one), the
+//! * [`Client`] / [`ClientBuilder`] (module `client`): the handle to one dispatcher task
+//!   (module `dispatcher`) per SystmOne client. The task owns the connection (via a
+//!   [`Connector`]: [`TcpConnector`] to `127.0.0.1:40700` by default, or any stream, e.g. the
+//!   simulator's in-memory one), the
 //!   throttle (`systmone_api`'s policy on a [`TokioClock`]) and the device id
 //!   ([`DeviceIdStore`]; by default a [`FileDeviceIdStore`] per gateway in the per-user state
 //!   directory, see [`default_device_id_dir`]; [`ClientBuilder::device_id_file`] for another
@@ -65,7 +66,6 @@ pub use device_id::{
 pub use error::{ClientError, FailureCause, Retry};
 pub use gateway::GatewayId;
 pub use pool::{DEFAULT_HEALTH_CHECK_INTERVAL, GatewayPool, GatewayPoolBuilder};
-pub use wire::TodayFn;
 
 /// The `systmone-api` types this crate's API uses, re-exported for convenience.
 pub use systmone_api::{ApiKey, FunctionRequest, Request, Response, ThrottleConfig};

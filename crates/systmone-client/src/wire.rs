@@ -2,7 +2,6 @@
 //! messages, framing responses, and pacing with the api's throttle on tokio's clock.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use systmone_api::{
@@ -15,15 +14,6 @@ use tokio::time::Instant;
 use crate::clock::TokioClock;
 
 pub use systmone_api::ApiKey;
-
-/// Where "today" comes from (the SystmOne client's local date), for deciding whether a
-/// `GetPatientRecord` is exempt from the 30 s limit (entry-date window = today).
-pub type TodayFn = Arc<dyn Fn() -> chrono::NaiveDate + Send + Sync>;
-
-/// Today's local date, from the system clock (the production default).
-pub(crate) fn local_today() -> TodayFn {
-    Arc::new(|| chrono::Local::now().date_naive())
-}
 
 /// What the dispatcher needs to know about a queued request.
 #[derive(Clone, Debug)]

@@ -358,3 +358,38 @@ mod property {
         }
     }
 }
+
+/// "Today" comes from the shared wall clock's Europe/London date: at 23:30 UTC on 1 July it is
+/// already 2 July in London, so record reads of 2 July's entries are exempt from the 30 s limit
+/// and reads of 1 July's are not.
+#[tokio::test(start_paused = true)]
+async fn entry_date_exemption_uses_the_clocks_london_date() {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use nhs_identifiers::clock::ManualClock;
+    use systmone_api::get_patient_record::v1::{Filter, Request as RecordRequest};
+
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 7, 1, 23, 30, 0).unwrap(),
+    ));
+    let org = organisation().with_clock(Arc::new(systmone_sim::LondonClock(clock.clone())));
+    let sim = gateway(&org, "gateway0001");
+    let client = builder("gw-1", &sim).clock(clock).spawn().unwrap();
+    let read_of = |day: NaiveDate| -> systmone_client::Request {
+        RecordRequest::new(
+            fixture_patient(),
+            Some(Filter::default().with_entry_date(day)),
+        )
+        .into()
+    };
+    let london_today = NaiveDate::from_ymd_opt(2026, 7, 2).unwrap();
+    let utc_today = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+    run_backlog(&client, (0..3).map(|_| read_of(london_today)).collect()).await;
+    run_backlog(&client, (0..2).map(|_| read_of(utc_today)).collect()).await;
+    let log = sim.request_log();
+    let all: Vec<&RequestRecord> = log.iter().collect();
+    assert_eq!(all.len(), 5);
+    assert!(all.iter().all(|r| r.answered()));
+    let spacing = gaps(&all);
+    assert!(spacing[..2].iter().all(|gap| *gap < THIRTY), "{spacing:?}");
+    assert!(spacing[3] >= THIRTY, "{spacing:?}");
+}
