@@ -3,7 +3,7 @@
 //!
 //! | route | who | what |
 //! | --- | --- | --- |
-//! | `GET /provider/services/{id}/freshness` | owner, admin | last check, next check, pending changes (readable), open reports (count), review due |
+//! | `GET /provider/services/{id}/freshness` | owner, admin | last check, next check, pending changes (readable), open reports (with their reasons), review due |
 //! | `POST /provider/services/{id}/freshness/confirm` | owner, admin | still correct: ends a freshness suspension, the latest snapshot becomes the confirmed one |
 //! | `GET /admin/freshness/due` | admin | the due-for-review queue (listings without a website, three-monthly) |
 //! | `POST /admin/freshness/{id}/reviewed` | admin | the manual review found the entry correct |
@@ -12,8 +12,9 @@
 //! The public report route is bounded: a body over [`MAX_REPORT_BODY_BYTES`] is 413, at most
 //! [`ReportLimiter`]'s reports per window per instance are taken (429 after that, with
 //! `Retry-After`), a listing takes at most [`super::MAX_OPEN_REPORTS`] open reports, and a
-//! suspended listing cannot be reported again (404) until its provider answers. No answer
-//! repeats the reason.
+//! suspended listing cannot be reported again (404) until its provider answers. The reason
+//! is shown only to the listing's owner and administrators (never in the outbox, a log or
+//! the public answer).
 
 use std::sync::{Arc, Mutex};
 
@@ -113,8 +114,7 @@ fn admin(state: &FreshState, headers: &HeaderMap) -> Result<(), Refusal> {
     }
 }
 
-/// The freshness record as the provider sees it (report reasons are for the notification,
-/// not repeated here).
+/// The freshness record as its owner (or an administrator) sees it, open reports included.
 fn view(id: &str, record: Option<&FreshnessRecord>) -> Value {
     let Some(r) = record else {
         return json!({"id": id, "checked": false});
@@ -129,6 +129,10 @@ fn view(id: &str, record: Option<&FreshnessRecord>) -> Value {
         "changes": r.changes,
         "changes_readable": readable(&r.changes),
         "open_reports": r.reports.len(),
+        "reports": r.reports.iter().map(|report| json!({
+            "received_at": report.received_at,
+            "reason": report.reason.expose(),
+        })).collect::<Vec<_>>(),
         "last_confirmed_at": r.last_confirmed_at,
         "review_due_since": r.review_due_since,
         "confirmed_contacts": r.confirmed.as_ref().map(|s| &s.contacts),

@@ -534,8 +534,9 @@ pub fn review_queue(core: &Core) -> Vec<(&ListingRecord, DateTime<Utc>)> {
 }
 
 /// A member of the public reports an entry out of date: the listing is suspended pending
-/// the provider's answer, the provider is notified with the reason, the administrators are
-/// told. Only listings reachable by id can be reported (a suspended one is already waiting).
+/// the provider's answer, the provider and the administrators are notified (the reason stays
+/// in the record). Only listings reachable by id can be reported (a suspended one is
+/// already waiting).
 pub fn report(
     core: &Core,
     id: &str,
@@ -572,9 +573,11 @@ pub fn report(
     if suspend(&mut listing) {
         record.suspended_by.get_or_insert(SuspendedBy::Report);
     }
+    // The reporter's words are free text from the public: they stay in the record, shown to
+    // the owner by `GET /provider/services/{id}/freshness`, never in the outbox or a log.
     let detail = format!(
         "A member of the public reported this entry out of date. Please edit the listing or \
-         confirm it is still correct.\nTheir words: {reason}"
+         confirm it is still correct. The report: /provider/services/{id}/freshness"
     );
     Ok(vec![
         Write::Listing(Box::new(listing.clone())),

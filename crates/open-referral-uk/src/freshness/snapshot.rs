@@ -459,6 +459,20 @@ mod tests {
     }
 
     #[test]
+    fn the_diff_shapes_stay_put() {
+        let after = BEFORE
+            .replace("0118 496 0000", "0118 496 0999")
+            .replace("walks@riverside.example", "hello@riverside.example")
+            .replace("RG1 1AA", "RG1 1AB")
+            .replace("Tuesdays 10am - 12pm", "Tuesdays and Thursdays 10am - 12pm")
+            .replace("Riverside Walking Group", "Riverside Rambles");
+        let comparison = compare(&page(BEFORE), &page(&after));
+        insta::assert_snapshot!("readable_diff", comparison.readable());
+        insta::assert_json_snapshot!("comparison", comparison);
+        insta::assert_json_snapshot!("snapshot", page(BEFORE));
+    }
+
+    #[test]
     fn text_changes_are_content_not_meaningful() {
         let after = BEFORE.replace("Riverside Walking Group", "Riverside Walking Club");
         let comparison = compare(&page(BEFORE), &page(&after));
