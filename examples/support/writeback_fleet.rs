@@ -15,8 +15,11 @@ use nhs_integration::systmone_writeback::{
 
 type Error = Box<dyn std::error::Error>;
 
+/// A fictitious patient: NHS number, surname, date of birth (year, month, day), sex.
+type Patient = (&'static str, &'static str, (i32, u32, u32), Sex);
+
 /// The built-in organisation's fictitious patients the generated notes go to.
-const PATIENTS: [(&str, &str, (i32, u32, u32), Sex); 5] = [
+const PATIENTS: [Patient; 5] = [
     ("9990001006", "Example", (1970, 5, 14), Sex::Female),
     ("9990001014", "Sample", (1985, 11, 2), Sex::Male),
     ("9990001022", "Testcase", (1992, 1, 30), Sex::Female),
