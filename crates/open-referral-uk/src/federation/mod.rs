@@ -37,6 +37,7 @@
 //! origin each stop the run with the reason in `SyncReport::problem`. What was imported
 //! before stays (each entry is whole and valid); the cursor moves only after a complete run.
 
+#[cfg(feature = "federation")]
 mod import;
 pub mod page;
 pub mod record;
@@ -47,6 +48,7 @@ mod client;
 #[cfg(feature = "federation")]
 mod sync;
 
+#[cfg(feature = "federation")]
 pub use import::Outcome;
 pub use record::{ListingFederation, Provenance, SyncCursor, content_hash};
 

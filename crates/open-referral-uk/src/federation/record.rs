@@ -97,12 +97,12 @@ fn write<T: Serialize>(kind: &str, key: &str, value: &T) -> Option<Write> {
 }
 
 /// The write storing a listing's federation state.
-pub(crate) fn listing_write(id: &str, state: &ListingFederation) -> Option<Write> {
+pub fn listing_write(id: &str, state: &ListingFederation) -> Option<Write> {
     write(LISTING_KIND, id, state)
 }
 
 /// The write storing a peer's cursor.
-pub(crate) fn cursor_write(peer: &str, cursor: &SyncCursor) -> Option<Write> {
+pub fn cursor_write(peer: &str, cursor: &SyncCursor) -> Option<Write> {
     write(CURSOR_KIND, peer, cursor)
 }
 
