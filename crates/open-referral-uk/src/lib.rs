@@ -5,7 +5,8 @@
 //! * [`validate`]: Error / Warning / Info findings with JSON paths, for single services and
 //!   pages; the date is a parameter.
 //! * [`search`]: an in-memory [`Directory`] with text, taxonomy, age, schedule, cost and
-//!   spatial indexes, a pluggable postcode [`search::Geocoder`], ranking and ORUK pagination.
+//!   spatial indexes, a pluggable postcode [`search::Geocoder`], service areas (postcode
+//!   prefixes and GeoJSON polygons, [`search::extent`]), ranking and ORUK pagination.
 //! * [`page`]: the ORUK 3.0 page envelope.
 //! * [`query`]: query-string decoding and the documented range of every search parameter.
 //! * [`marketplace`]: listing states and referral rules (Joy defaults), time injected.
@@ -17,6 +18,8 @@
 //! * `live` (feature `live`, on by default): the marketplace as a persistent service —
 //!   [`store`] (SQLite, PostgreSQL), `live` (rules, incremental index, scheduler, outbox) and
 //!   `provider_api` (authenticated provider and administrator routes, referrals).
+//! * `live::smtp` (feature `smtp`, off by default): an SMTP notifier that e-mails the outbox
+//!   (lettre on tokio + rustls).
 //! * `freshness` (feature `live`; the website fetcher with feature `freshness`): website
 //!   change checks, three-monthly review cycles and public "out of date" reports.
 //! * `federation` (module with `live`; its HTTP client with feature `federation`): import
