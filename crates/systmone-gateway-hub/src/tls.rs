@@ -97,3 +97,54 @@ pub fn certificate_device_id(certificate: &CertificateDer<'_>) -> Option<DeviceI
     }
     DeviceId::new(name).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn certificate(common_names: &[&str]) -> CertificateDer<'static> {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        for name in common_names {
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, *name);
+        }
+        let key = rcgen::KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().der().clone()
+    }
+
+    #[test]
+    fn the_device_id_is_the_single_valid_common_name() {
+        assert_eq!(
+            certificate_device_id(&certificate(&["b11111-reception_2"])),
+            Some(DeviceId::new("b11111-reception_2").unwrap())
+        );
+        assert_eq!(certificate_device_id(&certificate(&[])), None);
+        assert_eq!(certificate_device_id(&certificate(&["a b"])), None);
+        assert_eq!(
+            certificate_device_id(&certificate(&[&"x".repeat(65)])),
+            None
+        );
+    }
+
+    #[test]
+    fn garbage_is_no_certificate() {
+        assert_eq!(
+            certificate_device_id(&CertificateDer::from(vec![0x30, 0x82, 0xff])),
+            None
+        );
+        assert_eq!(
+            certificate_device_id(&CertificateDer::from(Vec::new())),
+            None
+        );
+    }
+
+    #[test]
+    fn malformed_pem_is_a_tls_error() {
+        assert!(matches!(
+            mutual_server_config(b"nope", b"nope", b"nope"),
+            Err(HubError::Tls(_))
+        ));
+    }
+}
