@@ -12,7 +12,7 @@ pub enum LeaseClock {
     Caller,
 }
 
-/// Settings of a [`PostgresOutbox`].
+/// Settings of a [`PostgresOutbox`](super::PostgresOutbox).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct PostgresConfig {

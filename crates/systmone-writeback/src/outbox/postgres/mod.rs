@@ -5,8 +5,9 @@
 //! store), and it compiles far heavier. tokio-postgres is async, light, and exposes exactly the
 //! SQL we write.
 //!
-//! - A note is committed before [`Outbox::accept`] returns. Concurrent accepts are **group
-//!   committed**: one task takes every accept waiting and commits them in one transaction (one
+//! - A note is committed before [`Outbox::accept`](crate::Outbox::accept) returns.
+//!   Concurrent accepts are **group committed**: one task takes every accept waiting and
+//!   commits them in one transaction (one
 //!   WAL flush), so acceptance is not bounded by one flush per note.
 //! - Workers claim due notes with `SELECT … FOR UPDATE SKIP LOCKED` (two workers never claim
 //!   one note) and set a lease (`lease_owner`, `lease_until_ms`) with a **fencing token**
@@ -51,7 +52,7 @@ use crate::reference::new_instance_id;
 use group_commit::Group;
 use schema::{SCHEMA, SCHEMA_LOCK};
 
-/// A shared, durable [`Outbox`] in PostgreSQL. Cheap to clone (one pool).
+/// A shared, durable [`Outbox`](crate::Outbox) in PostgreSQL. Cheap to clone (one pool).
 ///
 /// Claims use `FOR UPDATE SKIP LOCKED` under a lease with a fencing token; leases run on the
 /// database's clock; concurrent accepts are group committed; gateway leases give each Gateway
