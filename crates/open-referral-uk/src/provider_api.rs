@@ -19,6 +19,7 @@
 //! | `GET /admin/review` | admin | the review queue with the >48 h report |
 //! | `POST /admin/review/{id}/approve`, `/decline` | admin | review |
 //! | `POST /admin/bulk` | admin | bulk upload (array of services): claim links |
+//! | `POST /admin/onboarding` | admin | a CSV or XLSX spreadsheet: one claim e-mail per provider ([`crate::onboarding::routes`]) |
 //! | `GET /admin/outbox` | admin | the notification outbox |
 //! | `GET /marketplace/services/{id}` | anyone | listing state, note, waiting weeks, referral form or link, statistics |
 //! | `POST /marketplace/services/{id}/referrals` | anyone (self), professional | `{"answers": {...}}` |
@@ -688,6 +689,7 @@ pub fn app(live: Arc<Live>, keys: AuthKeys) -> Router {
     };
     crate::api::router(api_state)
         .merge(router(market.clone()))
+        .merge(crate::onboarding::routes::router(market.clone()))
         .merge(crate::freshness::routes::router(market))
         .layer(axum::middleware::from_fn_with_state(keys, status_needs_key))
 }

@@ -279,3 +279,62 @@ async fn hostile_sheets_are_bounded_and_reported() {
         Err(LiveError::BadRequest(_))
     ));
 }
+
+#[tokio::test]
+async fn administrators_upload_spreadsheets_over_http() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use open_referral_uk::provider_api::{AuthKeys, app};
+    use tower::ServiceExt;
+
+    let live = Arc::new(live(Arc::new(MemoryStore::new())).await);
+    let keys = AuthKeys::new()
+        .with("admin-key", Principal::Admin)
+        .with("provider-key", Principal::Provider("org".into()));
+    let router = app(Arc::clone(&live), keys);
+    let send = |key: &'static str, media: &'static str, body: Vec<u8>| {
+        let router = router.clone();
+        async move {
+            let request = Request::post("/admin/onboarding")
+                .header("authorization", format!("Bearer {key}"))
+                .header("content-type", media)
+                .body(Body::from(body))
+                .unwrap();
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default(),
+            )
+        }
+    };
+    let (status, body) = send("admin-key", "text/csv", SHEET.as_bytes().to_vec()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["created"].as_array().unwrap().len(), 3);
+    assert_eq!(body["claims"].as_array().unwrap().len(), 2);
+    assert_eq!(body["row_errors"].as_array().unwrap().len(), 2);
+    let (status, body) = send("admin-key", rust_xlsx_type(), workbook(3, false)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["created"].as_array().unwrap().len(), 3);
+    assert_eq!(send("provider-key", "text/csv", SHEET.into()).await.0, 403);
+    assert_eq!(
+        send("admin-key", "application/json", b"[]".to_vec())
+            .await
+            .0,
+        415
+    );
+    assert_eq!(
+        send("admin-key", rust_xlsx_type(), b"not a zip".to_vec())
+            .await
+            .0,
+        400
+    );
+    let huge = vec![b'a'; 11 * 1024 * 1024];
+    assert_eq!(send("admin-key", "text/csv", huge).await.0, 413);
+}
+
+fn rust_xlsx_type() -> &'static str {
+    open_referral_uk::onboarding::routes::XLSX_TYPE
+}

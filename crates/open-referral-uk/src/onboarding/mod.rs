@@ -18,9 +18,10 @@
 //! a cell's content. Bounds ([`Limits`]): file size, rows, columns, cell length, sheets and,
 //! for XLSX, the workbook's declared unpacked size; a formula, a spreadsheet error value or
 //! bytes that are not UTF-8 make a row error; a sheet without a `name` column is reported
-//! and skipped.
+//! and skipped. Administrators upload through `POST /admin/onboarding` ([`routes`]).
 
 mod plan;
+pub mod routes;
 mod rows;
 mod sheet;
 #[cfg(feature = "xlsx")]
