@@ -75,19 +75,19 @@ const TEXTS: &[(&str, &str, &str, bool)] = &[
     (
         "website_changed",
         "Your service's website changed: please check your listing",
-        "Your service's website changed in a way that may affect your listing, which is suspended until you confirm or edit it. What changed:",
+        "Your service's website changed in a way that may affect your listing, which is suspended until you confirm or edit it.",
         true,
     ),
     (
         "review_due",
-        "Your listing is due for review",
-        "Your listing is due for its regular review. Sign in to the marketplace to confirm or edit it.",
-        false,
+        "Listing due for review",
+        "A listing is due for its regular review. Sign in to the marketplace to confirm or edit it.",
+        true,
     ),
     (
         "reported_out_of_date",
-        "Your listing was reported out of date",
-        "Someone reported your listing as out of date, so it is suspended until you confirm or edit it. The report:",
+        "Listing reported out of date",
+        "A listing was reported out of date and is suspended until its provider confirms or edits it.",
         true,
     ),
 ];
