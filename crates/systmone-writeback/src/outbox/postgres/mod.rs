@@ -7,8 +7,8 @@
 //!
 //! - A note is committed before [`Outbox::accept`](crate::Outbox::accept) returns.
 //!   Concurrent accepts are **group committed**: one task takes every accept waiting and
-//!   commits them in one transaction (one
-//!   WAL flush), so acceptance is not bounded by one flush per note.
+//!   commits them in one transaction (one WAL flush), so acceptance is not bounded by one
+//!   flush per note.
 //! - Workers claim due notes with `SELECT … FOR UPDATE SKIP LOCKED` (two workers never claim
 //!   one note) and set a lease (`lease_owner`, `lease_until_ms`) with a **fencing token**
 //!   (`lease_token`, raised by every claim). Every later change is an `UPDATE … WHERE
