@@ -531,6 +531,31 @@ async fn endless_looping_huge_and_slow_feeds_are_bounded() {
         Some("page 1: the peer did not answer within the time-out")
     );
 
+    // A peer that answers each request slowly (but inside the time-out) is stopped by the
+    // run's own limit.
+    let listed: Vec<Value> = examples().iter().map(|s| json!({"id": s["id"]})).collect();
+    let url = feed(
+        move |_| (200, page_body(listed.clone(), json!({"last_page": true}))),
+        |_| {
+            std::thread::sleep(Duration::from_millis(150));
+            (404, json!({}))
+        },
+    )
+    .await;
+    let report = federation(
+        &live,
+        SyncOptions::default().max_run_time(Duration::from_millis(400)),
+    )
+    .sync(&Peer::new("slow", &url).unwrap())
+    .await
+    .unwrap();
+    assert!(!report.complete);
+    assert_eq!(
+        report.problem.as_deref(),
+        Some("the run took longer than its limit")
+    );
+    assert!(report.listed < 12, "{report:?}");
+
     // None of it touched the listings, and no cursor moved.
     assert_eq!(contents(&live).await, before);
     let cursor = federation(&live, SyncOptions::default())

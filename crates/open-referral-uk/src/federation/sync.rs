@@ -98,6 +98,9 @@ pub struct SyncOptions {
     /// Every this many runs the cursor is ignored and everything is listed (default 24; 1:
     /// always).
     pub full_every: u64,
+    /// The longest one run may take, all requests together (default 30 minutes): a peer
+    /// answering each request just inside the time-out cannot hold the sync for days.
+    pub max_run_time: Duration,
 }
 
 impl Default for SyncOptions {
@@ -111,6 +114,7 @@ impl Default for SyncOptions {
             max_entries: 100_000,
             per_page: 100,
             full_every: 24,
+            max_run_time: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -141,6 +145,13 @@ impl SyncOptions {
     #[must_use]
     pub fn per_page(mut self, per_page: u32) -> Self {
         self.per_page = per_page.clamp(1, crate::page::MAX_PER_PAGE);
+        self
+    }
+
+    /// Sets [`SyncOptions::max_run_time`].
+    #[must_use]
+    pub fn max_run_time(mut self, limit: Duration) -> Self {
+        self.max_run_time = limit;
         self
     }
 
@@ -328,7 +339,13 @@ impl Federation {
         let mut visited = HashSet::new();
         let mut page_number = 1u64;
         let mut url = self.page_url(peer, 1, after.as_deref());
+        let deadline = std::time::Instant::now() + self.options.max_run_time;
+        let out_of_time = || std::time::Instant::now() >= deadline;
         loop {
+            if out_of_time() {
+                report.problem = Some("the run took longer than its limit".into());
+                break;
+            }
             let Some(current) = url.take() else {
                 report.problem = Some("a page address could not be built".into());
                 break;
@@ -368,10 +385,12 @@ impl Federation {
             };
             report.pages += 1;
             let mut fetched = Vec::new();
+            let mut processed = 0;
             for entry in &page.entries {
-                if report.listed >= self.options.max_entries {
+                if report.listed >= self.options.max_entries || out_of_time() {
                     break;
                 }
+                processed += 1;
                 report.listed += 1;
                 match entry {
                     PageEntry::Bad {
@@ -422,7 +441,13 @@ impl Federation {
                     report.counts.add(outcome);
                 }
             }
-            if report.listed >= self.options.max_entries && !page.is_last(page_number) {
+            if out_of_time() {
+                report.problem = Some("the run took longer than its limit".into());
+                break;
+            }
+            if processed < page.entries.len()
+                || (report.listed >= self.options.max_entries && !page.is_last(page_number))
+            {
                 report.problem = Some(format!(
                     "stopped after {} entries (the limit)",
                     self.options.max_entries
