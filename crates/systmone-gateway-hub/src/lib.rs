@@ -38,8 +38,9 @@
 //! **How a Gateway PC gets its certificate: the operator issues it with the enrolment token.**
 //! The operator picks the device's id (1 to 64 letters, digits, `-` or `_`, e.g.
 //! `b11111-reception-2`), issues a client certificate from the device CA whose subject CN is that
-//! id (with whatever CA tooling they run: `openssl`, step-ca, their organisation's PKI), and hands
-//! the installer the certificate and its key, the hub CA and the one-time token. With
+//! id (extended key usage `clientAuth`, or none; with whatever CA tooling they run: `openssl`,
+//! step-ca, their organisation's PKI), and hands the installer the certificate and its key, the
+//! hub CA and the one-time token. With
 //! [`DeviceCertificates::CommonNameIsDeviceId`] enrolment creates the device under its
 //! certificate's CN (a CN already enrolled is refused, the token stays unused), and every session
 //! must come with the certificate naming the device whose credential it sends: a mismatch is

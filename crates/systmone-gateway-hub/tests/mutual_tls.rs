@@ -251,3 +251,23 @@ async fn the_agent_refuses_a_hub_whose_certificate_is_not_from_its_ca() {
     }
     assert!(world.registry.devices(None).await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bound_certificates_without_mutual_tls_refuse_every_agent() {
+    // Misconfigured: devices bound to certificates, but the TLS config asks for none.
+    logs();
+    let mut config = hub_config();
+    config.device_certificates = systmone_gateway_hub::DeviceCertificates::CommonNameIsDeviceId;
+    let world = world_with(fast_throttle(), config).await;
+    let agent = world.agent_config("127.0.0.1:9".parse().unwrap());
+    match enrol(&agent, token(&world, "B11111").await).await {
+        Err(Error::Refused { reason }) => {
+            assert!(
+                reason.contains("client certificate is required"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(world.registry.devices(None).await.unwrap().is_empty());
+}
