@@ -25,12 +25,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use reqwest::Url;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
+pub use self::resolve::is_public;
+use self::resolve::{Resolver, classify, unresolved};
 use super::snapshot::{Inconclusive, Observation};
 use crate::live::LiveError;
+
+mod resolve;
+#[cfg(test)]
+mod tests;
 
 /// The User-Agent sent by default: the crate, its version and where to read about it.
 pub fn default_user_agent() -> String {
@@ -81,77 +86,6 @@ impl Default for CheckerOptions {
             resolve: Vec::new(),
             ca_bundle_pem: None,
         }
-    }
-}
-
-/// Why a name could not be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-enum ResolveFailure {
-    #[error("the name does not resolve")]
-    NotFound,
-    #[error("the name resolves only to private addresses")]
-    Private,
-}
-
-/// Whether an address is on the public internet (not loopback, private, link-local,
-/// unspecified, shared or unique-local).
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || a == 0
-                || a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || first & 0xfe00 == 0xfc00
-                || first & 0xffc0 == 0xfe80)
-        }
-    }
-}
-
-struct Resolver {
-    allow_private: bool,
-}
-
-impl Resolve for Resolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
-        let allow_private = self.allow_private;
-        Box::pin(async move {
-            type Failure = Box<dyn std::error::Error + Send + Sync>;
-            let not_found = || -> Failure { Box::new(ResolveFailure::NotFound) };
-            if host == "invalid" || host.ends_with(".invalid") {
-                return Err(not_found());
-            }
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await
-                .map_err(|_| not_found())?
-                .collect();
-            if found.is_empty() {
-                return Err(not_found());
-            }
-            let usable: Vec<SocketAddr> = found
-                .into_iter()
-                .filter(|a| allow_private || is_public(a.ip()))
-                .collect();
-            if usable.is_empty() {
-                return Err(Box::new(ResolveFailure::Private) as Failure);
-            }
-            Ok(Box::new(usable.into_iter()) as Addrs)
-        })
     }
 }
 
@@ -228,37 +162,6 @@ fn site(url: &Url) -> String {
 fn same_site(origin: &str, next: &Url) -> bool {
     let next = site(next);
     next == origin || next.ends_with(&format!(".{origin}")) || origin.ends_with(&format!(".{next}"))
-}
-
-fn classify(error: &reqwest::Error) -> Inconclusive {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if let Some(failure) = e.downcast_ref::<ResolveFailure>() {
-            return match failure {
-                ResolveFailure::NotFound => Inconclusive::Transport,
-                ResolveFailure::Private => Inconclusive::PrivateAddress,
-            };
-        }
-        source = e.source();
-    }
-    if error.is_timeout() {
-        Inconclusive::TimedOut
-    } else if error.is_connect() {
-        Inconclusive::ConnectFailed
-    } else {
-        Inconclusive::Transport
-    }
-}
-
-fn unresolved(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if e.downcast_ref::<ResolveFailure>() == Some(&ResolveFailure::NotFound) {
-            return true;
-        }
-        source = e.source();
-    }
-    false
 }
 
 impl Checker {
@@ -470,54 +373,5 @@ impl Checker {
             });
         }
         rx
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn public_and_private_addresses() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "0.0.0.0",
-        ] {
-            assert!(!is_public(private.parse().unwrap()), "{private}");
-        }
-        for public in ["8.8.8.8", "2a00:1450::1", "81.2.69.160"] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
-    }
-
-    #[test]
-    fn same_site_rules() {
-        let origin = "riverside.example";
-        let url = |u: &str| Url::parse(u).unwrap();
-        assert!(same_site(
-            origin,
-            &url("https://www.riverside.example/contact")
-        ));
-        assert!(same_site(origin, &url("https://walks.riverside.example/")));
-        assert!(!same_site(origin, &url("https://parked-domains.example/")));
-        assert!(!same_site(
-            origin,
-            &url("https://riverside.example.evil.example/")
-        ));
-    }
-
-    #[test]
-    fn the_user_agent_says_who_asks() {
-        let agent = default_user_agent();
-        assert!(agent.starts_with("open-referral-uk-freshness/"));
-        assert!(agent.contains("one request per host per second"));
     }
 }
