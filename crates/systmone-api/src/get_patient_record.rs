@@ -339,7 +339,11 @@ pub mod v1 {
         }
 
         pub(crate) fn read_body(el: Element<'_, '_>) -> Result<Self, Error> {
-            let mut events = Vec::new();
+            let count = el
+                .children_named("Clinical")
+                .map(|clinical| clinical.children().count())
+                .sum();
+            let mut events = Vec::with_capacity(count);
             for clinical in el.children_named("Clinical") {
                 for event in clinical.children_named("Event") {
                     events.push(Event::read(event)?);

@@ -379,8 +379,20 @@ fn push_text<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
     if text.is_empty() {
         *text = piece;
     } else {
-        text.to_mut().push_str(&piece);
+        owned_text(text).push_str(&piece);
     }
+}
+
+/// The text as an owned `String`, copied once with room for the pieces that usually follow
+/// (text split by entity references arrives in several pieces: one allocation, not one per
+/// piece).
+fn owned_text<'t>(text: &'t mut Cow<'_, str>) -> &'t mut String {
+    if let Cow::Borrowed(borrowed) = *text {
+        let mut owned = String::with_capacity(borrowed.len() * 2 + 16);
+        owned.push_str(borrowed);
+        *text = Cow::Owned(owned);
+    }
+    text.to_mut()
 }
 
 /// Parses one XML document, borrowing from `bytes`.
@@ -466,7 +478,7 @@ pub(crate) fn parse_document(bytes: &[u8]) -> Result<Document<'_>, Error> {
                     .ok_or_else(|| malformed(position, "reference outside the root element"))?;
                 if r.is_char_ref() {
                     match r.resolve_char_ref() {
-                        Ok(Some(ch)) => top.text.to_mut().push(ch),
+                        Ok(Some(ch)) => owned_text(&mut top.text).push(ch),
                         _ => return Err(malformed(position, "invalid character reference")),
                     }
                 } else {
@@ -515,11 +527,24 @@ fn push_element<'a>(
         return Err(malformed(position, "invalid element name"));
     }
     let first_attribute = doc.attributes.len();
-    for attr in start.attributes() {
+    let mut attributes = start.attributes();
+    // quick-xml's own duplicate check keeps a `Vec` of the keys seen: one allocation per
+    // element. The keys already pushed to `doc.attributes` serve the same purpose.
+    attributes.with_checks(false);
+    for attr in attributes {
         let attr = attr.map_err(|e| malformed(position, e.to_string()))?;
         let key = attr.key.as_ref();
         if !is_xml_name(key) {
             return Err(malformed(position, "invalid attribute name"));
+        }
+        if doc
+            .attributes
+            .get(first_attribute..)
+            .unwrap_or_default()
+            .iter()
+            .any(|(seen, _)| seen == key)
+        {
+            return Err(malformed(position, "duplicate attribute"));
         }
         let value = attr
             .normalized_value(XmlVersion::Implicit1_0)

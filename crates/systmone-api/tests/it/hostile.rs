@@ -92,6 +92,7 @@ fn malformed_xml_is_a_typed_error() {
         "<ClientIntegrationResponse><<a/></ClientIntegrationResponse>",
         "<ClientIntegrationResponse>&amp</ClientIntegrationResponse>",
         "<ClientIntegrationResponse a=\"1\" a=\"2\"/>",
+        "<ClientIntegrationResponse><Event A=\"1\" B=\"2\" A=\"3\"/></ClientIntegrationResponse>",
         "<ClientIntegrationResponse/><ClientIntegrationResponse/>",
         "text<ClientIntegrationResponse/>",
         "</ClientIntegrationResponse>",
