@@ -27,7 +27,10 @@
 //! built with the `oruk-smtp` feature and given `--smtp-host` (with `--smtp-port`,
 //! `--smtp-security starttls|tls|plain`, `--smtp-user` and the password in the
 //! `ORUK_SMTP_PASSWORD` environment variable, `--smtp-from`, `--smtp-admin ADDRESS` and
-//! `--smtp-org ORG=ADDRESS`, both repeatable, and `--sign-in-url`).
+//! `--smtp-org ORG=ADDRESS`, both repeatable, and `--sign-in-url`). Built with the
+//! `oruk-freshness` feature, `--check-websites` checks each listing's website every 7 days
+//! (looking for due ones every `--check-every-minutes`, default 60) and suspends listings
+//! whose contact details changed until their provider confirms or edits them.
 //!
 //! ```sh
 //! cargo run --example directory -- --db /tmp/market.sqlite --admin-key admin-secret \
@@ -89,6 +92,14 @@ struct Args {
     #[cfg(feature = "oruk-smtp")]
     #[command(flatten)]
     smtp: SmtpArgs,
+    /// Check listings' websites for changes (marketplace mode, feature `oruk-freshness`).
+    #[cfg(feature = "oruk-freshness")]
+    #[arg(long)]
+    check_websites: bool,
+    /// How often to look for websites due a check (each is checked every 7 days).
+    #[cfg(feature = "oruk-freshness")]
+    #[arg(long, default_value_t = 60)]
+    check_every_minutes: u64,
 }
 
 /// E-mailing notifications (marketplace mode, feature `oruk-smtp`).
@@ -285,6 +296,8 @@ async fn marketplace(args: &Args) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?,
     );
+    // The notifier's configuration is checked before anything is written.
+    let notifier = notifier(args, &live)?;
     if live.read(|core| core.listings().count()).await == 0 && !services.is_empty() {
         let values = services
             .iter()
@@ -303,7 +316,14 @@ async fn marketplace(args: &Args) -> Result<(), String> {
             println!("  {id}: /provider/claim/{token}");
         }
     }
-    live.spawn_background(notifier(args, &live)?);
+    live.spawn_background(notifier);
+    #[cfg(feature = "oruk-freshness")]
+    if args.check_websites {
+        use open_referral_uk::freshness::fetch::{Checker, CheckerOptions};
+        let checker = Checker::new(CheckerOptions::default()).map_err(|e| e.to_string())?;
+        let every = std::time::Duration::from_secs(args.check_every_minutes.max(1) * 60);
+        live.spawn_website_checks(Arc::new(checker), every);
+    }
     let router = app(live, keys(args)?);
     let address = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(address)
