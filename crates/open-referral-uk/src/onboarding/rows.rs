@@ -394,3 +394,45 @@ mod tests {
         assert_eq!(column_of("$"), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cell() -> impl Strategy<Value = Cell> {
+        prop_oneof![
+            Just(Cell::Empty),
+            "Zq[a-z@. 0-9-]{0,12}".prop_map(Cell::Text),
+            any::<f64>().prop_map(Cell::Number),
+            any::<f64>().prop_map(Cell::DateTime),
+            any::<bool>().prop_map(Cell::Bool),
+            Just(Cell::Formula),
+            Just(Cell::NotText),
+            Just(Cell::ErrorValue),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the cells, mapping never panics, every error names a row that exists, and
+        /// no error repeats a cell's content (every text cell starts with the marker `Zq`).
+        #[test]
+        fn errors_never_repeat_cells(rows in proptest::collection::vec(proptest::collection::vec(cell(), 0..12), 0..20)) {
+            let header = ["name", "email", "organization_name", "postal_code", "address_1",
+                "city", "minimum_age", "maximum_age", "assured_date", "opens_at", "closes_at", "days"];
+            let mut all = vec![(1u64, header.iter().map(|h| Cell::Text((*h).to_owned())).collect())];
+            all.extend(rows.into_iter().enumerate().map(|(i, r)| (i as u64 + 2, r)));
+            let last = all.len() as u64;
+            let sheet = Sheet::new("S", all);
+            let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+            let (mapped, errors) = map_sheets(&[sheet], &Limits::default(), today);
+            for error in &errors {
+                prop_assert!(error.row >= 1 && error.row <= last);
+                prop_assert!(!error.to_string().contains("Zq"), "{}", error);
+            }
+            for row in &mapped {
+                prop_assert!(crate::formats::is_uuid(&row.service.id));
+            }
+        }
+    }
+}
