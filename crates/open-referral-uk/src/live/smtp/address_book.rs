@@ -55,7 +55,7 @@ impl StaticAddressBook {
     }
 
     /// Reads [`Recipient::ServiceContact`] addresses from the services' `email` in this
-    /// directory ([`super::Live::directory`]).
+    /// directory ([`Live::directory`](crate::live::Live::directory)).
     #[must_use]
     pub fn service_contacts_from(mut self, directory: Arc<RwLock<Directory>>) -> Self {
         self.directory = Some(directory);

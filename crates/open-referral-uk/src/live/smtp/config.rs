@@ -14,7 +14,7 @@ pub enum SmtpSecurity {
     /// TLS from the first byte ("SMTPS"). Usually port 465.
     ImplicitTls,
     /// No TLS at all: only for a relay on `localhost` or a loopback address (tests, a local
-    /// sink); [`SmtpNotifier::new`] refuses it for any other host.
+    /// sink); [`SmtpNotifier::new`](super::SmtpNotifier::new) refuses it for any other host.
     Plain,
 }
 

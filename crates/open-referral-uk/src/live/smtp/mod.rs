@@ -7,9 +7,9 @@
 //!   local sinks), optional credentials (masked in `Debug`), the `From` address and the name
 //!   sent in `EHLO`. TLS verifies the relay's certificate against the platform's trust store.
 //! * **Recipients**: notifications name a provider organisation, a service's contact, a
-//!   referrer or the administrators ([`Recipient`]); an [`AddressBook`] turns those into
+//!   referrer or the administrators ([`Recipient`](crate::live::core::Recipient)); an [`AddressBook`] turns those into
 //!   e-mail addresses. A recipient without an address is not sent and stays in the outbox.
-//! * **Content** ([`render`]): a subject and a short text per [`NotificationKind`], the
+//! * **Content** ([`render`]): a subject and a short text per [`NotificationKind`](crate::live::core::NotificationKind), the
 //!   service and referral ids, the notification's `detail` where it is meant for the
 //!   recipient (a claim link, the overdue listings, a website diff, a public report), and a
 //!   sign-in link. Never referral answers or anything about the referred person: the
