@@ -50,7 +50,7 @@ use super::shared::IntoOutbox;
 use crate::error::WritebackError;
 use crate::reference::new_instance_id;
 use group_commit::Group;
-use schema::{SCHEMA, SCHEMA_LOCK};
+use schema::{LAST_TABLE, SCHEMA, SCHEMA_LOCK};
 
 /// A shared, durable [`Outbox`](crate::Outbox) in PostgreSQL. Cheap to clone (one pool).
 ///
@@ -159,7 +159,21 @@ impl PostgresOutbox {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
                 .await
                 .map_err(pg_error)?;
-            tx.batch_execute(SCHEMA).await.map_err(pg_error)?;
+            // The tables are made in one transaction, the last one last: when it exists, so do
+            // the others. Skipping the DDL then matters: `CREATE INDEX IF NOT EXISTS` takes a
+            // share lock on its table before it looks, and deadlocked with another worker's
+            // accept (seen with worker processes starting beside running ones).
+            let created: bool = tx
+                .query_one(
+                    &format!("SELECT to_regclass('{LAST_TABLE}') IS NOT NULL"),
+                    &[],
+                )
+                .await
+                .map_err(pg_error)?
+                .get(0);
+            if !created {
+                tx.batch_execute(SCHEMA).await.map_err(pg_error)?;
+            }
             tx.execute(
                 "INSERT INTO outbox_meta (key, value) VALUES ('instance', $1) \
                  ON CONFLICT (key) DO NOTHING",

@@ -72,6 +72,9 @@ CREATE TABLE IF NOT EXISTS gateway_leases (
 );
 ";
 
+/// The table [`SCHEMA`] creates last.
+pub(super) const LAST_TABLE: &str = "gateway_leases";
+
 pub(super) const UNFINISHED: &str = "status IN ('queued', 'filing', 'outcome-unknown')";
 
 pub(super) fn raw_note(row: &Row) -> RawNote {

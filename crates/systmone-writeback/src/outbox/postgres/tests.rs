@@ -433,3 +433,28 @@ async fn an_engine_whose_claim_was_taken_over_sends_nothing() {
         NoteStatus::Filed { .. }
     ));
 }
+
+#[tokio::test]
+async fn workers_connecting_beside_running_accepts_do_not_deadlock_them() {
+    let Some((store, url)) = outbox("wb_connect", LeaseClock::Caller).await else {
+        return;
+    };
+    let accepting = tokio::spawn({
+        let store = store.clone();
+        async move {
+            for i in 0..150 {
+                store.accept(note(i), t(0)).await?;
+            }
+            Ok::<_, WritebackError>(())
+        }
+    });
+    // Each connect used to run the schema's DDL, whose CREATE INDEX IF NOT EXISTS locks the
+    // table an accept is writing: a deadlock that failed the accept.
+    for _ in 0..10 {
+        PostgresOutbox::connect(&url, PostgresConfig::default().with_pool_size(1))
+            .await
+            .unwrap();
+    }
+    accepting.await.unwrap().unwrap();
+    assert_eq!(store.entries().await.unwrap().len(), 150);
+}
