@@ -339,14 +339,23 @@ async fn wrong_shapes_are_reported_per_entry_and_the_rest_imported() {
         .unwrap();
     assert!(report.complete);
     assert_eq!(report.counts.imported, 1);
-    let errors: Vec<(usize, &str, &str)> = report
-        .entry_errors
-        .iter()
-        .map(|e| (e.index, e.path.as_str(), e.message.as_str()))
-        .collect();
-    insta::assert_debug_snapshot!(errors);
+    // The whole report, as a caller (or a log shipper) gets it.
+    insta::assert_json_snapshot!(report);
     assert!(live.read(|core| core.listing(&good_id).is_some()).await);
     assert!(live.read(|core| core.listing(&bad_id).is_none()).await);
+}
+
+#[test]
+fn peers_are_checked_and_their_keys_never_shown() {
+    assert!(Peer::new("x", "ftp://directory.example/").is_err());
+    assert!(Peer::new("x", "not a url").is_err());
+    assert!(Peer::new("", "https://directory.example/").is_err());
+    let peer = Peer::new("dir-a", "https://directory.example/api?x=1")
+        .unwrap()
+        .with_key("secret-key-123");
+    let shown = format!("{peer:?}");
+    assert!(!shown.contains("secret-key-123"), "{shown}");
+    assert!(shown.contains("https://directory.example/api/"), "{shown}");
 }
 
 #[tokio::test]
