@@ -20,7 +20,9 @@ use open_referral_uk::freshness::fetch::{Checker, CheckerOptions};
 use open_referral_uk::freshness::{
     FreshnessRules, Inconclusive, Observation, Snapshot, SuspendedBy,
 };
-use open_referral_uk::live::core::{ListingInput, LiveRules, NotificationKind, Principal};
+use open_referral_uk::live::core::{
+    ListingInput, LiveRules, NotificationKind, Principal, StateAction,
+};
 use open_referral_uk::live::{Live, LiveOptions, ManualClock};
 use open_referral_uk::marketplace::ListingState;
 use open_referral_uk::provider_api::{AuthKeys, app};
@@ -531,4 +533,52 @@ async fn hostile_pages_leave_listings_alone() {
         })
         .await;
     assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_change_on_an_already_suspended_listing_is_told_once() {
+    let site = hostile_site::start().await;
+    let checker = checker(&site, 10);
+    let m = market(FreshnessRules::default()).await;
+    let id = m.list(11, &site.url("b.test", "/page")).await;
+    site.site
+        .version
+        .store(0, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(m.live.check_websites(&checker).await.unwrap().baselines, 1);
+    let admin = Principal::Admin;
+    m.live
+        .set_state(&admin, &id, StateAction::Suspend)
+        .await
+        .unwrap();
+    site.site
+        .version
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    m.clock.advance(Duration::days(7));
+    assert_eq!(m.live.check_websites(&checker).await.unwrap().suspended, 1);
+    let record = m.live.freshness(&id).await.unwrap();
+    // Suspended before: an edit alone does not lift the other suspension; a confirmation does.
+    assert_eq!(record.suspended_by, None);
+    assert!(record.pending.is_some());
+    m.clock.advance(Duration::days(7));
+    assert_eq!(m.live.check_websites(&checker).await.unwrap().checked, 0);
+    assert_eq!(m.notices(NotificationKind::WebsiteChanged).await.len(), 1);
+    m.live
+        .set_state(
+            &Principal::Provider("org-a".into()),
+            &id,
+            StateAction::Confirm,
+        )
+        .await
+        .unwrap();
+    assert_eq!(m.state(&id).await, ListingState::Public);
+    let record = m.live.freshness(&id).await.unwrap();
+    assert!(record.pending.is_none());
+    assert!(
+        record
+            .confirmed
+            .unwrap()
+            .contacts
+            .phones
+            .contains("0118 496 0999")
+    );
 }

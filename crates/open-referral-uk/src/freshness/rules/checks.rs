@@ -23,7 +23,7 @@ pub struct DueCheck {
 }
 
 /// The listings whose website is due for a check at `now`, longest waiting first: approved
-/// listings with a website, not waiting for their provider after a freshness suspension,
+/// listings with a website, not waiting for their provider after a meaningful change,
 /// whose next check time has come (or never checked, or whose website changed).
 pub fn due_checks(core: &Core, now: DateTime<Utc>) -> Vec<DueCheck> {
     let mut due: Vec<(Option<DateTime<Utc>>, DueCheck)> = core
@@ -33,7 +33,7 @@ pub fn due_checks(core: &Core, now: DateTime<Utc>) -> Vec<DueCheck> {
             let url = website_of(listing)?;
             let record = record(core, &listing.service.id);
             let next = match &record {
-                Some(r) if r.suspended_by.is_some() => return None,
+                Some(r) if r.suspended_by.is_some() || r.pending.is_some() => return None,
                 Some(r) if r.website.as_deref() == Some(url.as_str()) => r.next_check_at,
                 _ => None,
             };
@@ -153,6 +153,7 @@ pub fn record_checks(
             .remove(id)
             .unwrap_or_else(|| record_or_new(core, id));
         if record.suspended_by.is_some()
+            || record.pending.is_some()
             || record
                 .last_checked_at
                 .is_some_and(|at| at >= outcome.checked_at)
