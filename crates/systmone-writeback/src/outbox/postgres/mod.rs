@@ -110,7 +110,13 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// anything else (connection refused or lost, IO) is [`WritebackError::DatabaseUnavailable`].
 /// The text is passed through the NHS-number redactor (a server error's detail may quote a row).
 pub(super) fn pg_error(error: tokio_postgres::Error) -> WritebackError {
-    let text = nhs_identifiers::scan::redact(&error.to_string());
+    // A server error displays as "db error" alone: add its SQLSTATE and message (never its
+    // detail, which may quote a row).
+    let text = match error.as_db_error() {
+        Some(db) => format!("{error}: {} {}", db.code().code(), db.message()),
+        None => error.to_string(),
+    };
+    let text = nhs_identifiers::scan::redact(&text);
     if error.code().is_some() && !error.is_closed() {
         WritebackError::Storage(text)
     } else {
