@@ -162,3 +162,80 @@ fn error_text_never_repeats_the_extent() {
     let error = AreaExtent::parse_geojson(text).unwrap_err().to_string();
     assert!(!error.contains("SECRET"), "{error}");
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    fn ring(w: f64, s: f64, e: f64, n: f64) -> String {
+        format!("[[{w},{s}],[{e},{s}],[{e},{n}],[{w},{n}],[{w},{s}]]")
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_polygons_or_an_error_with_a_path(text in ".{0,300}") {
+            if let Err(error) = AreaExtent::parse_geojson(&text) {
+                prop_assert!(error.path.starts_with('$'));
+            }
+        }
+
+        #[test]
+        fn any_positions_are_polygons_or_an_error(
+            positions in proptest::collection::vec(
+                (any::<f64>(), any::<f64>(), proptest::option::of(any::<f64>())),
+                0..8,
+            ),
+            close in any::<bool>(),
+        ) {
+            let mut items: Vec<String> = positions
+                .iter()
+                .map(|(x, y, z)| match z {
+                    Some(z) => format!("[{x:?},{y:?},{z:?}]"),
+                    None => format!("[{x:?},{y:?}]"),
+                })
+                .collect();
+            if close && let Some(first) = items.first().cloned() {
+                items.push(first);
+            }
+            let text = format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, items.join(","));
+            if let Ok(area) = AreaExtent::parse_geojson(&text) {
+                prop_assert_eq!(area.polygon_count(), 1);
+            }
+        }
+
+        /// A rectangle with a hole in its middle third: points strictly inside the rectangle
+        /// and outside the hole are contained, points strictly inside the hole are not.
+        #[test]
+        fn rectangles_with_holes(
+            w in -170.0..160.0f64,
+            s in -80.0..70.0f64,
+            width in 0.01..10.0f64,
+            height in 0.01..10.0f64,
+            fx in 0.001..0.999f64,
+            fy in 0.001..0.999f64,
+        ) {
+            let (e, n) = (w + width, s + height);
+            let (hw, hs, he, hn) = (
+                w + width / 3.0,
+                s + height / 3.0,
+                w + 2.0 * width / 3.0,
+                s + 2.0 * height / 3.0,
+            );
+            let text = format!(
+                r#"{{"type":"Polygon","coordinates":[{},{}]}}"#,
+                ring(w, s, e, n),
+                ring(hw, hs, he, hn)
+            );
+            let area = AreaExtent::parse_geojson(&text).unwrap();
+            let (x, y) = (w + fx * width, s + fy * height);
+            // Stay clear of the hole's edges, where rounding decides.
+            let margin = 1e-9 * (1.0 + x.abs() + y.abs());
+            let near = |a: f64, b: f64| (a - b).abs() < margin;
+            prop_assume!(!near(x, hw) && !near(x, he) && !near(y, hs) && !near(y, hn));
+            let in_hole = x > hw && x < he && y > hs && y < hn;
+            let point = GeoPoint::new(y, x).unwrap();
+            prop_assert_eq!(area.contains(point), !in_hole);
+        }
+    }
+}
