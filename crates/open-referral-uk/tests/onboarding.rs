@@ -261,6 +261,21 @@ async fn hostile_sheets_are_bounded_and_reported() {
         refused.to_string(),
         "the workbook unpacks to more than 1000 bytes"
     );
+    // Parts that lie about their size (the central directory says 1 byte each): the bytes
+    // really unpacked are counted, and the workbook is refused before calamine reads it.
+    let mut lying = workbook(50, false);
+    let mut at = 0;
+    while let Some(found) = lying[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+        let header = at + found;
+        lying[header + 24..header + 28].copy_from_slice(&1u32.to_le_bytes());
+        at = header + 4;
+    }
+    let mut counted = Limits::default();
+    counted.max_unpacked_bytes = 4000;
+    assert!(matches!(
+        read_xlsx(&lying, &counted),
+        Err(LiveError::BadRequest(_))
+    ));
     // Wrong columns: reported, nothing created.
     let sheet = read_csv(b"title,contact\nA,b@example.org\n", &Limits::default()).unwrap();
     let report = onboard(&live, &[sheet], &Limits::default()).await.unwrap();

@@ -1,11 +1,12 @@
 //! Reading XLSX workbooks (feature `xlsx`) with calamine, cell by cell so a huge sheet is
 //! never held whole: only the first [`Limits::max_rows`] rows and [`Limits::max_columns`]
-//! columns are read. The workbook's declared unpacked size is checked before calamine opens
-//! it (a small file that unpacks to gigabytes is refused). Formulas are never evaluated:
+//! columns are read. The workbook's unpacked size (declared, then counted while unpacking
+//! through a cap) is checked before calamine opens it: a small file that unpacks to
+//! gigabytes is refused. Formulas are never evaluated:
 //! a cell with one becomes [`Cell::Formula`], a row error.
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use calamine::{DataRef, Reader, Xlsx};
 
@@ -50,16 +51,33 @@ pub fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, LiveError>
             "the workbook has more than {MAX_PARTS} parts"
         )));
     }
-    // The central directory's sizes (present even when the parts carry data descriptors).
-    let mut unpacked = 0u64;
+    let too_big = || {
+        LiveError::BadRequest(format!(
+            "the workbook unpacks to more than {} bytes",
+            limits.max_unpacked_bytes
+        ))
+    };
+    // The central directory's sizes first (present even when the parts carry data
+    // descriptors), then the bytes each part really unpacks to, counted through a cap: a part
+    // that lies about its size cannot make calamine (which reads the shared strings whole)
+    // unpack more than the limit.
+    let mut declared = 0u64;
     for index in 0..archive.len() {
         let part = archive.by_index_raw(index).map_err(|_| unreadable())?;
-        unpacked = unpacked.saturating_add(part.size());
-        if unpacked > limits.max_unpacked_bytes {
-            return Err(LiveError::BadRequest(format!(
-                "the workbook unpacks to more than {} bytes",
-                limits.max_unpacked_bytes
-            )));
+        declared = declared.saturating_add(part.size());
+        if declared > limits.max_unpacked_bytes {
+            return Err(too_big());
+        }
+    }
+    let mut unpacked = 0u64;
+    for index in 0..archive.len() {
+        let part = archive.by_index(index).map_err(|_| unreadable())?;
+        let room = limits.max_unpacked_bytes - unpacked;
+        let read = std::io::copy(&mut part.take(room.saturating_add(1)), &mut std::io::sink())
+            .map_err(|_| unreadable())?;
+        unpacked += read;
+        if read > room {
+            return Err(too_big());
         }
     }
     drop(archive);
