@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use open_referral_uk::freshness::Snapshot;
 use open_referral_uk::freshness::fetch::{Checker, CheckerOptions};
 use open_referral_uk::live::{Live, LiveOptions, ManualClock};
@@ -119,7 +119,11 @@ fn freshness(c: &mut Criterion) {
     });
 
     let pages = hosts * PAGES_PER_HOST;
+    // Each iteration takes seconds (politeness): one iteration per sample, ten samples.
+    group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(pages as u64));
     for (name, politeness) in [
         ("fetch_1000_hosts_polite", Duration::from_secs(1)),
