@@ -457,21 +457,12 @@ pub struct ServiceArea {
 }
 
 impl ServiceArea {
-    /// Whether `extent_type` is `geojson` (any case).
+    /// Whether `extent_type` is `geojson` (any case). Its polygons:
+    /// [`AreaExtent::of`](crate::search::AreaExtent::of).
     pub fn is_geojson(&self) -> bool {
         self.extent_type
             .as_deref()
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("geojson"))
-    }
-
-    /// The GeoJSON extent as polygons: `None` when the area has no GeoJSON `extent`, an
-    /// [`ExtentError`](crate::search::ExtentError) (with its path inside the extent) when it
-    /// does not parse within the bounds of [`crate::search::extent`].
-    pub fn geojson_extent(
-        &self,
-    ) -> Option<Result<crate::search::AreaExtent, crate::search::ExtentError>> {
-        let extent = self.extent.as_deref().filter(|_| self.is_geojson())?;
-        Some(crate::search::AreaExtent::parse_geojson(extent))
     }
 }
 

@@ -16,7 +16,7 @@
 //! patient's name and NHS number; MESH metadata must not, so [`ItkSender`] sends a subject
 //! without patient details (the workflow and message id) unless told otherwise.
 
-mod tracker;
+pub(crate) mod tracker;
 
 use std::sync::{Arc, Mutex};
 

@@ -6,7 +6,7 @@ use rusqlite::params;
 
 use super::{MemoryStore, SqliteStore, from_json, poisoned, to_json};
 use crate::error::MeshError;
-use crate::itk::TrackedMessage;
+use crate::itk::tracker::TrackedMessage;
 
 /// Where [`crate::ItkSender`] keeps each sent message's [`TrackedMessage`].
 pub trait AckStore: Send + Sync {
@@ -77,7 +77,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::itk::{AckTracker, ItkStatus};
+    use crate::itk::tracker::{AckTracker, ItkStatus};
 
     fn exercise(store: &dyn AckStore) {
         let t0 = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();

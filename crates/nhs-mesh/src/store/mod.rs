@@ -397,7 +397,7 @@ pub struct MemoryStore {
     outbox: Mutex<SeqMap<OutboxEntry>>,
     inbox: Mutex<SeqMap<(StoredMessage, bool)>>,
     seen: Mutex<std::collections::BTreeSet<String>>,
-    tracked: Mutex<BTreeMap<String, crate::itk::TrackedMessage>>,
+    tracked: Mutex<BTreeMap<String, crate::itk::tracker::TrackedMessage>>,
 }
 
 /// A counter plus entries keyed by id, each with its insertion number.

@@ -11,7 +11,7 @@
 //!   [`snapshot`] (an [`Observation`] → [`Snapshot`]; [`compare`] → a [`Verdict`] and a
 //!   readable list of [`Change`]s), [`rules`] (what a check, a report, a confirmation or the
 //!   time does to the records; time is a parameter).
-//! * `fetch` (feature `freshness`): the bounded fetcher ([`fetch::Checker`]: time-out, body
+//! * `fetch` (feature `freshness`): the bounded fetcher (`fetch::Checker`: time-out, body
 //!   cap, redirect limit with a same-site check, one request at a time per host with a
 //!   politeness delay, a clear User-Agent, private addresses refused) and
 //!   `Live::check_websites` / `Live::spawn_website_checks`, which run the checks on the

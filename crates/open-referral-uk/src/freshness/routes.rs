@@ -34,7 +34,7 @@ use super::record::FreshnessRecord;
 use super::snapshot::readable;
 use crate::live::LiveError;
 use crate::live::core::Principal;
-use crate::provider_api::{MarketState, Refusal};
+use crate::provider_api::shared::{MarketState, Refusal};
 
 /// The largest body of a public report.
 pub const MAX_REPORT_BODY_BYTES: usize = 8 * 1024;

@@ -17,7 +17,7 @@ use serde_json::json;
 use super::{Limits, onboard, read_csv};
 use crate::live::LiveError;
 use crate::live::core::Principal;
-use crate::provider_api::{MarketState, Refusal};
+use crate::provider_api::shared::{MarketState, Refusal};
 
 /// The XLSX media type.
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

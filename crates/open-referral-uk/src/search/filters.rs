@@ -286,7 +286,7 @@ pub(super) fn area_shapes(service: &Service) -> Vec<AreaExtent> {
     service
         .service_areas
         .iter()
-        .filter_map(|area| area.geojson_extent()?.ok())
+        .filter_map(|area| super::AreaExtent::of(area)?.ok())
         .collect()
 }
 

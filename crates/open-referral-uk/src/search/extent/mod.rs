@@ -27,6 +27,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use super::geo::GeoPoint;
+use crate::model::ServiceArea;
 
 /// Largest accepted extent text in bytes (1 MiB: a council boundary simplified for the web is
 /// tens of kilobytes; a full-resolution one should be simplified before publishing).
@@ -130,6 +131,13 @@ pub struct AreaExtent {
 }
 
 impl AreaExtent {
+    /// A service area's GeoJSON extent as polygons: `None` when the area has no GeoJSON
+    /// `extent` ([`ServiceArea::is_geojson`]), an [`ExtentError`] (with its path inside the
+    /// extent) when it does not parse within this module's bounds.
+    pub fn of(area: &ServiceArea) -> Option<Result<Self, ExtentError>> {
+        let extent = area.extent.as_deref().filter(|_| area.is_geojson())?;
+        Some(Self::parse_geojson(extent))
+    }
     /// Parses a GeoJSON extent within the bounds of this module; never panics.
     pub fn parse_geojson(text: &str) -> Result<Self, ExtentError> {
         if text.len() > MAX_EXTENT_BYTES {
