@@ -75,7 +75,7 @@ fn open(runtime: &tokio::runtime::Runtime, count: usize) -> (Arc<Live>, Vec<Valu
         store.commit(0, writes).await.expect("seed");
         Live::open(
             Arc::new(store) as Arc<dyn Store>,
-            Arc::new(SystemClock),
+            Arc::new(SystemClock::new()),
             Directory::builder(),
             LiveOptions::default(),
         )

@@ -289,7 +289,7 @@ async fn marketplace(args: &Args) -> Result<(), String> {
     let live = Arc::new(
         Live::open(
             store,
-            Arc::new(SystemClock),
+            Arc::new(SystemClock::new()),
             builder,
             LiveOptions::default(),
         )

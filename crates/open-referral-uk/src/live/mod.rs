@@ -71,48 +71,9 @@ pub enum LiveError {
     Corrupt(String),
 }
 
-/// The time source (injected: tests move it by hand).
-pub trait Clock: Send + Sync + 'static {
-    /// Now.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock moved by hand (tests, simulations).
-#[derive(Debug, Clone)]
-pub struct ManualClock(Arc<std::sync::Mutex<DateTime<Utc>>>);
-
-impl ManualClock {
-    /// Starting at `start`.
-    pub fn new(start: DateTime<Utc>) -> Self {
-        Self(Arc::new(std::sync::Mutex::new(start)))
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: chrono::Duration) {
-        if let Ok(mut now) = self.0.lock() {
-            *now += by;
-        }
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
-            .lock()
-            .map(|now| *now)
-            .unwrap_or_else(|p| *p.into_inner())
-    }
-}
+/// The time source (injected: tests move it by hand): the workspace's one clock,
+/// re-exported here at the paths this module had.
+pub use nhs_identifiers::clock::{Clock, ManualClock, SystemClock};
 
 /// Delivers notifications (e-mail in production: `smtp::SmtpNotifier`, feature `smtp`, which
 /// resolves [`core::Recipient`]s to addresses through an address book). [`LogNotifier`]
