@@ -9,6 +9,7 @@
 //! | `latitude` (`lat`) | degrees, -90 ..= 90 (needs `longitude`) |
 //! | `longitude` (`lng`, `lon`) | degrees, -180 ..= 180 (needs `latitude`) |
 //! | `proximity` | metres, above 0 and at most [`MAX_PROXIMITY_METRES`] (needs a point) |
+//! | `maximum_cost` (`max_cost`) | 0 ..= [`MAX_COST`], in the cost options' currency |
 //! | `search` (`text`) | at most [`MAX_TEXT_CHARS`] characters |
 //! | `taxonomy_term_id`, `taxonomy_id` | at most [`MAX_ID_CHARS`] characters |
 //! | `start_time`, `end_time` | `HH:MM` |
@@ -22,6 +23,7 @@
 //! search text never comes back in an error body or a log line.
 //!
 //! [`MAX_PER_PAGE`]: crate::page::MAX_PER_PAGE
+//! [`MAX_COST`]: crate::search::MAX_COST
 
 use crate::error::OrukError;
 
@@ -73,7 +75,7 @@ pub fn decode_query_string(raw: &str) -> Result<Vec<(String, String)>, OrukError
 /// The name to report for a parameter: a known name as is, anything else as `query` (an
 /// unknown name is caller text and is never repeated).
 pub(crate) fn known_name(name: &str) -> &'static str {
-    const KNOWN: [&str; 21] = [
+    const KNOWN: [&str; 24] = [
         "search",
         "text",
         "page",
@@ -93,6 +95,9 @@ pub(crate) fn known_name(name: &str) -> &'static str {
         "lng",
         "lon",
         "cost",
+        "maximum_cost",
+        "max_cost",
+        "status",
         "id",
         "query",
     ];

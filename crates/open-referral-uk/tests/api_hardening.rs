@@ -56,7 +56,8 @@ async fn get(address: SocketAddr, path: &str) -> Reply {
     .await
 }
 
-/// Every numeric parameter, each extreme, on both search endpoints: a 4xx (or a 200 where the
+/// Every numeric parameter, each extreme, on both search endpoints (and the page parameters on
+/// the taxonomy listings): a 4xx (or a 200 where the
 /// value is inside the documented range) within a second, while an ordinary search sent at
 /// the same time is answered within a second too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +76,7 @@ async fn numeric_extremes_answer_4xx_within_a_second_while_others_are_served() {
         "inf",
     ];
     // (parameter, context that makes it meaningful, in-range values).
-    let parameters: [(&str, &str, &[&str]); 7] = [
+    let parameters: [(&str, &str, &[&str]); 8] = [
         ("page", "", &[]),
         ("per_page", "", &[]),
         ("minimum_age", "", &["0", "-0"]),
@@ -83,9 +84,20 @@ async fn numeric_extremes_answer_4xx_within_a_second_while_others_are_served() {
         ("proximity", "postcode=BS1%205TR&", &[]),
         ("latitude", "longitude=-2.59&", &["0", "-0", "-1"]),
         ("longitude", "latitude=51.45&", &["0", "-0", "-1"]),
+        ("maximum_cost", "", &["0", "-0"]),
     ];
-    for endpoint in ["/services", "/service_at_locations"] {
+    // The listing endpoints take only the page parameters.
+    let page_only = ["page", "per_page"];
+    for endpoint in [
+        "/services",
+        "/service_at_locations",
+        "/taxonomies",
+        "/taxonomy_terms",
+    ] {
         for (name, context, in_range) in parameters {
+            if endpoint.starts_with("/taxonom") && !page_only.contains(&name) {
+                continue;
+            }
             for value in extremes {
                 let path = format!("{endpoint}?{context}{name}={value}");
                 let started = Instant::now();

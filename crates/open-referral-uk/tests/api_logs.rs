@@ -76,6 +76,8 @@ async fn no_identifier_name_or_received_text_in_logs_or_error_bodies() {
         format!("/services?day={name}"),
         format!("/services?start_time={number}"),
         format!("/services?cost={name}"),
+        format!("/services?maximum_cost={number}"),
+        format!("/services?max_cost={name}"),
         format!("/services?taxonomy_term_id={}", "y".repeat(300)),
         format!("/service_at_locations?{name}=%FF"),
         format!("/nowhere/{number}/{name}"),

@@ -311,6 +311,8 @@ fn parameter_name() -> impl Strategy<Value = &'static str> {
         "lat",
         "lon",
         "cost",
+        "maximum_cost",
+        "max_cost",
         "zqunknown",
     ])
 }

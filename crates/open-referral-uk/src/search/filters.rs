@@ -153,7 +153,7 @@ impl SearchQuery {
                         "maximum_cost",
                         value,
                         0.0..=MAX_COST,
-                        "in the cost options' currency",
+                        "currency units",
                     )?)
                 }
                 _ => {}
