@@ -651,6 +651,39 @@ impl LocationDetails {
     }
 }
 
+/// A code from an NHS Data Dictionary code list that a CareConnect Encounter carries: admission
+/// method (`CareConnect-AdmissionMethod-1`, e.g. `21`), source of admission
+/// (`CareConnect-SourceOfAdmission-1`, e.g. `51`) or discharge destination
+/// (`CareConnect-DischargeDestination-1`, e.g. `29`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct DataDictionaryCode {
+    /// The code (two ASCII letters or digits).
+    pub code: String,
+    /// Its Data Dictionary description.
+    pub display: String,
+}
+
+impl DataDictionaryCode {
+    /// A checked code; `Error::InvalidInput` unless `code` is two ASCII letters or digits and
+    /// `display` is not blank.
+    pub fn new(code: &str, display: impl Into<String>) -> Result<Self, Error> {
+        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::InvalidInput {
+                field: "data_dictionary_code",
+                reason: "an NHS Data Dictionary code here is two ASCII letters or digits"
+                    .to_owned(),
+            });
+        }
+        let display = display.into();
+        non_empty("data_dictionary_display", &display)?;
+        Ok(Self {
+            code: code.to_owned(),
+            display,
+        })
+    }
+}
+
 /// The four CareConnect-ITK lists that group coded section entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -94,6 +94,9 @@ pub mod extension {
         "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareSettingType-1";
     /// Medication change summary on a MedicationStatement (`status`, `detailsOfAmendment`...).
     pub const MEDICATION_CHANGE_SUMMARY: &str = "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-MedicationChangeSummary-1";
+    /// Admission method on a CareConnect Encounter.
+    pub const ADMISSION_METHOD: &str =
+        "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-AdmissionMethod-1";
 }
 
 /// Code system and identifier system URIs.
@@ -124,6 +127,16 @@ pub mod system {
     pub const LIST_EMPTY_REASON: &str = "http://hl7.org/fhir/list-empty-reason";
     /// Local location identifiers.
     pub const LOCAL_LOCATION_IDENTIFIER: &str = "https://fhir.nhs.uk/Id/local-location-identifier";
+    /// Admission method (NHS Data Dictionary).
+    pub const ADMISSION_METHOD: &str =
+        "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-AdmissionMethod-1";
+    /// Source of admission (NHS Data Dictionary), `Encounter.hospitalization.admitSource`.
+    pub const SOURCE_OF_ADMISSION: &str =
+        "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-SourceOfAdmission-1";
+    /// Discharge destination (NHS Data Dictionary),
+    /// `Encounter.hospitalization.dischargeDisposition`.
+    pub const DISCHARGE_DESTINATION: &str =
+        "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-DischargeDestination-1";
 }
 
 /// MessageDefinition URLs for the `MessageDefinition` handling key.

@@ -6,13 +6,13 @@ use fhir_model::DateTime as FhirDateTime;
 use fhir_model::stu3::codes::{CompositionStatus, DocumentRelationshipType, EncounterStatus};
 use fhir_model::stu3::resources::{
     Composition, CompositionRelatesTo, CompositionRelatesToTarget, CompositionSection, Encounter,
-    EncounterLocation, EncounterParticipant,
+    EncounterHospitalization, EncounterLocation, EncounterParticipant,
 };
 use fhir_model::stu3::types::{Extension, ExtensionValue, Period};
 
 use crate::clinical::{
-    Allergies, CareContact, Coded, Diagnosis, JobRole, LocationDetails, MedicationItem,
-    ProcedureItem,
+    Allergies, CareContact, Coded, DataDictionaryCode, Diagnosis, JobRole, LocationDetails,
+    MedicationItem, ProcedureItem, Table,
 };
 use crate::codes::{MessageEvent, RecipientType, extension, message_definition, profile, system};
 use crate::envelope::{EnvelopeIds, HeaderSpec, ItkMessage, document_bundle, message_bundle};
@@ -43,6 +43,17 @@ pub struct EncounterDetails {
     /// The document's author discharged the patient: `Encounter.participant` `DIS` and an
     /// entry of the Discharge details section (as in the public example).
     pub discharged_by_author: bool,
+    /// The kind of stay (`Encounter.type`, SNOMED CT, e.g. 163771000000109 Mental health care
+    /// spell).
+    pub spell_type: Option<Coded>,
+    /// Reasons for admission (`Encounter.reason`, SNOMED CT).
+    pub reasons: Vec<Coded>,
+    /// Admission method (`Extension-CareConnect-AdmissionMethod-1`).
+    pub admission_method: Option<DataDictionaryCode>,
+    /// Source of admission (`Encounter.hospitalization.admitSource`).
+    pub admission_source: Option<DataDictionaryCode>,
+    /// Discharge destination (`Encounter.hospitalization.dischargeDisposition`).
+    pub discharge_destination: Option<DataDictionaryCode>,
 }
 
 impl EncounterDetails {
@@ -53,7 +64,100 @@ impl EncounterDetails {
             discharged,
             location: None,
             discharged_by_author: false,
+            spell_type: None,
+            reasons: Vec::new(),
+            admission_method: None,
+            admission_source: None,
+            discharge_destination: None,
         }
+    }
+
+    /// Sets the kind of stay (`Encounter.type`).
+    pub fn spell_type(mut self, spell_type: Coded) -> Self {
+        self.spell_type = Some(spell_type);
+        self
+    }
+
+    /// Adds a reason for admission (`Encounter.reason`).
+    pub fn reason(mut self, reason: Coded) -> Self {
+        self.reasons.push(reason);
+        self
+    }
+
+    /// Sets the admission method.
+    pub fn admission_method(mut self, method: DataDictionaryCode) -> Self {
+        self.admission_method = Some(method);
+        self
+    }
+
+    /// Sets the source of admission.
+    pub fn admission_source(mut self, source: DataDictionaryCode) -> Self {
+        self.admission_source = Some(source);
+        self
+    }
+
+    /// Sets the discharge destination.
+    pub fn discharge_destination(mut self, destination: DataDictionaryCode) -> Self {
+        self.discharge_destination = Some(destination);
+        self
+    }
+
+    /// Whether the Admission details section has coded content (reason, method or source).
+    fn admission_coded(&self) -> bool {
+        !self.reasons.is_empty()
+            || self.admission_method.is_some()
+            || self.admission_source.is_some()
+    }
+
+    /// Whether the Discharge details section has coded content (destination or ward).
+    fn discharge_coded(&self) -> bool {
+        self.discharge_destination.is_some() || self.location.is_some()
+    }
+
+    /// The generated Admission details and Discharge details tables, from the same values the
+    /// Encounter carries.
+    fn narratives(&self) -> Vec<(MhSection, Table)> {
+        let when = |t: DateTime<Utc>| t.format("%d-%b-%Y %H:%M UTC").to_string();
+        let dd = |c: &Option<DataDictionaryCode>| {
+            c.as_ref().map(|c| c.display.clone()).unwrap_or_default()
+        };
+        let mut out = Vec::new();
+        if self.admission_coded() {
+            let mut table = Table::new(&[
+                "Reason for admission",
+                "Admission method",
+                "Source of admission",
+                "Date/time of admission",
+            ]);
+            table.row(vec![
+                self.reasons
+                    .iter()
+                    .map(|r| r.display.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                dd(&self.admission_method),
+                dd(&self.admission_source),
+                when(self.admitted),
+            ]);
+            out.push((MhSection::AdmissionDetails, table));
+        }
+        if self.discharge_coded() {
+            let mut table = Table::new(&[
+                "Date/time of discharge",
+                "Discharge destination",
+                "Discharge location",
+            ]);
+            table.row(vec![
+                self.discharged.map(when).unwrap_or_default(),
+                dd(&self.discharge_destination),
+                self.location
+                    .as_ref()
+                    .map(|l| l.name.clone())
+                    .unwrap_or_default(),
+            ]);
+            out.push((MhSection::DischargeDetails, table));
+        }
+        out
     }
 
     /// Sets the ward.
@@ -445,7 +549,7 @@ impl MentalHealthDischarge {
         let custodian_id = ids.next_uuid();
         let practitioner_id = ids.next_uuid();
         let encounter_id = self.encounter.as_ref().map(|_| ids.next_uuid());
-        let coded = coded::build(
+        let mut coded = coded::build(
             &self.coded,
             coded::Context {
                 patient: &patient_id,
@@ -458,6 +562,9 @@ impl MentalHealthDischarge {
             },
             ids,
         )?;
+        if let Some(stay) = &self.encounter {
+            coded.narratives.extend(stay.narratives());
+        }
         let discharged_by_author = self
             .encounter
             .as_ref()
@@ -606,6 +713,51 @@ impl MentalHealthDischarge {
                         .location(reference(location)?)
                         .build()?,
                 )]);
+            }
+            if let Some(spell_type) = &stay.spell_type {
+                encounter = encounter.r#type(vec![Some(concept(
+                    system::SNOMED_CT,
+                    spell_type.code.as_str(),
+                    &spell_type.display,
+                )?)]);
+            }
+            if !stay.reasons.is_empty() {
+                encounter = encounter.reason(
+                    stay.reasons
+                        .iter()
+                        .map(|r| concept(system::SNOMED_CT, r.code.as_str(), &r.display).map(Some))
+                        .collect::<Result<Vec<_>>>()?,
+                );
+            }
+            if let Some(method) = &stay.admission_method {
+                encounter = encounter.extension(vec![
+                    Extension::builder()
+                        .url(extension::ADMISSION_METHOD.to_owned())
+                        .value(ExtensionValue::CodeableConcept(concept(
+                            system::ADMISSION_METHOD,
+                            &method.code,
+                            &method.display,
+                        )?))
+                        .build()?,
+                ]);
+            }
+            if stay.admission_source.is_some() || stay.discharge_destination.is_some() {
+                let mut h = EncounterHospitalization::builder();
+                if let Some(source) = &stay.admission_source {
+                    h = h.admit_source(concept(
+                        system::SOURCE_OF_ADMISSION,
+                        &source.code,
+                        &source.display,
+                    )?);
+                }
+                if let Some(destination) = &stay.discharge_destination {
+                    h = h.discharge_disposition(concept(
+                        system::DISCHARGE_DESTINATION,
+                        &destination.code,
+                        &destination.display,
+                    )?);
+                }
+                encounter = encounter.hospitalization(h.build()?);
             }
             let encounter = encounter
                 .id(id.to_string())

@@ -57,8 +57,8 @@ pub mod validate;
 pub mod xml;
 
 pub use clinical::{
-    Allergies, Allergy, CareContact, Coded, Diagnosis, JobRole, LocationDetails, MedicationChange,
-    MedicationItem, ProcedureItem, SnomedCode,
+    Allergies, Allergy, CareContact, Coded, DataDictionaryCode, Diagnosis, JobRole,
+    LocationDetails, MedicationChange, MedicationItem, ProcedureItem, SnomedCode,
 };
 pub use codes::{GuideVersion, MessageEvent, RecipientType, ResponseCode};
 pub use discharge::{DischargeOptions, EncounterDetails, MentalHealthDischarge, MhSection};

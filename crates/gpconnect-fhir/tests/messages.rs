@@ -769,3 +769,97 @@ fn empty_allergy_list_carries_its_reason() {
     );
     assert!(list["resource"].get("entry").is_none());
 }
+
+/// The rules the location test above leaves out: a section referencing a List of another
+/// profile, an emptyReason beside entries (lst-1), lists that are not current snapshots, a
+/// coded resource without its SNOMED CT coding or its Patient, and the mandatory allergies
+/// section missing altogether.
+#[test]
+fn validator_checks_list_profiles_items_and_the_allergies_section() {
+    let position = |t: &str| -> usize {
+        let v: serde_json::Value =
+            serde_json::from_str(&coded_discharge_message().to_json().unwrap()).unwrap();
+        v["entry"][2]["resource"]["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|e| e["resource"]["resourceType"] == t)
+            .unwrap()
+    };
+    let condition = position("Condition");
+    let condition_list = condition - 1;
+    let allergy = position("AllergyIntolerance");
+    let allergy_list = allergy - 1;
+    let procedure = position("Procedure");
+    let pay = Some("20009".to_owned());
+
+    let r = mutated_coded(|d| {
+        d["entry"][condition_list]["resource"]["meta"]["profile"][0] =
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-List-1".into();
+        d["entry"][allergy_list]["resource"]["emptyReason"] = serde_json::json!({"coding": [{"system": "http://hl7.org/fhir/list-empty-reason", "code": "nilknown"}]});
+        d["entry"][allergy_list]["resource"]["status"] = "retired".into();
+        d["entry"][allergy_list]["resource"]["mode"] = "working".into();
+        d["entry"][procedure]["resource"]["code"]["coding"][0]["system"] =
+            "http://read.info/ctv3".into();
+        d["entry"][allergy]["resource"]["patient"]["reference"] = d["entry"][4]["fullUrl"].clone();
+    });
+    let dx = {
+        let v: serde_json::Value =
+            serde_json::from_str(&coded_discharge_message().to_json().unwrap()).unwrap();
+        section_index(&v["entry"][2]["resource"], "887161000000102")
+    };
+    assert_eq!(
+        located(
+            &r,
+            "the Diagnoses section references a List that is not a CareConnect-ITK-Condition-List-1"
+        ),
+        [(
+            format!("{D}.entry[0].resource.section[{dx}].entry[0]"),
+            pay.clone()
+        )],
+        "{r}"
+    );
+    assert_eq!(
+        located(&r, "only an empty list may have an emptyReason"),
+        [(
+            format!("{D}.entry[{allergy_list}].resource.emptyReason"),
+            pay.clone()
+        )]
+    );
+    assert_eq!(
+        located(&r, "the ToC lists are"),
+        [
+            (format!("{D}.entry[{allergy_list}].resource.status"), None),
+            (format!("{D}.entry[{allergy_list}].resource.mode"), None),
+        ]
+    );
+    assert_eq!(
+        located(&r, "needs a SNOMED CT coding"),
+        [(format!("{D}.entry[{procedure}].resource.code"), pay.clone())]
+    );
+    assert_eq!(
+        located(&r, "must reference the Patient"),
+        [(
+            format!("{D}.entry[{allergy}].resource.patient"),
+            pay.clone()
+        )]
+    );
+
+    // No allergies section at all: an error, not the narrative-only warning.
+    let r = mutated_coded(|d| {
+        let ax = section_index(d, "886921000000105");
+        d["entry"][0]["resource"]["section"]
+            .as_array_mut()
+            .unwrap()
+            .remove(ax);
+    });
+    assert_eq!(
+        located(
+            &r,
+            "mandatory section `Allergies and adverse reactions` (886921000000105) is missing"
+        ),
+        [(format!("{D}.entry[0].resource.section"), pay)],
+        "{r}"
+    );
+    assert!(!r.is_valid());
+}

@@ -204,9 +204,55 @@ proptest! {
 
 use gpconnect_fhir::clinical::{
     Allergies, Allergy, AllergyCategory, AllergyCertainty, AllergyCriticality, CareContact, Coded,
-    ConditionStatus, Diagnosis, EmptyReason, JobRole, MedicationChange, MedicationItem,
-    MedicationStatus, ProcedureItem, ProcedureStatus, verhoeff_digit,
+    ConditionStatus, DataDictionaryCode, Diagnosis, EmptyReason, JobRole, LocationDetails,
+    MedicationChange, MedicationItem, MedicationStatus, ProcedureItem, ProcedureStatus,
+    verhoeff_digit,
 };
+
+/// An NHS Data Dictionary code (admission method, source, discharge destination).
+fn dd_code() -> impl Strategy<Value = DataDictionaryCode> {
+    ("[0-9A-Z]{2}", text()).prop_map(|(c, d)| DataDictionaryCode::new(&c, d).unwrap())
+}
+
+/// A stay with its coded Admission and Discharge details.
+fn coded_stay() -> impl Strategy<Value = EncounterDetails> {
+    (
+        when(),
+        1i64..60,
+        prop::option::of(coded()),
+        prop::collection::vec(coded(), 0..3),
+        (
+            prop::option::of(dd_code()),
+            prop::option::of(dd_code()),
+            prop::option::of(dd_code()),
+        ),
+        prop::option::of(text()),
+    )
+        .prop_map(
+            |(at, days, spell, reasons, (method, source, destination), ward)| {
+                let mut s = EncounterDetails::new(at - chrono::Duration::days(days), Some(at));
+                if let Some(c) = spell {
+                    s = s.spell_type(c);
+                }
+                for r in reasons {
+                    s = s.reason(r);
+                }
+                if let Some(c) = method {
+                    s = s.admission_method(c);
+                }
+                if let Some(c) = source {
+                    s = s.admission_source(c);
+                }
+                if let Some(c) = destination {
+                    s = s.discharge_destination(c);
+                }
+                if let Some(w) = ward {
+                    s = s.at_location(LocationDetails::new(w));
+                }
+                s
+            },
+        )
+}
 
 /// A well-formed SNOMED CT concept id: short (international) or long form (a namespace, often
 /// dm+d's), with its Verhoeff check digit.
@@ -376,6 +422,7 @@ struct CodedInput {
     distribution: Vec<CareContact>,
     author_role: Option<(JobRole, Option<Coded>)>,
     comments: Vec<(usize, String)>,
+    stay: Option<EncounterDetails>,
 }
 
 fn coded_input() -> impl Strategy<Value = CodedInput> {
@@ -391,12 +438,13 @@ fn coded_input() -> impl Strategy<Value = CodedInput> {
             prop::collection::vec(contact(), 0..3),
             prop::option::of((("R[0-9]{4}", text()), prop::option::of(coded()))),
             prop::collection::vec((0usize..4, text()), 0..3),
+            prop::option::of(coded_stay()),
         ),
     )
         .prop_map(
             |(
                 (allergies, diagnoses, medications, procedures),
-                (referrer, distribution, role, comments),
+                (referrer, distribution, role, comments, stay),
             )| CodedInput {
                 allergies,
                 diagnoses,
@@ -406,6 +454,7 @@ fn coded_input() -> impl Strategy<Value = CodedInput> {
                 distribution,
                 author_role: role.map(|((c, d), s)| (JobRole::new(c, d), s)),
                 comments,
+                stay,
             },
         )
 }
@@ -452,6 +501,9 @@ proptest! {
         for (i, text) in &input.comments {
             b = b.section(COMMENTED[*i], text.clone());
         }
+        if let Some(stay) = &input.stay {
+            b = b.encounter(stay.clone());
+        }
         let msg = b.build(&mut SequentialIds::new(u64::from(seed))).unwrap();
         let report = validate_bundle(&msg.bundle);
         prop_assert!(report.findings.is_empty(), "{}", report);
@@ -484,6 +536,19 @@ proptest! {
         let procedures = div(MhSection::Procedures.code());
         for p in &input.procedures {
             prop_assert!(procedures.contains(&escaped(&p.concept.display)));
+        }
+        if let Some(stay) = &input.stay {
+            let admission = div(MhSection::AdmissionDetails.code());
+            for r in &stay.reasons {
+                prop_assert!(admission.contains(&escaped(&r.display)));
+            }
+            for c in [&stay.admission_method, &stay.admission_source].into_iter().flatten() {
+                prop_assert!(admission.contains(&escaped(&c.display)));
+            }
+            let discharge = div(MhSection::DischargeDetails.code());
+            if let Some(c) = &stay.discharge_destination {
+                prop_assert!(discharge.contains(&escaped(&c.display)));
+            }
         }
         let allergies = div(MhSection::AllergiesAndAdverseReactions.code());
         match &input.allergies {

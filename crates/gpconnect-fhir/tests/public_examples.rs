@@ -548,13 +548,19 @@ fn clinical_content(doc: &Value) -> Canonical {
             | "Procedure"
             | "PractitionerRole"
             | "Location" => canonical_json(r, &label),
-            // The stay: only what the coded content relies on (class, status, who
-            // discharged, where).
+            // The stay: its coded content (class, type, reason, admission method, source of
+            // admission, discharge destination), status, who discharged and where; not the
+            // timestamps (period, location period) nor the service provider.
             "Encounter" => {
                 let full = canonical_json(r, &label);
                 json!({
+                    "meta": full["meta"],
+                    "extension": full["extension"],
                     "status": full["status"],
                     "class": full["class"],
+                    "type": full["type"],
+                    "reason": full["reason"],
+                    "hospitalization": full["hospitalization"],
                     "participant": full["participant"],
                     "location": full["location"].as_array().map(|l| l.iter().map(|x| x["location"].clone()).collect::<Vec<_>>()),
                 })
@@ -679,9 +685,12 @@ fn coded_discharge_xml_is_in_stu3_element_order() {
             ("dosage", "Dosage"),
             ("participant", "EncounterParticipant"),
             ("location", "EncounterLocation"),
+            ("hospitalization", "EncounterHospitalization"),
             ("section", "CompositionSection"),
         ] {
-            if res.name == "Bundle" || (child == "location" && res.name != "Encounter") {
+            if res.name == "Bundle"
+                || (matches!(child, "location" | "hospitalization") && res.name != "Encounter")
+            {
                 continue;
             }
             for c in res.children.iter().filter(|c| c.name == child) {
@@ -689,6 +698,17 @@ fn coded_discharge_xml_is_in_stu3_element_order() {
             }
         }
     }
+    let encounter = entries(doc)
+        .into_iter()
+        .find(|e| e.name == "Encounter")
+        .expect("the stay");
+    assert!(
+        encounter
+            .children
+            .iter()
+            .any(|c| c.name == "hospitalization"),
+        "the coded stay writes Encounter.hospitalization"
+    );
     for ty in [
         "List",
         "AllergyIntolerance",

@@ -120,8 +120,8 @@ pub fn example(name: &str) -> Option<String> {
 /// section membership).
 pub fn coded_discharge() -> MentalHealthDischarge {
     use gpconnect_fhir::clinical::{
-        Allergies, CareContact, Coded, Diagnosis, JobRole, LocationDetails, MedicationChange,
-        MedicationItem, ProcedureItem,
+        Allergies, CareContact, Coded, DataDictionaryCode, Diagnosis, JobRole, LocationDetails,
+        MedicationChange, MedicationItem, ProcedureItem,
     };
     let snomed = |code: &str, display: &str| Coded::snomed(code, display).unwrap();
     let trust = OrganisationDetails::new(
@@ -133,7 +133,31 @@ pub fn coded_discharge() -> MentalHealthDischarge {
     let consultant = JobRole::new("R0050", "Consultant");
     let stay = EncounterDetails::new(at(12, 0) - chrono::Duration::days(21), Some(at(12, 0)))
         .at_location(LocationDetails::new("Example Ward").with_local_identifier("RX1EW"))
-        .discharged_by_author();
+        .discharged_by_author()
+        .spell_type(snomed("163771000000109", "Mental health care spell"))
+        .reason(snomed("64905009", "Paranoid schizophrenia"))
+        .admission_method(
+            DataDictionaryCode::new(
+                "21",
+                "Accident and emergency or dental casualty department of the Health Care Provider",
+            )
+            .unwrap(),
+        )
+        // The displays are the example's, double spaces included.
+        .admission_source(
+            DataDictionaryCode::new(
+                "51",
+                "NHS other Hospital Provider - Ward for general Patients or the younger  physically disabled or A and E department",
+            )
+            .unwrap(),
+        )
+        .discharge_destination(
+            DataDictionaryCode::new(
+                "29",
+                "Temporary place of residence when usually resident elsewhere  (e.g. hotels, residential Educational Establishment)",
+            )
+            .unwrap(),
+        );
     let mut b = MentalHealthDischarge::new(
         patient().with_gender(Gender::Female),
         gp_practice(),
