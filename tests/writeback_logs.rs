@@ -1,0 +1,160 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Log capture for the writeback service (issue 12): notes for known and unknown patients, a
+//! surname SystmOne does not match, a write whose connection closes before an answer and one
+//! whose record is in use run through the engine, the client and the simulator with every
+//! log line at TRACE captured. No line, no rejection reason and no audit detail carries an NHS
+//! number, a patient's name or the note's text. Alone in its own test binary because it
+//! installs the global tracing subscriber.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use nhs_integration::systmone_client::{
+    ApiKey, BoxStream, Client, ClientConfig, FnConnector, GatewayPool, MemoryDeviceIdStore,
+    Timeouts,
+};
+use nhs_integration::systmone_sim::{
+    Fault, GatewayConfig, Organisation, Simulator, ThrottleConfig,
+};
+use nhs_integration::systmone_writeback::client::PoolGateways;
+use nhs_integration::systmone_writeback::{
+    Author, CaseNote, EngineConfig, NoteStatus, PatientIdentity, Sex, SqliteOutbox,
+    SystmOneUsername, TokioWallClock, WritebackEngine,
+};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn client_for(sim: &Simulator) -> Client {
+    let sim = sim.clone();
+    let connector = FnConnector::new(move || {
+        let sim = sim.clone();
+        Box::pin(async move { Ok(Box::new(sim.connect_in_memory()?) as BoxStream) })
+    });
+    let mut config = ClientConfig::default();
+    config.timeouts = Timeouts::uniform(Duration::from_secs(5));
+    Client::builder("gateway-1", ApiKey::new("0a1b2c3d4e5f6071"))
+        .connector(Arc::new(connector))
+        .device_store(Arc::new(MemoryDeviceIdStore::default()))
+        .config(config)
+        .spawn()
+        .unwrap()
+}
+
+const NOTE_TEXT: &str = "Zebedee said he fell down the stairs at home";
+
+fn note(nhs: &str, surname: &str, born: (i32, u32, u32), sex: Sex) -> CaseNote {
+    let patient = PatientIdentity::new(
+        nhs.parse().unwrap(),
+        surname,
+        NaiveDate::from_ymd_opt(born.0, born.1, born.2).unwrap(),
+        sex,
+    )
+    .unwrap();
+    let author = Author::with_username(
+        "Lee Worker (Link worker)",
+        SystmOneUsername::try_from("lworker0042").unwrap(),
+    )
+    .unwrap();
+    CaseNote::new(patient, author, &format!("{NOTE_TEXT} ({nhs}).")).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_identifier_name_or_note_text_in_writeback_logs() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let org = Organisation::builtin_default();
+    let sim = Simulator::new(
+        org.clone(),
+        GatewayConfig::for_user("gateway0001").with_throttle(ThrottleConfig::relaxed()),
+    )
+    .unwrap();
+    // The first write is applied but its connection closes before the answer (outcome
+    // unknown, then a journal read); the next finds the record in use.
+    sim.inject_next("UpdatePatientRecord", Fault::CloseAfterApply);
+    sim.inject_next("UpdatePatientRecord", Fault::RecordInUse);
+
+    let dir = tempfile::tempdir().unwrap();
+    let engine = WritebackEngine::new(
+        SqliteOutbox::open(dir.path().join("outbox.sqlite")).unwrap(),
+        PoolGateways::new(GatewayPool::builder().gateway(client_for(&sim)).build()),
+        TokioWallClock::starting_at(Utc::now()),
+        EngineConfig::default(),
+    );
+    let unknown = nhs_integration::nhs_identifiers::NhsNumber::fictitious(4_242).expose();
+    let notes = [
+        note("9990001006", "Example", (1970, 5, 14), Sex::Female),
+        note("9990001014", "Sample", (1985, 11, 2), Sex::Male),
+        // Known number, wrong surname: SystmOne does not match it.
+        note("9990001022", "Quartermaine", (1992, 1, 30), Sex::Female),
+        // A number SystmOne does not hold.
+        note(&unknown, "Zebedee", (2001, 2, 3), Sex::Male),
+    ];
+    let mut accepted = Vec::new();
+    for note in notes {
+        accepted.push(engine.submit(note).await.unwrap());
+    }
+    tokio::time::timeout(Duration::from_secs(3_600), engine.run_until_settled())
+        .await
+        .expect("settles")
+        .unwrap();
+
+    let mut outcomes = String::new();
+    let mut statuses = Vec::new();
+    for note in &accepted {
+        let status = engine.status(note.id).await.unwrap().unwrap();
+        statuses.push(status.name());
+        if let NoteStatus::Rejected { reason } = &status {
+            outcomes.push_str(reason);
+            outcomes.push('\n');
+        }
+        for record in engine.audit_trail(note.id).await.unwrap() {
+            outcomes.push_str(&record.detail);
+            outcomes.push('\n');
+        }
+    }
+    assert_eq!(statuses, ["filed", "filed", "rejected", "rejected"]);
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("note accepted"), "{logs}");
+    assert!(logs.contains("note status changed"), "{logs}");
+    for (what, text) in [("logs", &logs), ("rejections and audit details", &outcomes)] {
+        assert!(
+            !nhs_integration::nhs_identifiers::scan::contains_nhs_number(text),
+            "an NHS number in the {what}: {text}"
+        );
+        for forbidden in [
+            "Example",
+            "Sample",
+            "Quartermaine",
+            "Zebedee",
+            "stairs",
+            &unknown[..6],
+            "999000",
+            "999 000",
+        ] {
+            assert!(
+                !text.contains(forbidden),
+                "{forbidden:?} in the {what}: {text}"
+            );
+        }
+    }
+}
