@@ -265,8 +265,12 @@ pub struct SyncResponse {
     /// `Task marked complete`, or what went wrong (never a received value except, in
     /// `NO_MATCHING_TASK`, the audit type code and the ward, as the design words it).
     pub message: String,
-    /// When it was synced.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// When it was synced. The body gives it in whole seconds, UTC, as the design's
+    /// `"syncedAt": "2026-01-27T08:15:01Z"` (the stores keep milliseconds).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "design_timestamp"
+    )]
     pub synced_at: Option<DateTime<Utc>>,
     /// Whether an earlier delivery had already synced it (not in the body).
     #[serde(skip)]
@@ -274,6 +278,19 @@ pub struct SyncResponse {
     /// The HTTP status (not in the body).
     #[serde(skip)]
     pub http_status: u16,
+}
+
+/// `2026-01-27T08:15:01Z`: the design's `syncedAt` shape (whole seconds, `Z`).
+fn design_timestamp<S: serde::Serializer>(
+    at: &Option<DateTime<Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => {
+            serializer.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        }
+        None => serializer.serialize_none(),
+    }
 }
 
 impl SyncResponse {

@@ -32,6 +32,11 @@ struct Server {
 
 /// The example's own task file and ward-access table, the clock at the design's `syncedAt`.
 async fn start() -> Server {
+    start_at("2026-01-27T08:15:01Z").await
+}
+
+/// The same, the clock at `now`.
+async fn start_at(now: &str) -> Server {
     let file = TaskFile::from_json(include_bytes!("../examples-data/tasks.json")).unwrap();
     let access = StaffWardAccess::from_table(file.ward_access.as_ref().unwrap());
     let alerts = MemoryAdminAlerts::new();
@@ -40,7 +45,7 @@ async fn start() -> Server {
     let engine = SyncEngine::new(store, access, log.clone(), alerts.clone());
     let auth = Authenticator::new(AuthConfig::default().with_api_key(ApiKey::new("pa", KEY)));
     let endpoint = shared(SyncEndpoint::new(auth, engine));
-    let clock = ManualClock::new(at("2026-01-27T08:15:01Z"));
+    let clock = ManualClock::new(at(now));
     let app = router(Arc::clone(&endpoint), Arc::new(clock));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -132,6 +137,21 @@ async fn the_designs_request_gets_the_designs_success_body() {
     assert_eq!(reply.body, compact(NO_MATCH));
     let outcomes: Vec<_> = server.log.entries().iter().map(|e| e.outcome).collect();
     assert_eq!(outcomes, ["SYNCED", "ALREADY_SYNCED", "NO_MATCHING_TASK"]);
+}
+
+/// A real clock has a fraction of a second (the example's keeps milliseconds): the body still
+/// gives `syncedAt` in the design's shape, whole seconds, on the first delivery and on a
+/// redelivery.
+#[tokio::test]
+async fn synced_at_has_the_designs_shape_whatever_the_clocks_precision() {
+    let server = start_at("2026-01-27T08:15:01.319Z").await;
+    for body in [REQUEST, WEBHOOK] {
+        let reply = server.post(body).await;
+        assert_eq!((reply.status, reply.body.clone()), (200, compact(SUCCESS)));
+    }
+    // The task keeps the precise time.
+    let completion = server.task("wt123").completion.unwrap();
+    assert_eq!(completion.synced_at, at("2026-01-27T08:15:01.319Z"));
 }
 
 #[tokio::test]
