@@ -723,6 +723,22 @@ fn builder_rejects_bad_coded_input() {
         })
     ));
     assert!(Coded::snomed("64905009", " ").is_err());
+    // Admission method, source and discharge destination codes are two letters or digits.
+    use gpconnect_fhir::DataDictionaryCode;
+    for bad in ["2", "211", "2 ", "", "2é"] {
+        assert!(
+            matches!(
+                DataDictionaryCode::new(bad, "Accident and emergency"),
+                Err(Error::InvalidInput {
+                    field: "data_dictionary_code",
+                    ..
+                })
+            ),
+            "{bad:?}"
+        );
+    }
+    assert!(DataDictionaryCode::new("21", " ").is_err());
+    assert!(DataDictionaryCode::new("2A", "Maternity").is_ok());
     let err = discharge()
         .allergies(Allergies::Recorded(Vec::new()))
         .build(&mut SequentialIds::new(1))
