@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! A simulator left running: 200,000 requests (valid, undecodable and blank lines between
-//! them) cost the same per request at the end as at the start, and the request log stays
-//! within its capacity while the counters count every request.
+//! them) cost the same per request at the end as at the start, resident memory does not grow,
+//! and the request log stays within its capacity while the counters count every request.
 
 mod common;
 
@@ -43,6 +43,7 @@ async fn per_request_cost_and_log_size_stay_flat_over_200_000_requests() {
         batch.extend_from_slice(b"\n\r\n\n");
     }
     let mut costs = Vec::new();
+    let mut resident = Vec::new();
     let mut line = String::new();
     for round in 0..BATCHES {
         let started = Instant::now();
@@ -62,6 +63,7 @@ async fn per_request_cost_and_log_size_stay_flat_over_200_000_requests() {
         }
         writer = sending.await.unwrap();
         costs.push(started.elapsed() / PER_BATCH as u32);
+        resident.push(resident_bytes());
         // Memory: the log holds at most its capacity, the counters hold everything.
         assert!(sim.request_log_len() <= CAPACITY);
         let counts = sim.request_counts();
@@ -89,4 +91,25 @@ async fn per_request_cost_and_log_size_stay_flat_over_200_000_requests() {
         *late < *early * 3,
         "per-request cost grew from {early:?} to {late:?}: {costs:?}"
     );
+    // Memory: resident size after the warm-up batches against the end. The old unbounded log
+    // grew about 370 bytes a request (some 50 MB over these 140,000); allow 16 MiB of
+    // allocator noise.
+    if let (Some(Some(warm)), Some(Some(end))) = (resident.get(2), resident.last()) {
+        eprintln!(
+            "resident after batch 3: {} KiB, at the end: {} KiB",
+            warm / 1024,
+            end / 1024
+        );
+        assert!(
+            end.saturating_sub(*warm) < 16 << 20,
+            "resident memory grew from {warm} to {end} bytes"
+        );
+    }
+}
+
+/// The process's resident set size in bytes (Linux `/proc/self/statm`), `None` elsewhere.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
