@@ -351,10 +351,7 @@ async fn sync<S: TaskStore + 'static>(
 async fn sync_log_list<S: TaskStore + 'static>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
-    query: Result<
-        axum::extract::Query<Vec<(String, String)>>,
-        axum::extract::rejection::QueryRejection,
-    >,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
     let now = state.clock.now();
     let Some(reader) = state.sync_log.clone() else {
@@ -368,38 +365,10 @@ async fn sync_log_list<S: TaskStore + 'static>(
     if let Err(error) = lock(&state.endpoint).authenticate(&credentials, b"", now) {
         return reply(&SyncResponse::from_error(&error));
     }
-    let invalid = |field: &str, reason: &str| {
-        reply(&SyncResponse::from_error(&AssuranceError::InvalidField {
-            field: field.into(),
-            reason: reason.into(),
-        }))
+    let selection = match SyncLogQuery::from_query_string(query.as_deref().unwrap_or("")) {
+        Ok(selection) => selection,
+        Err(error) => return reply(&SyncResponse::from_error(&error)),
     };
-    let Ok(axum::extract::Query(pairs)) = query else {
-        return invalid("query", "is not a valid query string");
-    };
-    let mut selection = SyncLogQuery::default();
-    for (name, value) in pairs {
-        match name.as_str() {
-            "ward" if !value.trim().is_empty() => match crate::ids::Ward::new(&value) {
-                Ok(ward) => selection.ward = Some(ward),
-                Err(_) => return invalid("ward", "must be a ward name of at most 100 characters"),
-            },
-            "since" if !value.trim().is_empty() => match parse_since(&value) {
-                Some(since) => selection.since = Some(since),
-                None => {
-                    return invalid(
-                        "since",
-                        "must be an RFC 3339 date-time or a YYYY-MM-DD date",
-                    );
-                }
-            },
-            "limit" => match value.parse::<usize>() {
-                Ok(limit) if (1..=5000).contains(&limit) => selection.limit = limit,
-                _ => return invalid("limit", "must be a whole number from 1 to 5000"),
-            },
-            _ => {}
-        }
-    }
     let listed = tokio::task::spawn_blocking(move || reader.list(&selection)).await;
     match listed {
         Ok(Ok(entries)) => {
@@ -412,17 +381,4 @@ async fn sync_log_list<S: TaskStore + 'static>(
             },
         )),
     }
-}
-
-fn parse_since(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            text.parse::<chrono::NaiveDate>()
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc())
-        })
 }

@@ -249,7 +249,72 @@ impl Default for SyncLogQuery {
     }
 }
 
+/// The most `name=value` pairs [`SyncLogQuery::from_query_string`] reads.
+pub const MAX_SYNC_LOG_QUERY_PAIRS: usize = 32;
+/// The longest query string [`SyncLogQuery::from_query_string`] reads, in bytes.
+pub const MAX_SYNC_LOG_QUERY_BYTES: usize = 2048;
+/// The most entries one sync-log request may ask for (`limit`).
+pub const MAX_SYNC_LOG_LIMIT: usize = 5000;
+
 impl SyncLogQuery {
+    /// Reads the query string of `GET /api/assurance/sync-log` (the part after `?`, still
+    /// percent-encoded, `+` a space): `ward` (a ward name of at most 100 characters), `since`
+    /// (an RFC 3339 date-time, or a `YYYY-MM-DD` date meaning midnight UTC) and `limit` (a
+    /// whole number from 1 to [`MAX_SYNC_LOG_LIMIT`], default 500). An empty `ward` or
+    /// `since` selects everything; other names are ignored. The HTTP handler's entry point,
+    /// and the `ward_webhook_json` fuzz target's.
+    ///
+    /// # Errors
+    /// [`crate::AssuranceError::InvalidField`] naming the parameter (`query` for a malformed
+    /// escape, text that is not UTF-8, more than [`MAX_SYNC_LOG_QUERY_PAIRS`] pairs or
+    /// [`MAX_SYNC_LOG_QUERY_BYTES`] bytes) and the rule it breaks, never the value received.
+    pub fn from_query_string(raw: &str) -> Result<Self, crate::AssuranceError> {
+        let invalid = |field: &str, reason: &str| crate::AssuranceError::InvalidField {
+            field: field.into(),
+            reason: reason.into(),
+        };
+        let malformed = || invalid("query", "is not a valid query string");
+        if raw.len() > MAX_SYNC_LOG_QUERY_BYTES {
+            return Err(malformed());
+        }
+        let mut selection = Self::default();
+        for (count, pair) in raw.split('&').filter(|p| !p.is_empty()).enumerate() {
+            if count == MAX_SYNC_LOG_QUERY_PAIRS {
+                return Err(malformed());
+            }
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = form_decode(name).ok_or_else(malformed)?;
+            let value = form_decode(value).ok_or_else(malformed)?;
+            match name.as_str() {
+                "ward" if !value.trim().is_empty() => {
+                    selection.ward = Some(Ward::new(&value).map_err(|_| {
+                        invalid(
+                            "ward",
+                            "must be a ward name of at most 100 characters without control characters",
+                        )
+                    })?);
+                }
+                "since" if !value.trim().is_empty() => {
+                    selection.since = Some(parse_since(&value).ok_or_else(|| {
+                        invalid(
+                            "since",
+                            "must be an RFC 3339 date-time or a YYYY-MM-DD date",
+                        )
+                    })?);
+                }
+                "limit" => {
+                    selection.limit = value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|limit| (1..=MAX_SYNC_LOG_LIMIT).contains(limit))
+                        .ok_or_else(|| invalid("limit", "must be a whole number from 1 to 5000"))?;
+                }
+                _ => {}
+            }
+        }
+        Ok(selection)
+    }
+
     /// Whether `entry` is selected (ignoring the limit).
     #[must_use]
     pub fn selects(&self, entry: &SyncLogEntry) -> bool {
@@ -258,6 +323,43 @@ impl SyncLogQuery {
             .is_none_or(|w| entry.ward.as_ref() == Some(w))
             && self.since.is_none_or(|s| entry.at >= s)
     }
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte; `None` for a
+/// malformed escape or bytes that are not UTF-8.
+fn form_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn parse_since(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            text.parse::<NaiveDate>()
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+        })
 }
 
 /// A sync log that can be listed (for the monitoring endpoint).

@@ -25,6 +25,78 @@ fn check(data: &[u8]) {
         assert_eq!(again, hook);
     }
     let _ = TaskFile::from_json(data);
+    check_sync_log_query(&String::from_utf8_lossy(data));
+}
+
+/// The sync-log query string (`GET /api/assurance/sync-log?ward=&since=&limit=`): a selection
+/// within the documented ranges, or a 422 naming the parameter and never repeating a value.
+fn check_sync_log_query(raw: &str) {
+    match SyncLogQuery::from_query_string(raw) {
+        Ok(selection) => assert!((1..=5000).contains(&selection.limit), "{raw}"),
+        Err(error) => {
+            assert_eq!(error.code(), "INVALID_FIELD", "{raw}: {error}");
+            let AssuranceError::InvalidField { field, .. } = &error else {
+                unreachable!()
+            };
+            assert!(
+                ["ward", "since", "limit", "query"].contains(&field.as_str()),
+                "{raw}: {error}"
+            );
+            let text = error.to_string();
+            assert!(!nhs_identifiers::scan::contains_nhs_number(&text), "{text}");
+            assert!(!text.contains("zq"), "{raw}: {text}");
+        }
+    }
+}
+
+#[test]
+fn sync_log_queries_are_read_into_their_ranges() {
+    let long_ward = format!("ward=zq{}", "W".repeat(200));
+    // An undecodable value is refused even under a name that is ignored.
+    let error = SyncLogQuery::from_query_string("ward=Byron+Ward&limit=5000&x=%FF").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "field `query` is invalid: is not a valid query string"
+    );
+    let selection = SyncLogQuery::from_query_string(
+        "ward=Byron%20Ward&since=2026-01-27T08:00:00Z&limit=5000&other=1",
+    )
+    .unwrap();
+    assert_eq!(selection.ward, Some(Ward::new("Byron Ward").unwrap()));
+    assert_eq!(selection.limit, 5000);
+    assert_eq!(
+        selection.since.unwrap().to_rfc3339(),
+        "2026-01-27T08:00:00+00:00"
+    );
+    assert_eq!(
+        SyncLogQuery::from_query_string("ward=&since=").unwrap(),
+        SyncLogQuery::default()
+    );
+    for (raw, field) in [
+        ("limit=0", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=5001", "limit"),
+        ("limit=1e308", "limit"),
+        ("limit=99999999999999999999999", "limit"),
+        ("limit=9990000018", "limit"),
+        ("since=9990000018", "since"),
+        ("since=zqSarah%20Johnson", "since"),
+        ("ward=zq%00x", "ward"),
+        ("ward=%E2%82", "query"),
+        ("ward=%zq", "query"),
+        ("%FF=1", "query"),
+        (&long_ward, "ward"),
+    ] {
+        check_sync_log_query(raw);
+        let error = SyncLogQuery::from_query_string(raw).unwrap_err();
+        let AssuranceError::InvalidField { field: got, .. } = &error else {
+            panic!("{raw}: {error}")
+        };
+        assert_eq!(got, field, "{raw}");
+        assert!(!error.to_string().contains("999"), "{error}");
+    }
+    assert!(SyncLogQuery::from_query_string(&"a=1&".repeat(40)).is_err());
+    assert!(SyncLogQuery::from_query_string(&"a".repeat(5000)).is_err());
 }
 
 const GOOD: &str = r#"{"eventType":"AUDIT_COMPLETED","audit":{"id":"AUD-1","type":"Fridge Temperature","ward":"Ward 7","completedBy":{"name":"Alex Example","email":"alex.example@nhs.test","staffId":"S1"},"completedAt":"2026-06-15T00:30:00+01:00","values":{"t":4.2,"n":[1,2,{"x":null}],"big":18446744073709551615,"neg":-9223372036854775808,"f":1.0000000000000002e-300},"notes":"ok","dashboardUrl":"https://assurance.example.nhs.test/a/1"}}"#;
@@ -132,6 +204,28 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..512)) {
         check(&data);
+    }
+
+    /// The sync-log query entry point over structured hostile query strings.
+    #[test]
+    fn hostile_sync_log_queries(pairs in prop::collection::vec((
+        prop::sample::select(vec!["ward", "since", "limit", "zqother", "%FF"]),
+        prop_oneof![
+            Just("0".to_owned()),
+            Just("-1".to_owned()),
+            Just("1e308".to_owned()),
+            Just("18446744073709551616".to_owned()),
+            Just("9990000018".to_owned()),
+            Just("%FF%FE".to_owned()),
+            Just("%4".to_owned()),
+            Just("2026-01-27".to_owned()),
+            Just("2026-02-30".to_owned()),
+            (0usize..10_000).prop_map(|n| n.to_string()),
+            "[a-zA-Z +%0-9]{0,120}".prop_map(|text| format!("zq{text}")),
+        ],
+    ), 0..6)) {
+        let raw: Vec<String> = pairs.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        check_sync_log_query(&raw.join("&"));
     }
 
     #[test]

@@ -224,3 +224,46 @@ async fn half_sent_requests_are_closed() {
         .all(|t| t.completion.is_none());
     assert!(pending);
 }
+
+/// A connection that never sends a byte, and a keep-alive connection left idle after a
+/// complete exchange, are closed too (500 such sockets must not be held open).
+#[tokio::test]
+async fn silent_and_idle_connections_are_closed() {
+    let timeouts = HttpTimeouts::new(Duration::from_millis(300), Duration::from_millis(300));
+    let (addr, _endpoint) = start(timeouts).await;
+    let mut silent = Vec::new();
+    for _ in 0..50 {
+        silent.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /api/assurance/audit-types HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // Read the whole answer (it has a Content-Length), then stay silent.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        idle.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    let text = String::from_utf8(head).unwrap().to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    let length: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut body = vec![0u8; length];
+    idle.read_exact(&mut body).await.unwrap();
+    silent.push(idle);
+    for (i, mut s) in silent.into_iter().enumerate() {
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        assert!(
+            read.is_ok(),
+            "connection {i} (50 = idle keep-alive) still open after 5 s"
+        );
+    }
+}
