@@ -245,3 +245,72 @@ async fn half_sent_requests_are_closed() {
     // The server still answers.
     assert_eq!(get(address, "/services?per_page=1").await.status, 200);
 }
+
+/// A body that trickles in steadily (never idle, so the idle time-out never fires) is cut off
+/// by the body-read time-out: 408, JSON, connection closed, and the server still answers.
+#[tokio::test]
+async fn a_dribbled_body_is_cut_off_with_408() {
+    use axum::routing::post;
+    let options = ServeOptions::default()
+        .header_read_timeout(Duration::from_secs(5))
+        .idle_timeout(Duration::from_secs(5))
+        .body_read_timeout(Duration::from_millis(400));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    // A handler that reads its body, as the marketplace and onboarding routes do, and maps a
+    // failed read to its own answer.
+    let app = axum::Router::new().route(
+        "/upload",
+        post(
+            |body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>| async move {
+                match body {
+                    Ok(bytes) => (axum::http::StatusCode::OK, bytes.len().to_string()),
+                    Err(_) => (
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "too large".to_owned(),
+                    ),
+                }
+            },
+        ),
+    );
+    tokio::spawn(open_referral_uk::api::serve_router(listener, app, options));
+
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let dribbler = tokio::spawn(async move {
+        // A byte every 50 ms: 1,000 bytes would take 50 s.
+        for _ in 0..1000 {
+            if writer.write_all(b"x").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), reader.read_to_end(&mut raw))
+        .await
+        .expect("a dribbled body was still being read after 5 s")
+        .unwrap();
+    dribbler.abort();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert!(head.contains("connection: close"), "{head}");
+    let body: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(body["error"], "request_timeout");
+    // A body sent at once is unaffected.
+    let reply = send(
+        address,
+        "POST /upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
+    )
+    .await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "5"));
+}
