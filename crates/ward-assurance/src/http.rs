@@ -346,7 +346,8 @@ async fn sync<S: TaskStore + 'static>(
 
 /// `GET /api/assurance/sync-log?ward=&since=&limit=`: the attempts (ids, codes, ward, dates,
 /// task ids; never a name, value or note), oldest first, as
-/// `{"success": true, "entries": [...]}`. `since` is an RFC 3339 date-time or a date
+/// `{"success": true, "entries": [...]}`. A refusal (credentials, a bad parameter) is
+/// written to the audit log like a refused sync. `since` is an RFC 3339 date-time or a date
 /// (midnight UTC); `limit` is 1..=5000 (default 500).
 async fn sync_log_list<S: TaskStore + 'static>(
     State(state): State<AppState<S>>,
@@ -362,12 +363,19 @@ async fn sync_log_list<S: TaskStore + 'static>(
         header_text(&headers, SIGNATURE_HEADER),
         header_text(&headers, TIMESTAMP_HEADER),
     );
-    if let Err(error) = lock(&state.endpoint).authenticate(&credentials, b"", now) {
-        return reply(&SyncResponse::from_error(&error));
-    }
+    let caller = match lock(&state.endpoint).authenticate(&credentials, b"", now) {
+        Ok(caller) => caller,
+        Err(error) => return reply(&SyncResponse::from_error(&error)),
+    };
     let selection = match SyncLogQuery::from_query_string(query.as_deref().unwrap_or("")) {
         Ok(selection) => selection,
-        Err(error) => return reply(&SyncResponse::from_error(&error)),
+        // A refusal like any other: written to the audit log (its code and the caller only).
+        Err(error) => {
+            lock(&state.endpoint)
+                .engine_mut()
+                .record_rejection(&error, Some(&caller), now);
+            return reply(&SyncResponse::from_error(&error));
+        }
     };
     let listed = tokio::task::spawn_blocking(move || reader.list(&selection)).await;
     match listed {

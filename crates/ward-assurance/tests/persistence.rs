@@ -243,4 +243,19 @@ async fn the_sync_log_endpoint_lists_ids_and_outcomes() {
     assert!(!reply.body.contains("Sarah"), "{}", reply.body);
     let reply = get("?limit=0", key()).await;
     assert_eq!(reply.status, 422);
+    // Each refusal is in the audit log (code and caller; not the value received).
+    let log = state.sync_log().list(&SyncLogQuery::default()).unwrap();
+    let refusals: Vec<_> = log[3..]
+        .iter()
+        .map(|e| (e.outcome, e.caller.as_deref()))
+        .collect();
+    assert_eq!(
+        refusals,
+        [
+            ("UNAUTHENTICATED", None),
+            ("INVALID_FIELD", Some("apiKey:pa")),
+            ("INVALID_FIELD", Some("apiKey:pa")),
+        ]
+    );
+    assert!(!serde_json::to_string(&log).unwrap().contains("Sarah"));
 }
