@@ -209,7 +209,8 @@ pub use sinks::{
 };
 pub use store::{InMemoryTaskStore, MatchKey, PendingTask, TaskStore};
 pub use sync::{
-    SUCCESS_MESSAGE, SyncConfig, SyncEngine, SyncOutcome, SyncResponse, WeeklyMatching,
+    ALREADY_COMPLETE_MESSAGE, AlreadyComplete, SUCCESS_MESSAGE, SyncConfig, SyncEngine,
+    SyncOutcome, SyncResponse, WeeklyMatching,
 };
 pub use task::{AuditCompletion, TaskFile, TaskStatus, WardTask};
 

@@ -30,6 +30,10 @@
 //!   completion changes a task row, and the `WHERE status = 'pending'` guard makes a
 //!   completion from a stale read impossible.
 //!
+//! - A task only ever goes from pending to completed, so the engine's read of completed tasks
+//!   (for `ALREADY_COMPLETE`, [`crate::AlreadyComplete::Succeed`]), made after its pending
+//!   read found nothing, sees every task completed in between; it changes nothing.
+//!
 //! No lock is held across the engine's other work, and no transaction spans two statements.
 
 use std::future::Future;
@@ -63,6 +67,8 @@ CREATE TABLE IF NOT EXISTS wa_tasks (
 );
 CREATE INDEX IF NOT EXISTS wa_tasks_pending ON wa_tasks (audit_type, ward_key, due_date)
     WHERE status = 'pending' AND is_audit;
+CREATE INDEX IF NOT EXISTS wa_tasks_completed ON wa_tasks (audit_type, ward_key, due_date)
+    WHERE status = 'completed' AND is_audit;
 CREATE TABLE IF NOT EXISTS wa_replay (
     tag BYTEA PRIMARY KEY,
     signed_at BIGINT NOT NULL
@@ -257,6 +263,29 @@ impl PostgresTaskStore {
         rows.iter().map(|r| parse_task(r.get(0))).collect()
     }
 
+    /// The tasks `sql` (one of the two indexed lookups) selects for `key`.
+    async fn audit_tasks(
+        &self,
+        sql: &str,
+        key: &MatchKey,
+    ) -> Result<Vec<PendingTask>, AssuranceError> {
+        let client = self.0.client().await?;
+        let rows = client
+            .query(
+                sql,
+                &[
+                    &key.audit_type.hub_code(),
+                    &key.ward.key(),
+                    &key.due_date.to_string(),
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| parse_task(r.get(0)).map(|t| PendingTask::new(t.id, t.shift)))
+            .collect()
+    }
+
     async fn body_where(&self, sql: &str, arg: &str) -> Result<Option<WardTask>, AssuranceError> {
         let client = self.0.client().await?;
         let row = client.query_opt(sql, &[&arg]).await.map_err(unavailable)?;
@@ -266,24 +295,19 @@ impl PostgresTaskStore {
 
 impl TaskStore for PostgresTaskStore {
     fn pending_audit_tasks(&self, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError> {
-        self.0.block(async {
-            let client = self.0.client().await?;
-            let rows = client
-                .query(
-                    "SELECT body FROM wa_tasks WHERE audit_type = $1 AND ward_key = $2
-                     AND due_date = $3 AND status = 'pending' AND is_audit ORDER BY seq",
-                    &[
-                        &key.audit_type.hub_code(),
-                        &key.ward.key(),
-                        &key.due_date.to_string(),
-                    ],
-                )
-                .await
-                .map_err(unavailable)?;
-            rows.iter()
-                .map(|r| parse_task(r.get(0)).map(|t| PendingTask::new(t.id, t.shift)))
-                .collect()
-        })
+        self.0.block(self.audit_tasks(
+            "SELECT body FROM wa_tasks WHERE audit_type = $1 AND ward_key = $2
+             AND due_date = $3 AND status = 'pending' AND is_audit ORDER BY seq",
+            key,
+        ))
+    }
+
+    fn completed_audit_tasks(&self, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError> {
+        self.0.block(self.audit_tasks(
+            "SELECT body FROM wa_tasks WHERE audit_type = $1 AND ward_key = $2
+             AND due_date = $3 AND status = 'completed' AND is_audit ORDER BY seq",
+            key,
+        ))
     }
 
     fn task_completed_by(&self, audit_id: &AuditId) -> Result<Option<WardTask>, AssuranceError> {

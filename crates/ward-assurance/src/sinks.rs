@@ -121,7 +121,7 @@ pub struct SyncLogEntry {
     /// How the caller authenticated (`apiKey:<label>`, `signature:<label>`), if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caller: Option<String>,
-    /// Outcome code: `SYNCED`, `ALREADY_SYNCED`, `NO_MATCHING_TASK`, `WARD_MISMATCH` or an error code.
+    /// Outcome code: `SYNCED`, `ALREADY_SYNCED`, `ALREADY_COMPLETE`, `NO_MATCHING_TASK`, `WARD_MISMATCH` or an error code.
     pub outcome: &'static str,
     /// The audit id, once the body was parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,9 +189,10 @@ impl SyncLogEntry {
 }
 
 /// Every outcome code an entry can hold (sync outcomes and error codes).
-pub const OUTCOME_CODES: [&str; 25] = [
+pub const OUTCOME_CODES: [&str; 26] = [
     "SYNCED",
     "ALREADY_SYNCED",
+    "ALREADY_COMPLETE",
     "NO_MATCHING_TASK",
     "WARD_MISMATCH",
     "UNKNOWN_AUDIT_TYPE",

@@ -25,7 +25,8 @@
 //! `IMMEDIATE` transaction (the database's write lock is taken before the read), completes the
 //! row only `WHERE status = 'pending'`, and `audit_id` is `UNIQUE`, so neither a second audit
 //! for the same task nor the same audit for a second task can commit, even from another
-//! process on the same file.
+//! process on the same file. Answering `ALREADY_COMPLETE` ([`crate::AlreadyComplete`]) only
+//! reads completed rows (indexed like the pending ones) and writes nothing.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -55,6 +56,8 @@ CREATE TABLE IF NOT EXISTS wa_tasks (
 );
 CREATE INDEX IF NOT EXISTS wa_tasks_pending ON wa_tasks (audit_type, ward_key, due_date)
     WHERE status = 'pending' AND is_audit = 1;
+CREATE INDEX IF NOT EXISTS wa_tasks_completed ON wa_tasks (audit_type, ward_key, due_date)
+    WHERE status = 'completed' AND is_audit = 1;
 CREATE TABLE IF NOT EXISTS wa_replay (
     tag BLOB PRIMARY KEY,
     signed_at INTEGER NOT NULL
@@ -229,19 +232,11 @@ impl SqliteTaskStore {
     }
 }
 
-pub(crate) fn parse_task(body: &str) -> Result<WardTask, AssuranceError> {
-    serde_json::from_str(body).map_err(unavailable)
-}
-
-impl TaskStore for SqliteTaskStore {
-    fn pending_audit_tasks(&self, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError> {
+impl SqliteTaskStore {
+    /// The tasks `sql` (one of the two indexed lookups) selects for `key`.
+    fn audit_tasks(&self, sql: &str, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError> {
         let conn = self.0.lock();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT body FROM wa_tasks WHERE audit_type = ?1 AND ward_key = ?2 AND due_date = ?3
-                 AND status = 'pending' AND is_audit = 1 ORDER BY seq",
-            )
-            .map_err(unavailable)?;
+        let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
         let rows = stmt
             .query_map(
                 params![
@@ -258,6 +253,28 @@ impl TaskStore for SqliteTaskStore {
             out.push(PendingTask::new(task.id, task.shift));
         }
         Ok(out)
+    }
+}
+
+pub(crate) fn parse_task(body: &str) -> Result<WardTask, AssuranceError> {
+    serde_json::from_str(body).map_err(unavailable)
+}
+
+impl TaskStore for SqliteTaskStore {
+    fn pending_audit_tasks(&self, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError> {
+        self.audit_tasks(
+            "SELECT body FROM wa_tasks WHERE audit_type = ?1 AND ward_key = ?2 AND due_date = ?3
+             AND status = 'pending' AND is_audit = 1 ORDER BY seq",
+            key,
+        )
+    }
+
+    fn completed_audit_tasks(&self, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError> {
+        self.audit_tasks(
+            "SELECT body FROM wa_tasks WHERE audit_type = ?1 AND ward_key = ?2 AND due_date = ?3
+             AND status = 'completed' AND is_audit = 1 ORDER BY seq",
+            key,
+        )
     }
 
     fn task_completed_by(&self, audit_id: &AuditId) -> Result<Option<WardTask>, AssuranceError> {

@@ -51,7 +51,7 @@ impl PendingTask {
     }
 }
 
-/// Where the hub's ward tasks live. Implementations must answer both lookups without scanning
+/// Where the hub's ward tasks live. Implementations must answer the lookups without scanning
 /// every task (an index), and [`complete_task`](TaskStore::complete_task) must be atomic: it
 /// completes the task only if it is still pending and the audit has completed no other task,
 /// or changes nothing.
@@ -63,6 +63,14 @@ pub trait TaskStore: Send {
     /// # Errors
     /// [`AssuranceError::StoreUnavailable`] when the store cannot answer.
     fn pending_audit_tasks(&self, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError>;
+
+    /// The completed audit tasks for `key` (type, ward, due date), in insertion order, for
+    /// [`crate::AlreadyComplete::Succeed`]: whether completed by an audit or by hand. Pending,
+    /// cancelled, non-audit tasks and tasks of another type, ward or date never appear.
+    ///
+    /// # Errors
+    /// [`AssuranceError::StoreUnavailable`] when the store cannot answer.
+    fn completed_audit_tasks(&self, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError>;
 
     /// The task the audit `audit_id` already completed, if any (for idempotency).
     ///
@@ -106,13 +114,14 @@ impl Pending {
 }
 
 /// The default store: every task in memory, with hash indexes from (type, ward, date) to the
-/// pending task and from audit id to the task it completed, so a match costs O(1) however
+/// pending tasks and to the completed ones, and from audit id to the task it completed, so a match costs O(1) however
 /// many tasks there are.
 #[derive(Debug, Clone, Default)]
 pub struct InMemoryTaskStore {
     tasks: Vec<WardTask>,
     by_id: HashMap<TaskId, usize>,
     pending: HashMap<MatchKey, Pending>,
+    completed: HashMap<MatchKey, Vec<usize>>,
     by_audit: HashMap<AuditId, usize>,
 }
 
@@ -130,6 +139,7 @@ impl InMemoryTaskStore {
             tasks: Vec::with_capacity(capacity),
             by_id: HashMap::with_capacity(capacity),
             pending: HashMap::with_capacity(capacity),
+            completed: HashMap::new(),
             by_audit: HashMap::new(),
         }
     }
@@ -170,6 +180,9 @@ impl InMemoryTaskStore {
                     Pending::Many(v) => v.push(index),
                 },
             }
+        }
+        if let Some(key) = audit_key(&task, &TaskStatus::Completed) {
+            completed_in_order(self.completed.entry(key).or_default(), index);
         }
         if let Some(completion) = &task.completion {
             self.by_audit
@@ -234,9 +247,20 @@ impl InMemoryTaskStore {
     }
 }
 
+/// Add `index` to a completed slot, keeping insertion (index) order whenever it completed.
+fn completed_in_order(slot: &mut Vec<usize>, index: usize) {
+    let at = slot.partition_point(|&i| i < index);
+    slot.insert(at, index);
+}
+
 fn pending_key(task: &WardTask) -> Option<MatchKey> {
-    match (task.is_audit_task, &task.status, task.audit_type) {
-        (true, TaskStatus::Pending, Some(audit_type)) => {
+    audit_key(task, &TaskStatus::Pending)
+}
+
+/// The task's key if it is an audit task with status `status`.
+fn audit_key(task: &WardTask, status: &TaskStatus) -> Option<MatchKey> {
+    match (task.is_audit_task, task.audit_type) {
+        (true, Some(audit_type)) if task.status == *status => {
             Some(MatchKey::new(audit_type, task.ward.clone(), task.due_date))
         }
         _ => None,
@@ -257,6 +281,17 @@ impl TaskStore for InMemoryTaskStore {
                 id: t.id.clone(),
                 shift: t.shift,
             })
+            .collect())
+    }
+
+    fn completed_audit_tasks(&self, key: &MatchKey) -> Result<Vec<PendingTask>, AssuranceError> {
+        Ok(self
+            .completed
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.tasks.get(i))
+            .map(|t| PendingTask::new(t.id.clone(), t.shift))
             .collect())
     }
 
@@ -287,6 +322,7 @@ impl TaskStore for InMemoryTaskStore {
         }
         self.unindex_pending(&key, index);
         self.by_audit.insert(completion.audit_id.clone(), index);
+        completed_in_order(self.completed.entry(key).or_default(), index);
         let task = self.tasks.get_mut(index).ok_or_else(not_pending)?;
         task.status = TaskStatus::Completed;
         task.completion = Some(completion);

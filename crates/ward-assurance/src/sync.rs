@@ -28,6 +28,47 @@ pub enum WeeklyMatching {
     SameIsoWeek,
 }
 
+/// What a sync answers when no pending task matches but a task of the same audit type, ward,
+/// due date and shift window is already **completed** (by hand in the hub, or by an earlier,
+/// different audit of that type in the same window).
+///
+/// The integration design is ambiguous here. Its "Failure Handling" table reads
+///
+/// | Scenario | Action |
+/// |----------|--------|
+/// | No matching task | Log warning, don't create task (prevents duplicates) |
+/// | Task already complete | Return success (idempotent) |
+///
+/// while its `findMatchingTask` excludes completed (and cancelled) tasks, so a literal port
+/// of the code answers `NO_MATCHING_TASK` for a task that is already complete. Both readings
+/// are supported; the default is the table's ([`AlreadyComplete::Succeed`]).
+///
+/// A redelivery of the *same* audit (same `auditId`) is a different case: it always answers
+/// `ALREADY_SYNCED` with the first `taskId` and `syncedAt`, whichever reading is chosen. A
+/// cancelled task is never "complete": it stays `NO_MATCHING_TASK` under both readings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AlreadyComplete {
+    /// The design's table, "Task already complete → Return success (idempotent)" (the
+    /// default): answer 200 `{"success": true, "taskId": <the completed task>, "message":
+    /// "Task already complete", "syncedAt": <this attempt>}` and change nothing (the task
+    /// keeps its first completion). The sync log records the attempt as `ALREADY_COMPLETE`
+    /// with that task id. The message is not the design's `Task marked complete` because this
+    /// request marked nothing: the design gives no message for this row, and the flow's
+    /// condition reads `success`, not the text.
+    ///
+    /// The audit id is **not** recorded against the task: the audit-id → task record says
+    /// which task an audit *completed* (each task holds one completion and the stores keep
+    /// `audit_id` unique), and this audit completed none. A redelivery of it is matched again
+    /// and, as long as the task is still complete and no pending task has appeared in that
+    /// window, answers the same `ALREADY_COMPLETE` body (with a new `syncedAt`).
+    #[default]
+    Succeed,
+    /// The design's `findMatchingTask` taken literally: completed tasks are not candidates,
+    /// so the answer is 404 `NO_MATCHING_TASK` as for any other miss.
+    NoMatchingTask,
+}
+
 /// Engine settings.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -42,6 +83,9 @@ pub struct SyncConfig {
     pub max_future_skew: Duration,
     /// The shifts' hours (default early 07:00–15:00, late 14:30–22:00, night 21:30–07:30).
     pub shift_windows: ShiftWindows,
+    /// What to answer when the matching task is already complete (default
+    /// [`AlreadyComplete::Succeed`], the design's failure-handling table).
+    pub already_complete: AlreadyComplete,
 }
 
 impl Default for SyncConfig {
@@ -51,6 +95,7 @@ impl Default for SyncConfig {
             weekly_matching: WeeklyMatching::DueDateOnly,
             max_future_skew: Duration::minutes(5),
             shift_windows: ShiftWindows::default(),
+            already_complete: AlreadyComplete::Succeed,
         }
     }
 }
@@ -60,6 +105,13 @@ impl SyncConfig {
     #[must_use]
     pub fn with_weekly_matching(mut self, rule: WeeklyMatching) -> Self {
         self.weekly_matching = rule;
+        self
+    }
+
+    /// Set what a sync answers when the matching task is already complete.
+    #[must_use]
+    pub fn with_already_complete(mut self, reading: AlreadyComplete) -> Self {
+        self.already_complete = reading;
         self
     }
 
@@ -164,8 +216,18 @@ pub enum SyncOutcome {
         /// Whether this was a redelivery.
         already_synced: bool,
     },
+    /// No pending task matched, but a completed task of the same type, ward, due date and
+    /// shift window did (completed by hand or by another audit), and the engine is configured
+    /// with [`AlreadyComplete::Succeed`]: success, nothing changed.
+    AlreadyComplete {
+        /// The task that was already complete.
+        task_id: TaskId,
+        /// When this attempt was made (nothing was synced: the task keeps its completion).
+        synced_at: DateTime<Utc>,
+    },
     /// No pending task of that type and ward whose date and shift window contain the
-    /// completion: logged, nothing created.
+    /// completion (nor, under [`AlreadyComplete::Succeed`], a completed one): logged, nothing
+    /// created.
     NoMatchingTask {
         /// The audit type.
         audit_type: AuditType,
@@ -191,7 +253,7 @@ pub enum SyncOutcome {
 }
 
 impl SyncOutcome {
-    /// `SYNCED`, `ALREADY_SYNCED`, `NO_MATCHING_TASK` or `WARD_MISMATCH`.
+    /// `SYNCED`, `ALREADY_SYNCED`, `ALREADY_COMPLETE`, `NO_MATCHING_TASK` or `WARD_MISMATCH`.
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
@@ -203,6 +265,7 @@ impl SyncOutcome {
                 already_synced: true,
                 ..
             } => "ALREADY_SYNCED",
+            Self::AlreadyComplete { .. } => "ALREADY_COMPLETE",
             Self::NoMatchingTask { .. } => "NO_MATCHING_TASK",
             Self::WardMismatch { .. } => "WARD_MISMATCH",
         }
@@ -212,18 +275,21 @@ impl SyncOutcome {
     #[must_use]
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::Synced { .. } => 200,
+            Self::Synced { .. } | Self::AlreadyComplete { .. } => 200,
             Self::NoMatchingTask { .. } => 404,
             Self::WardMismatch { .. } => 409,
         }
     }
 
-    /// The response message: the design's `Task marked complete` on success, its
-    /// `No pending fridge_temps task found for Byron on 2026-01-27` when nothing matches.
+    /// The response message: the design's `Task marked complete` on success, `Task already
+    /// complete` when the task was already complete (see [`AlreadyComplete::Succeed`]), the
+    /// design's `No pending fridge_temps task found for Byron on 2026-01-27` when nothing
+    /// matches.
     #[must_use]
     pub fn message(&self) -> String {
         match self {
             Self::Synced { .. } => SUCCESS_MESSAGE.to_owned(),
+            Self::AlreadyComplete { .. } => ALREADY_COMPLETE_MESSAGE.to_owned(),
             Self::NoMatchingTask {
                 audit_type,
                 ward,
@@ -241,6 +307,9 @@ impl SyncOutcome {
 
 /// The design's success message.
 pub const SUCCESS_MESSAGE: &str = "Task marked complete";
+
+/// The message for a task that was already complete ([`AlreadyComplete::Succeed`]).
+pub const ALREADY_COMPLETE_MESSAGE: &str = "Task already complete";
 
 /// The JSON body the endpoint answers with, field for field as the integration design:
 ///
@@ -311,6 +380,15 @@ impl SyncResponse {
                 already_synced: *already_synced,
                 http_status: 200,
             },
+            SyncOutcome::AlreadyComplete { task_id, synced_at } => Self {
+                success: true,
+                task_id: Some(task_id.clone()),
+                error: None,
+                message: outcome.message(),
+                synced_at: Some(*synced_at),
+                already_synced: false,
+                http_status: 200,
+            },
             other => Self {
                 success: false,
                 task_id: None,
@@ -345,6 +423,14 @@ impl SyncResponse {
             Err(error) => Self::from_error(error),
         }
     }
+}
+
+/// Which tasks the engine chooses among: pending ones to complete, completed ones to answer
+/// `ALREADY_COMPLETE`.
+#[derive(Debug, Clone, Copy)]
+enum Candidates {
+    Pending,
+    Completed,
 }
 
 /// How many times a sync looks again when its chosen task was completed by someone else
@@ -443,9 +529,11 @@ impl<S: TaskStore> SyncEngine<S> {
         entry.ward = Some(request.ward.clone());
         entry.local_date = Some(shift_date);
         entry.task_id = match &result {
-            Ok(SyncOutcome::Synced { task_id, .. } | SyncOutcome::WardMismatch { task_id, .. }) => {
-                Some(task_id.clone())
-            }
+            Ok(
+                SyncOutcome::Synced { task_id, .. }
+                | SyncOutcome::AlreadyComplete { task_id, .. }
+                | SyncOutcome::WardMismatch { task_id, .. },
+            ) => Some(task_id.clone()),
             Err(AssuranceError::AuditConflict { task_id }) => TaskId::new(task_id).ok(),
             _ => None,
         };
@@ -492,7 +580,7 @@ impl<S: TaskStore> SyncEngine<S> {
             if let Some(done) = self.store.task_completed_by(&request.audit_id)? {
                 return self.redelivery(request, &done, local, now, attempt_id);
             }
-            let Some(task_id) = self.best_match(request, local)? else {
+            let Some(task_id) = self.best_in(request, local, Candidates::Pending)? else {
                 // Another engine may have completed a task with this very audit between the
                 // audit-id check above and the pending-task read (two statements, each seeing
                 // the latest commit): look once more, so a redelivery never answers
@@ -500,6 +588,18 @@ impl<S: TaskStore> SyncEngine<S> {
                 // in the read above, so this second look is enough.
                 if let Some(done) = self.store.task_completed_by(&request.audit_id)? {
                     return self.redelivery(request, &done, local, now, attempt_id);
+                }
+                // The design's "Task already complete → Return success": a completed task in
+                // the same window. Read after the pending read: a task only ever goes from
+                // pending to completed, so one completed by another engine since that read
+                // is seen here, and one pending then would have been matched above.
+                if self.config.already_complete == AlreadyComplete::Succeed
+                    && let Some(task_id) = self.best_in(request, local, Candidates::Completed)?
+                {
+                    return Ok(SyncOutcome::AlreadyComplete {
+                        task_id,
+                        synced_at: now,
+                    });
                 }
                 return Ok(SyncOutcome::NoMatchingTask {
                     audit_type: request.audit_type,
@@ -539,12 +639,13 @@ impl<S: TaskStore> SyncEngine<S> {
         })
     }
 
-    /// The pending task whose due date and window contain `local`; when several do, the one
-    /// whose window started first (then the one inserted first).
-    fn best_match(
+    /// The pending (or completed) task whose due date and window contain `local`; when
+    /// several do, the one whose window started first (then the one inserted first).
+    fn best_in(
         &self,
         request: &SyncRequest,
         local: NaiveDateTime,
+        which: Candidates,
     ) -> Result<Option<TaskId>, AssuranceError> {
         let mut best: Option<(NaiveDateTime, TaskId)> = None;
         for date in self
@@ -552,7 +653,11 @@ impl<S: TaskStore> SyncEngine<S> {
             .candidate_dates(request.audit_type, local.date())
         {
             let key = MatchKey::new(request.audit_type, request.ward.clone(), date);
-            for PendingTask { id, shift, .. } in self.store.pending_audit_tasks(&key)? {
+            let candidates = match which {
+                Candidates::Pending => self.store.pending_audit_tasks(&key)?,
+                Candidates::Completed => self.store.completed_audit_tasks(&key)?,
+            };
+            for PendingTask { id, shift, .. } in candidates {
                 if let Some(start) = self.config.accepts(request.audit_type, shift, date, local)
                     && best.as_ref().is_none_or(|(s, _)| start < *s)
                 {

@@ -10,8 +10,10 @@ use crate::audit_type::{AuditType, Shift};
 use crate::error::{AssuranceError, malformed_json};
 use crate::ids::{AuditId, StaffMember, TaskId, Ward};
 
-/// A task's status. Only [`TaskStatus::Pending`] tasks are ever matched; statuses a newer hub
-/// may send are kept in [`TaskStatus::Other`] and never match.
+/// A task's status. Only [`TaskStatus::Pending`] tasks are ever completed by an audit (a
+/// [`TaskStatus::Completed`] one may answer `ALREADY_COMPLETE`, see
+/// [`crate::AlreadyComplete`]); statuses a newer hub may send are kept in
+/// [`TaskStatus::Other`] and never match.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TaskStatus {

@@ -37,12 +37,23 @@ async fn start() -> Server {
 
 /// The same, the clock at `now`.
 async fn start_at(now: &str) -> Server {
-    let file = TaskFile::from_json(include_bytes!("../examples-data/tasks.json")).unwrap();
+    start_with(now, AlreadyComplete::default(), |_| {}).await
+}
+
+/// The same, with a reading of "Task already complete" and the task file edited by `edit`.
+async fn start_with(
+    now: &str,
+    reading: AlreadyComplete,
+    edit: impl FnOnce(&mut Vec<WardTask>),
+) -> Server {
+    let mut file = TaskFile::from_json(include_bytes!("../examples-data/tasks.json")).unwrap();
+    edit(&mut file.tasks);
     let access = StaffWardAccess::from_table(file.ward_access.as_ref().unwrap());
     let alerts = MemoryAdminAlerts::new();
     let log = MemoryAuditLog::new();
     let store = InMemoryTaskStore::from_tasks(file.tasks).unwrap();
-    let engine = SyncEngine::new(store, access, log.clone(), alerts.clone());
+    let engine = SyncEngine::new(store, access, log.clone(), alerts.clone())
+        .with_config(SyncConfig::default().with_already_complete(reading));
     let auth = Authenticator::new(AuthConfig::default().with_api_key(ApiKey::new("pa", KEY)));
     let endpoint = shared(SyncEndpoint::new(auth, engine));
     let clock = ManualClock::new(at(now));
@@ -128,15 +139,111 @@ async fn the_designs_request_gets_the_designs_success_body() {
     assert_eq!((reply.status, reply.body.clone()), (200, compact(SUCCESS)));
     assert_eq!(server.task("wt123"), before);
 
-    // Another audit of the same type, ward and day: the design's no-match body.
-    let other = String::from_utf8(REQUEST.to_vec())
+    // Another audit of the same type, ward and shift window: the design's table, "Task
+    // already complete → Return success (idempotent)" (the default reading); see
+    // `a_second_audit_for_a_completed_task_*` below.
+    let reply = server.post(&other_audit()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(server.task("wt123"), before);
+    let outcomes: Vec<_> = server.log.entries().iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, ["SYNCED", "ALREADY_SYNCED", "ALREADY_COMPLETE"]);
+}
+
+/// The design's request as a different audit (`audit-12346`) 26 seconds later, same window.
+fn other_audit() -> Vec<u8> {
+    String::from_utf8(REQUEST.to_vec())
         .unwrap()
-        .replace("audit-12345", "audit-12346");
-    let reply = server.post(other.as_bytes()).await;
+        .replace("audit-12345", "audit-12346")
+        .replace("08:14:32Z", "08:14:58Z")
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn a_second_audit_for_a_completed_task_succeeds_without_changing_it() {
+    let server = start_with("2026-01-27T09:00:00Z", AlreadyComplete::Succeed, |_| {}).await;
+    let first = server.post(REQUEST).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let before = server.task("wt123");
+    for _ in 0..2 {
+        // The second audit, and its redelivery: the same answer each time.
+        let reply = server.post(&other_audit()).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(
+            reply.json(),
+            json!({
+                "success": true,
+                "taskId": "wt123",
+                "message": "Task already complete",
+                "syncedAt": "2026-01-27T09:00:00Z",
+            })
+        );
+        // Key order as the design's success body.
+        assert!(
+            reply
+                .body
+                .starts_with(r#"{"success":true,"taskId":"wt123","message""#)
+        );
+        // Not completed twice: the first audit's completion stays.
+        assert_eq!(server.task("wt123"), before);
+    }
+    let completion = before.completion.unwrap();
+    assert_eq!(completion.audit_id.as_str(), "audit-12345");
+    // The second audit completed nothing, so it is not recorded against the task.
+    let engine_store = lock(&server.endpoint);
+    assert!(
+        engine_store
+            .engine()
+            .store()
+            .task_completed_by(&AuditId::new("audit-12346").unwrap())
+            .unwrap()
+            .is_none()
+    );
+    drop(engine_store);
+    let entries = server.log.entries();
+    let outcomes: Vec<_> = entries.iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, ["SYNCED", "ALREADY_COMPLETE", "ALREADY_COMPLETE"]);
+    assert_eq!(entries[1].task_id.as_ref().unwrap().as_str(), "wt123");
+    assert_eq!(
+        entries[1].audit_id.as_ref().unwrap().as_str(),
+        "audit-12346"
+    );
+    assert!(server.alerts.alerts().is_empty());
+}
+
+#[tokio::test]
+async fn a_second_audit_for_a_completed_task_is_no_match_when_so_configured() {
+    let server = start_with(
+        "2026-01-27T09:00:00Z",
+        AlreadyComplete::NoMatchingTask,
+        |_| {},
+    )
+    .await;
+    assert_eq!(server.post(REQUEST).await.status, 200);
+    let before = server.task("wt123");
+    // The design's no-match body, byte for byte (its findMatchingTask skips completed tasks).
+    let reply = server.post(&other_audit()).await;
     assert_eq!(reply.status, 404);
     assert_eq!(reply.body, compact(NO_MATCH));
+    assert_eq!(server.task("wt123"), before);
     let outcomes: Vec<_> = server.log.entries().iter().map(|e| e.outcome).collect();
-    assert_eq!(outcomes, ["SYNCED", "ALREADY_SYNCED", "NO_MATCHING_TASK"]);
+    assert_eq!(outcomes, ["SYNCED", "NO_MATCHING_TASK"]);
+}
+
+#[tokio::test]
+async fn a_cancelled_task_is_not_complete_under_either_reading() {
+    for reading in [AlreadyComplete::Succeed, AlreadyComplete::NoMatchingTask] {
+        let server = start_with("2026-01-27T09:00:00Z", reading, |tasks| {
+            for task in tasks.iter_mut().filter(|t| t.id.as_str() == "wt123") {
+                *task = task.clone().with_status(TaskStatus::Cancelled);
+            }
+        })
+        .await;
+        let before = server.task("wt123");
+        let reply = server.post(REQUEST).await;
+        assert_eq!(reply.status, 404, "{reading:?}: {}", reply.body);
+        assert_eq!(reply.body, compact(NO_MATCH));
+        assert_eq!(server.task("wt123"), before);
+    }
 }
 
 /// A real clock has a fraction of a second (the example's keeps milliseconds): the body still

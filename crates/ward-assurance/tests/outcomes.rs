@@ -26,6 +26,10 @@ fn default_config() -> SyncConfig {
     SyncConfig::default()
 }
 
+fn completed_is_no_match() -> SyncConfig {
+    SyncConfig::default().with_already_complete(AlreadyComplete::NoMatchingTask)
+}
+
 fn same_week() -> SyncConfig {
     SyncConfig::default().with_weekly_matching(WeeklyMatching::SameIsoWeek)
 }
@@ -288,15 +292,30 @@ fn cases() -> Vec<Case> {
             None,
             404,
         ),
+        // The design's table, "Task already complete → Return success" (the default): the
+        // completed task's id, nothing changed.
         case(
-            "completed never matches",
+            "completed answers already complete",
             "controlled_drugs",
             "Ward 7",
             "2026-06-15T09:00:00+01:00",
-            "NO_MATCHING_TASK",
-            None,
-            404,
+            "ALREADY_COMPLETE",
+            Some("T-CD-7-0615"),
+            200,
         ),
+        // The design's findMatchingTask, which skips completed tasks.
+        Case {
+            config: completed_is_no_match,
+            ..case(
+                "completed never matches when configured so",
+                "controlled_drugs",
+                "Ward 7",
+                "2026-06-15T09:00:00+01:00",
+                "NO_MATCHING_TASK",
+                None,
+                404,
+            )
+        },
         case(
             "cancelled never matches",
             "resus_check",
@@ -417,7 +436,7 @@ fn every_outcome() {
         let after = f.engine.store().tasks();
         // Exactly the expected task changed, and nothing else.
         for (old, new) in before.iter().zip(after) {
-            if Some(old.id.as_str()) == case.task {
+            if Some(old.id.as_str()) == case.task && case.code == "SYNCED" {
                 assert_eq!(old.status, TaskStatus::Pending, "{}", case.name);
                 assert_eq!(new.status, TaskStatus::Completed, "{}", case.name);
                 let completion = new.completion.as_ref().unwrap();
@@ -527,16 +546,20 @@ fn handover_overlap_completes_both_shifts_in_turn() {
             None,
         )
         .unwrap();
+    let codes = [first.code(), second.code(), third.code()];
     let ids: Vec<_> = [first, second, third]
         .iter()
         .map(|o| SyncResponse::from_outcome(o).task_id.map(|t| t.to_string()))
         .collect();
+    // The third finds both shifts done: the design's "Task already complete → Return
+    // success" names the task whose window started first, and changes nothing.
+    assert_eq!(codes, ["SYNCED", "SYNCED", "ALREADY_COMPLETE"]);
     assert_eq!(
         ids,
         [
             Some("T-WALK-7-0616-E".to_owned()),
             Some("T-WALK-7-0616-L".to_owned()),
-            None
+            Some("T-WALK-7-0616-E".to_owned()),
         ]
     );
 }
@@ -599,7 +622,8 @@ fn redelivery_is_idempotent() {
         assert_eq!(SyncResponse::from_outcome(&outcome).http_status, 200);
         assert_eq!(f.engine.store().tasks(), after_first.as_slice());
     }
-    // A second, different audit for the same task finds nothing left to complete.
+    // A second, different audit for the same task finds nothing left to complete: success
+    // with that task (the design's "Task already complete" row, the default), unchanged.
     let second = request(
         "fridge_temps",
         "Ward 7",
@@ -608,8 +632,11 @@ fn redelivery_is_idempotent() {
         "S1",
     );
     assert_eq!(
-        f.engine.sync(&second, at(NOW), None).unwrap().code(),
-        "NO_MATCHING_TASK"
+        f.engine.sync(&second, at(NOW), None).unwrap(),
+        SyncOutcome::AlreadyComplete {
+            task_id: TaskId::new("T-FRIDGE-7-0615").unwrap(),
+            synced_at: at(NOW),
+        }
     );
     assert_eq!(f.engine.store().tasks(), after_first.as_slice());
     let codes: Vec<_> = f.log.entries().iter().map(|e| e.outcome).collect();
@@ -619,7 +646,7 @@ fn redelivery_is_idempotent() {
             "SYNCED",
             "ALREADY_SYNCED",
             "ALREADY_SYNCED",
-            "NO_MATCHING_TASK"
+            "ALREADY_COMPLETE"
         ]
     );
     let task = f

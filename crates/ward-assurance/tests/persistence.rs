@@ -26,12 +26,20 @@ fn endpoint(
     path: &Path,
     alerts: MemoryAdminAlerts,
 ) -> (SyncEndpoint<SqliteTaskStore>, SqliteState) {
+    endpoint_with(path, alerts, SyncConfig::default())
+}
+
+fn endpoint_with(
+    path: &Path,
+    alerts: MemoryAdminAlerts,
+    config: SyncConfig,
+) -> (SyncEndpoint<SqliteTaskStore>, SqliteState) {
     let file = TaskFile::from_json(include_bytes!("../examples-data/tasks.json")).unwrap();
     let state = SqliteState::open(path).unwrap();
     let store = state.task_store();
     store.insert_all(&file.tasks).unwrap();
     let access = StaffWardAccess::from_table(file.ward_access.as_ref().unwrap());
-    let engine = SyncEngine::new(store, access, state.sync_log(), alerts);
+    let engine = SyncEngine::new(store, access, state.sync_log(), alerts).with_config(config);
     let auth = Authenticator::with_replay_cache(
         AuthConfig::default()
             .with_api_key(ApiKey::new("pa", KEY))
@@ -100,16 +108,29 @@ fn a_restart_on_the_same_file_forgets_nothing() {
     );
     assert!(again.already_synced);
     assert_eq!(state.task_store().tasks().unwrap(), first_tasks);
-    // A different audit finds nothing left to complete.
+    // A different audit finds the task already complete: success with its id (the design's
+    // "Task already complete → Return success", the default), nothing changes, and the audit
+    // is not recorded against the task (it completed nothing).
     let other = String::from_utf8(REQUEST.to_vec())
         .unwrap()
         .replace("audit-12345", "audit-2");
-    let none = endpoint.handle(
+    let done = endpoint.handle(
         &Credentials::new(Some(KEY), None, None),
         other.as_bytes(),
         later,
     );
-    assert_eq!(none.error, Some("NO_MATCHING_TASK"));
+    assert_eq!(
+        serde_json::to_value(&done).unwrap(),
+        json!({"success": true, "taskId": "wt123", "message": "Task already complete", "syncedAt": "2026-01-27T08:16:00Z"})
+    );
+    assert_eq!(state.task_store().tasks().unwrap(), first_tasks);
+    assert!(
+        state
+            .task_store()
+            .task_completed_by(&AuditId::new("audit-2").unwrap())
+            .unwrap()
+            .is_none()
+    );
     // The sync log survived too.
     let outcomes: Vec<_> = state
         .sync_log()
@@ -124,14 +145,40 @@ fn a_restart_on_the_same_file_forgets_nothing() {
             "SYNCED",
             "REPLAYED_SIGNATURE",
             "ALREADY_SYNCED",
-            "NO_MATCHING_TASK"
+            "ALREADY_COMPLETE"
         ]
     );
+    let last = state
+        .sync_log()
+        .list(&SyncLogQuery::default())
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(last.task_id.unwrap().as_str(), "wt123");
+    // Configured with the other reading (findMatchingTask skips completed tasks): 404.
+    drop(endpoint);
+    let config = SyncConfig::default().with_already_complete(AlreadyComplete::NoMatchingTask);
+    let (mut endpoint, state) = endpoint_with(&path, MemoryAdminAlerts::new(), config);
+    let none = endpoint.handle(
+        &Credentials::new(Some(KEY), None, None),
+        other.as_bytes(),
+        later,
+    );
+    assert_eq!(none.error, Some("NO_MATCHING_TASK"));
+    assert_eq!(state.task_store().tasks().unwrap(), first_tasks);
 }
 
 #[test]
 fn the_sqlite_store_matches_like_the_memory_store() {
-    // Every case of the fixture through both stores gives the same outcome and task.
+    for reading in [AlreadyComplete::Succeed, AlreadyComplete::NoMatchingTask] {
+        sqlite_matches_memory(reading);
+    }
+}
+
+fn sqlite_matches_memory(reading: AlreadyComplete) {
+    // Every case of the fixture through both stores gives the same outcome and task, under
+    // either reading of "Task already complete".
+    let config = SyncConfig::default().with_already_complete(reading);
     let state = SqliteState::in_memory().unwrap();
     let store = state.task_store();
     store.insert_all(&fixture_tasks()).unwrap();
@@ -140,30 +187,48 @@ fn the_sqlite_store_matches_like_the_memory_store() {
         fixture_access(),
         MemoryAuditLog::new(),
         MemoryAdminAlerts::new(),
-    );
-    let mut memory = fixture(SyncConfig::default()).engine;
+    )
+    .with_config(config.clone());
+    let mut memory = fixture(config).engine;
     let cases = [
         ("fridge_temps", "Ward 7", "2026-06-15T09:00:00+01:00"),
         ("ligature_check", "Ward 7", "2026-03-28T02:10:00Z"),
         ("ligature_check", "Ward 7", "2026-10-25T01:30:00Z"),
         ("walkaround", "Ward 7", "2026-06-16T14:45:00+01:00"),
         ("walkaround", "Ward 7", "2026-06-16T14:45:00+01:00"),
+        // Both shifts now done: ALREADY_COMPLETE (the early one) or NO_MATCHING_TASK.
+        ("walkaround", "Ward 7", "2026-06-16T14:45:00+01:00"),
         ("walkaround", "Ward 8", "2026-06-17T03:00:00+01:00"),
         ("fridge_temps", "Ward 7", "2026-06-15T16:00:00+01:00"),
+        // Completed in the fixture: ALREADY_COMPLETE or NO_MATCHING_TASK.
         ("controlled_drugs", "Ward 7", "2026-06-15T09:00:00+01:00"),
+        // Cancelled: NO_MATCHING_TASK under both readings.
+        ("resus_check", "Ward 7", "2026-06-15T09:00:00+01:00"),
     ];
+    let mut codes = Vec::new();
     let now = at("2026-11-01T00:00:00Z");
     for (i, (t, w, when)) in cases.into_iter().enumerate() {
         let req = request(t, w, when, &format!("AUD-{i}"), "S1");
         let a = sqlite.sync(&req, now, None).unwrap();
         let b = memory.sync(&req, now, None).unwrap();
         assert_eq!(a, b, "{t} {w} {when}");
+        codes.push(a.code());
         // Redelivery through SQLite: the same task.
         let again = sqlite.sync(&req, now, None).unwrap();
         if a.code() == "SYNCED" {
             assert_eq!(again.code(), "ALREADY_SYNCED");
+        } else {
+            assert_eq!(again, a, "{t} {w} {when}");
         }
     }
+    let miss = match reading {
+        AlreadyComplete::Succeed => "ALREADY_COMPLETE",
+        _ => "NO_MATCHING_TASK",
+    };
+    assert_eq!(
+        [codes[5], codes[7], codes[8], codes[9]],
+        [miss, "NO_MATCHING_TASK", miss, "NO_MATCHING_TASK"]
+    );
     assert_eq!(sqlite.store().tasks().unwrap(), memory.store().tasks());
 }
 

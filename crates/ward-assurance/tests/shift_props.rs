@@ -2,7 +2,10 @@
 //! Property: over a year of completion instants (both 2026 clock changes included) against a
 //! generated rota, each audit completes at most one task, always the one whose due date and
 //! shift window contain it, exactly as a plain reference implementation (a linear scan that
-//! turns every window into UTC instants) decides; redeliveries change nothing.
+//! turns every window into UTC instants) decides; redeliveries change nothing. Under either
+//! reading of the design's "Task already complete" row ([`AlreadyComplete`]) the reference
+//! decides too whether a miss answers `ALREADY_COMPLETE` (and with which task) or
+//! `NO_MATCHING_TASK`.
 
 mod common;
 
@@ -22,8 +25,9 @@ const TYPES: [AuditType; 5] = [
 
 /// The rota: every day of 2026 on one ward, a fridge (early), water (late) and ligature
 /// (night) task, walkarounds naming each shift, and a weekly fire check on Mondays. Every
-/// 17th day's late walkaround is missing (so the early or night one may take it) and every
-/// 11th day's fridge check is already done.
+/// 17th day's late walkaround is missing (so the early or night one may take it), every
+/// 11th day's fridge check is already done (by hand) and every 13th day's water check is
+/// cancelled.
 fn rota() -> Vec<WardTask> {
     let mut tasks = Vec::new();
     let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
@@ -53,6 +57,13 @@ fn rota() -> Vec<WardTask> {
                 .unwrap();
             last.status = TaskStatus::Completed;
         }
+        if d % 13 == 0 {
+            let water = tasks
+                .iter_mut()
+                .find(|t| t.id.as_str() == format!("T-{date}-water"))
+                .unwrap();
+            water.status = TaskStatus::Cancelled;
+        }
     }
     tasks
 }
@@ -61,6 +72,18 @@ fn rota() -> Vec<WardTask> {
 struct Reference {
     tasks: Vec<WardTask>,
     windows: ShiftWindows,
+    reading: AlreadyComplete,
+}
+
+/// What the reference decides for one audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expected {
+    /// This pending task is completed now.
+    Synced(String),
+    /// No pending task; this completed one is named and left alone.
+    AlreadyComplete(String),
+    /// Nothing.
+    NoMatch,
 }
 
 impl Reference {
@@ -96,10 +119,11 @@ impl Reference {
         (instant(start), instant(end))
     }
 
-    fn complete(&mut self, t: AuditType, at: DateTime<Utc>) -> Option<String> {
+    /// The task of `status` and type `t` whose window contains `at`, earliest start first.
+    fn best(&self, t: AuditType, at: DateTime<Utc>, status: &TaskStatus) -> Option<usize> {
         let mut best: Option<(DateTime<Utc>, usize)> = None;
         for (i, task) in self.tasks.iter().enumerate() {
-            if task.status != TaskStatus::Pending || task.audit_type != Some(t) {
+            if task.status != *status || task.audit_type != Some(t) {
                 continue;
             }
             let (start, end) = self.window(task);
@@ -107,9 +131,22 @@ impl Reference {
                 best = Some((start, i));
             }
         }
-        let (_, i) = best?;
-        self.tasks[i].status = TaskStatus::Completed;
-        Some(self.tasks[i].id.to_string())
+        best.map(|(_, i)| i)
+    }
+
+    fn complete(&mut self, t: AuditType, at: DateTime<Utc>) -> Expected {
+        if let Some(i) = self.best(t, at, &TaskStatus::Pending) {
+            self.tasks[i].status = TaskStatus::Completed;
+            return Expected::Synced(self.tasks[i].id.to_string());
+        }
+        match self.reading {
+            AlreadyComplete::Succeed => self
+                .best(t, at, &TaskStatus::Completed)
+                .map_or(Expected::NoMatch, |i| {
+                    Expected::AlreadyComplete(self.tasks[i].id.to_string())
+                }),
+            _ => Expected::NoMatch,
+        }
     }
 }
 
@@ -129,17 +166,20 @@ proptest! {
 
     #[test]
     fn matches_the_reference_over_a_year(
-        audits in prop::collection::vec((0..TYPES.len(), year_instant(), any::<bool>()), 1..40)
+        audits in prop::collection::vec((0..TYPES.len(), year_instant(), any::<bool>()), 1..40),
+        succeed in any::<bool>(),
     ) {
+        let reading = if succeed { AlreadyComplete::Succeed } else { AlreadyComplete::NoMatchingTask };
         let tasks = rota();
-        let mut reference = Reference { tasks: tasks.clone(), windows: ShiftWindows::default() };
+        let mut reference = Reference { tasks: tasks.clone(), windows: ShiftWindows::default(), reading };
         let store = InMemoryTaskStore::from_tasks(tasks).unwrap();
         let mut engine = SyncEngine::new(
             store,
             TrustDashboardWardAccess,
             MemoryAuditLog::new(),
             MemoryAdminAlerts::new(),
-        );
+        )
+        .with_config(SyncConfig::default().with_already_complete(reading));
         let now = at("2027-01-01T00:00:00Z");
         let staff = StaffMember::new("Alex Example", None, Some("S1")).unwrap();
         let mut completed_by_audit = std::collections::HashMap::new();
@@ -153,30 +193,40 @@ proptest! {
                 AuditId::new(&format!("AUD-{n}")).unwrap(),
             );
             let expected = reference.complete(audit_type, when);
+            let before = engine.store().tasks().to_vec();
             let outcome = engine.sync(&request, now, None).unwrap();
             let got = match &outcome {
-                SyncOutcome::Synced { task_id, already_synced: false, .. } => Some(task_id.to_string()),
-                SyncOutcome::NoMatchingTask { .. } => None,
+                SyncOutcome::Synced { task_id, already_synced: false, .. } => Expected::Synced(task_id.to_string()),
+                SyncOutcome::AlreadyComplete { task_id, .. } => Expected::AlreadyComplete(task_id.to_string()),
+                SyncOutcome::NoMatchingTask { .. } => Expected::NoMatch,
                 other => panic!("unexpected {other:?}"),
             };
             prop_assert_eq!(&got, &expected, "{} at {}", audit_type, when);
-            if let Some(id) = &got {
+            if let Expected::Synced(id) = &got {
                 prop_assert!(completed_by_audit.insert(id.clone(), n).is_none(), "{} completed twice", id);
+            } else {
+                // Neither ALREADY_COMPLETE nor NO_MATCHING_TASK changes any task.
+                prop_assert_eq!(engine.store().tasks(), before.as_slice());
             }
             if redeliver {
                 let before = engine.store().tasks().to_vec();
                 let again = engine.sync(&request, now, None).unwrap();
-                if let Some(id) = &got {
+                if let Expected::Synced(id) = &got {
                     prop_assert_eq!(again.code(), "ALREADY_SYNCED");
                     prop_assert_eq!(SyncResponse::from_outcome(&again).task_id.unwrap().to_string(), id.clone());
                 } else {
-                    // Nothing matched the first time; the reference is unchanged, so the
-                    // second try must agree with it too.
+                    // Nothing was completed the first time (the audit is not recorded against
+                    // any task); the reference is unchanged, so the second try must agree with
+                    // it too, and again change nothing.
                     let expected = reference.complete(audit_type, when);
-                    prop_assert_eq!(again.code() == "NO_MATCHING_TASK", expected.is_none());
-                    if expected.is_none() {
-                        prop_assert_eq!(engine.store().tasks(), before.as_slice());
-                    }
+                    let again_got = match &again {
+                        SyncOutcome::AlreadyComplete { task_id, .. } => Expected::AlreadyComplete(task_id.to_string()),
+                        SyncOutcome::NoMatchingTask { .. } => Expected::NoMatch,
+                        other => panic!("unexpected {other:?}"),
+                    };
+                    prop_assert_eq!(&again_got, &expected);
+                    prop_assert_eq!(&again_got, &got);
+                    prop_assert_eq!(engine.store().tasks(), before.as_slice());
                 }
             }
         }
