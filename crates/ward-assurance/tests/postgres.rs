@@ -101,6 +101,114 @@ async fn a_restart_on_the_same_database_forgets_nothing() {
     assert_eq!(outcomes, ["SYNCED", "REPLAYED_SIGNATURE", "ALREADY_SYNCED"]);
 }
 
+/// The design's "Task already complete → Return success" row in PostgreSQL: with the default
+/// reading a second audit for a completed task (completed by the first audit, or by hand in
+/// the fixture) answers `ALREADY_COMPLETE` with that task and changes nothing; configured
+/// with the other reading, `NO_MATCHING_TASK`; a cancelled task is `NO_MATCHING_TASK` in both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completed_task_answers_as_configured() {
+    let Some(base) = nhs_test_support::postgres_url() else {
+        return;
+    };
+    let url = nhs_test_support::fresh_postgres_schema(&base, "wa_already").await;
+    let state = PostgresState::connect(&url).await.unwrap();
+    state
+        .task_store()
+        .insert_all(&fixture_tasks())
+        .await
+        .unwrap();
+    let engine = |reading| {
+        SyncEngine::new(
+            state.task_store(),
+            fixture_access(),
+            state.sync_log(),
+            MemoryAdminAlerts::new(),
+        )
+        .with_config(SyncConfig::default().with_already_complete(reading))
+    };
+    let mut succeed = engine(AlreadyComplete::Succeed);
+    let mut literal = engine(AlreadyComplete::NoMatchingTask);
+    let store = state.task_store();
+    let now = at("2026-11-01T00:00:00Z");
+    let handle = tokio::runtime::Handle::current();
+    let outcomes = tokio::task::spawn_blocking(move || {
+        let tasks = || handle.block_on(store.tasks()).unwrap();
+        let first = request(
+            "fridge_temps",
+            "Ward 7",
+            "2026-06-15T09:00:00+01:00",
+            "AUD-1",
+            "S1",
+        );
+        assert_eq!(succeed.sync(&first, now, None).unwrap().code(), "SYNCED");
+        let before = tasks();
+        let second = request(
+            "fridge_temps",
+            "Ward 7",
+            "2026-06-15T10:00:00+01:00",
+            "AUD-2",
+            "S1",
+        );
+        let by_hand = request(
+            "controlled_drugs",
+            "Ward 7",
+            "2026-06-15T09:00:00+01:00",
+            "AUD-3",
+            "S1",
+        );
+        let cancelled = request(
+            "resus_check",
+            "Ward 7",
+            "2026-06-15T09:00:00+01:00",
+            "AUD-4",
+            "S1",
+        );
+        let mut outcomes = Vec::new();
+        for engine in [&mut succeed, &mut literal] {
+            for req in [&second, &by_hand, &cancelled] {
+                let outcome = engine.sync(req, now, None).unwrap();
+                let response = SyncResponse::from_outcome(&outcome);
+                outcomes.push((outcome.code(), response.task_id.map(|t| t.to_string())));
+                assert_eq!(tasks(), before, "{outcome:?} changed a task");
+            }
+        }
+        // The second audit completed nothing, so nothing records it against a task.
+        assert!(
+            store
+                .task_completed_by(&AuditId::new("AUD-2").unwrap())
+                .unwrap()
+                .is_none()
+        );
+        outcomes
+    })
+    .await
+    .unwrap();
+    let some = |id: &str| Some(id.to_owned());
+    assert_eq!(
+        outcomes,
+        [
+            ("ALREADY_COMPLETE", some("T-FRIDGE-7-0615")),
+            ("ALREADY_COMPLETE", some("T-CD-7-0615")),
+            ("NO_MATCHING_TASK", None),
+            ("NO_MATCHING_TASK", None),
+            ("NO_MATCHING_TASK", None),
+            ("NO_MATCHING_TASK", None),
+        ]
+    );
+    let log = state.sync_log();
+    let logged: Vec<_> = tokio::task::spawn_blocking(move || {
+        log.list(&SyncLogQuery::default())
+            .unwrap()
+            .iter()
+            .map(|e| (e.outcome, e.task_id.as_ref().map(ToString::to_string)))
+            .collect()
+    })
+    .await
+    .unwrap();
+    assert_eq!(logged.len(), 7);
+    assert_eq!(logged[1], ("ALREADY_COMPLETE", some("T-FRIDGE-7-0615")));
+}
+
 /// Twelve pending fridge tasks for one ward and day (duplicates, as a hub may hold), twelve
 /// audits each delivered to both engines at once (the same audit at both, different audits
 /// racing for the same first pending task). Four rounds, each in a fresh schema (a race
