@@ -23,12 +23,19 @@
 //! `RUST_LOG=ward_assurance=debug,tower=warn`. HMAC signatures are accepted with
 //! `--hmac-secret`. Half-sent requests are closed after `--header-timeout-secs` /
 //! `--body-timeout-secs`.
+//!
+//! `--already-complete succeed|no-matching-task` chooses the reading of the design's
+//! "Task already complete → Return success (idempotent)" row for a *different* audit that
+//! finds its task already completed: `succeed` (the default, the design's table) answers 200
+//! with that task's id and `Task already complete`, changing nothing; `no-matching-task` (the
+//! design's `findMatchingTask`, which skips completed tasks) answers 404 `NO_MATCHING_TASK`.
+//! A redelivery of the same audit answers its first success either way.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use std::time::Duration;
 
 use nhs_integration::ward_assurance::http::{
@@ -37,9 +44,9 @@ use nhs_integration::ward_assurance::http::{
 use nhs_integration::ward_assurance::postgres::PostgresState;
 use nhs_integration::ward_assurance::sqlite::SqliteState;
 use nhs_integration::ward_assurance::{
-    ApiKey, AuthConfig, Authenticator, Shift, ShiftWindow, ShiftWindows, StaffWardAccess,
-    SyncConfig, SyncEndpoint, SyncEngine, SyncLogReader, TaskFile, TrustDashboardWardAccess,
-    WardAccess,
+    AlreadyComplete, ApiKey, AuthConfig, Authenticator, Shift, ShiftWindow, ShiftWindows,
+    StaffWardAccess, SyncConfig, SyncEndpoint, SyncEngine, SyncLogReader, TaskFile,
+    TrustDashboardWardAccess, WardAccess,
 };
 
 #[path = "support/logging.rs"]
@@ -87,12 +94,35 @@ struct Args {
     /// The night shift's hours (an end before the start is the next morning).
     #[arg(long, default_value = "21:30-07:30")]
     night: ShiftWindow,
+    /// What a different audit for an already completed task gets: `succeed` (the design's
+    /// failure-handling table: 200 with that task, nothing changed) or `no-matching-task`
+    /// (its findMatchingTask: 404).
+    #[arg(long, value_enum, default_value_t = AlreadyCompleteArg::Succeed)]
+    already_complete: AlreadyCompleteArg,
     /// Close a connection whose request head has not arrived within this many seconds.
     #[arg(long, default_value_t = 10)]
     header_timeout_secs: u64,
     /// Answer 408 and close when a request body has not arrived within this many seconds.
     #[arg(long, default_value_t = 10)]
     body_timeout_secs: u64,
+}
+
+/// `--already-complete`: the two readings of the design's "Task already complete" row.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AlreadyCompleteArg {
+    /// Return success with the completed task's id (the default).
+    Succeed,
+    /// Answer NO_MATCHING_TASK, as the design's findMatchingTask.
+    NoMatchingTask,
+}
+
+impl From<AlreadyCompleteArg> for AlreadyComplete {
+    fn from(arg: AlreadyCompleteArg) -> Self {
+        match arg {
+            AlreadyCompleteArg::Succeed => Self::Succeed,
+            AlreadyCompleteArg::NoMatchingTask => Self::NoMatchingTask,
+        }
+    }
 }
 
 /// Who may complete audits for which ward: the task file's table, or (explicitly) anyone.
@@ -120,12 +150,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let access = ward_access(&file, args.allow_any_ward)?;
     // Shift windows are trust configuration: an audit completes the task whose due date and
     // shift window contain its completion time.
-    let config = SyncConfig::default().with_shift_windows(
-        ShiftWindows::default()
-            .with(Shift::Early, args.early)
-            .with(Shift::Late, args.late)
-            .with(Shift::Night, args.night),
-    );
+    let config = SyncConfig::default()
+        .with_shift_windows(
+            ShiftWindows::default()
+                .with(Shift::Early, args.early)
+                .with(Shift::Late, args.late)
+                .with(Shift::Night, args.night),
+        )
+        .with_already_complete(args.already_complete.into());
 
     let mut auth = AuthConfig::default();
     if let Some(key) = &args.api_key {
