@@ -88,6 +88,10 @@
 //! - *Ward access*: a table keyed by staff id, e-mail or name ([`StaffWardAccess`]: the staff
 //!   id's entry wins, then the e-mail's, then the name's), or, explicitly, trust the dashboard
 //!   ([`TrustDashboardWardAccess`]).
+//! - *Task already complete*: a different audit for a task already completed in the same
+//!   window answers success with that task and changes nothing ([`AlreadyComplete::Succeed`],
+//!   default: the design's failure-handling table) or `NO_MATCHING_TASK`
+//!   ([`AlreadyComplete::NoMatchingTask`]: its `findMatchingTask`); see [`AlreadyComplete`].
 //! - Weekly audits: exact due date ([`WeeklyMatching::DueDateOnly`], default) or any day of
 //!   the ISO week ([`WeeklyMatching::SameIsoWeek`]).
 //! - Replay cache full: refuse ([`WhenReplayCacheFull::Refuse`], default) or forget the oldest
