@@ -6,8 +6,7 @@
 //! number, a patient's name or the note's text. Alone in its own test binary because it
 //! installs the global tracing subscriber.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
@@ -23,19 +22,6 @@ use nhs_integration::systmone_writeback::{
     Author, CaseNote, EngineConfig, NoteStatus, PatientIdentity, Sex, SqliteOutbox,
     SystmOneUsername, TokioWallClock, WritebackEngine,
 };
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn client_for(sim: &Simulator) -> Client {
     let sim = sim.clone();
@@ -73,13 +59,7 @@ fn note(nhs: &str, surname: &str, born: (i32, u32, u32), sex: Sex) -> CaseNote {
 
 #[tokio::test(start_paused = true)]
 async fn no_identifier_name_or_note_text_in_writeback_logs() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let capture = nhs_test_support::logs::LogCapture::global("trace");
 
     let org = Organisation::builtin_default();
     let sim = Simulator::new(
@@ -133,7 +113,7 @@ async fn no_identifier_name_or_note_text_in_writeback_logs() {
     }
     assert_eq!(statuses, ["filed", "filed", "rejected", "rejected"]);
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("note accepted"), "{logs}");
     assert!(logs.contains("note status changed"), "{logs}");
     for (what, text) in [("logs", &logs), ("rejections and audit details", &outcomes)] {

@@ -13,6 +13,8 @@
 //! | [`MESH_TLS_DIR_VAR`] | the throwaway CA, client certificate and key for it | `target/ci/mesh-tls` |
 //! | [`PYTHON_VAR`] | the venv's Python with `mesh-client` and `fhir.resources` installed | `.venv/bin/python` |
 //!
+//! Tests that check what is (and is not) logged capture the lines with [`logs::LogCapture`].
+//!
 //! ```no_run
 //! # async fn t() {
 //! let Some(url) = nhs_test_support::postgres_url() else { return };
@@ -22,6 +24,8 @@
 //! ```
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+pub mod logs;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

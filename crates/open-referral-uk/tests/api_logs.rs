@@ -4,9 +4,7 @@
 //! own test binary because it installs the global tracing subscriber.
 #![cfg(feature = "api")]
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
 use nhs_identifiers::NhsNumber;
 use open_referral_uk::api::{ApiState, serve};
@@ -14,19 +12,6 @@ use open_referral_uk::search::Directory;
 use open_referral_uk::synthetic;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 async fn exchange(address: SocketAddr, request: &str) -> String {
     let mut stream = TcpStream::connect(address).await.unwrap();
@@ -38,13 +23,7 @@ async fn exchange(address: SocketAddr, request: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_identifier_name_or_received_text_in_logs_or_error_bodies() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let capture = nhs_test_support::logs::LogCapture::global("trace");
 
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -104,7 +83,7 @@ async fn no_identifier_name_or_received_text_in_logs_or_error_bodies() {
         .await,
     );
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     let refused = logs
         .lines()
         .filter(|l| l.contains("request refused"))

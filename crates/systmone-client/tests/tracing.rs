@@ -9,35 +9,13 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use systmone_sim::Fault;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn spans_name_function_request_and_gateway_never_the_patient() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = nhs_test_support::logs::LogCapture::new();
+    let _guard = tracing::subscriber::set_default(captured.subscriber("debug"));
     let org = organisation();
     let sim = gateway(&org, "gateway0001");
     let client = client("gw-1", &sim);
@@ -47,7 +25,7 @@ async fn spans_name_function_request_and_gateway_never_the_patient() {
     assert!(error.is_outcome_unknown());
     client.call(demographics()).await.unwrap();
     client.shutdown().await;
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(text.contains("function=UpdatePatientRecord"), "{text}");
     assert!(text.contains("function=GetPatientRecord"), "{text}");
     assert!(text.contains("request_uid=nhsi-1"), "{text}");

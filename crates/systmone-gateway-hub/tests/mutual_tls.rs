@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use common::*;
@@ -15,35 +13,8 @@ use systmone_gateway::{DeviceCredential, Error, Secret, enrol, tls};
 use systmone_gateway_hub::{DeviceId, DeviceRegistry};
 
 /// Every log line of this test binary (the hub logs from its own tasks, on any thread).
-fn logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = buffer.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
-            .with_ansi(false)
-            .with_writer(move || Capture(writer.clone()))
-            .try_init();
-        buffer
-    })
-    .clone()
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn logged() -> String {
-    String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
+    nhs_test_support::logs::LogCapture::global("info").text()
 }
 
 /// The hub refused the connection during the TLS handshake: the agent got no answer at all
@@ -63,7 +34,7 @@ fn has_ten_digits_in_a_row(text: &str) -> bool {
 
 /// A mutual-TLS world, with this binary's log capture installed first.
 async fn mtls_world() -> World {
-    logs();
+    nhs_test_support::logs::LogCapture::global("info");
     mutual_world().await
 }
 
@@ -255,7 +226,7 @@ async fn the_agent_refuses_a_hub_whose_certificate_is_not_from_its_ca() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bound_certificates_without_mutual_tls_refuse_every_agent() {
     // Misconfigured: devices bound to certificates, but the TLS config asks for none.
-    logs();
+    nhs_test_support::logs::LogCapture::global("info");
     let mut config = hub_config();
     config.device_certificates = systmone_gateway_hub::DeviceCertificates::CommonNameIsDeviceId;
     let world = world_with(fast_throttle(), config).await;

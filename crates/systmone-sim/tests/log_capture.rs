@@ -5,36 +5,15 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::Conn;
 use nhs_identifiers::NhsNumber;
 use systmone_sim::{GatewayConfig, Organisation, Simulator, ThrottleConfig};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_identifier_name_or_received_text_in_logs_or_error_responses() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let capture = nhs_test_support::logs::LogCapture::global("trace");
 
     let org = Organisation::builtin_default();
     let sim = Simulator::new(
@@ -121,7 +100,7 @@ async fn no_identifier_name_or_received_text_in_logs_or_error_responses() {
     let _ = closing.read_answer().await;
     tokio::time::sleep(Duration::from_millis(50)).await;
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("closing connection"), "{logs}");
     for (what, text_seen) in [("logs", &logs), ("error responses", &responses)] {
         assert!(

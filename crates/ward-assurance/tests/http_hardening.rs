@@ -7,13 +7,13 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::client::request;
 use common::*;
+use nhs_test_support::logs::LogCapture;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use ward_assurance::http::{
@@ -24,32 +24,8 @@ use ward_assurance::*;
 
 const KEY: &str = "hardening-key";
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() -> Captured {
-    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .init();
-        captured
-    })
-    .clone()
+fn capture_logs() -> LogCapture {
+    LogCapture::global("trace")
 }
 
 async fn start(timeouts: HttpTimeouts) -> (SocketAddr, SharedEndpoint<InMemoryTaskStore>) {
@@ -164,7 +140,7 @@ async fn no_log_line_or_error_body_repeats_a_received_value() {
         .cloned()
         .unwrap();
     assert_eq!(task.status, TaskStatus::Completed);
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(text.contains("ward_assurance::audit"), "{text}");
     assert!(text.contains("ward_assurance::admin_alert"), "{text}");
     assert!(text.contains("wt123"), "{text}");
