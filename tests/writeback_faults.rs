@@ -4,14 +4,12 @@
 //! and a killed gateway. Of N notes accepted, exactly N are in the journal, each once, each
 //! with the right author.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use nhs_integration::systmone_client::{
-    ApiKey, BoxStream, Client, ClientConfig, FnConnector, GatewayPool, MemoryDeviceIdStore,
-    Timeouts,
-};
+use nhs_integration::systmone_client::GatewayPool;
 use nhs_integration::systmone_sim::{
     FaultProbabilities, GatewayConfig, Organisation, Simulator, ThrottleConfig,
 };
@@ -21,6 +19,8 @@ use nhs_integration::systmone_writeback::{
     NhsNumber, NoteStatus, PatientIdentity, RetryPolicy, Sex, SnomedCode, SystmOneUsername,
     TokioWallClock, WritebackEngine,
 };
+
+use common::client_for;
 
 /// The built-in organisation's patients: NHS number, surname, date of birth, sex.
 /// NHS number, surname, date of birth (y, m, d), sex.
@@ -76,22 +76,6 @@ fn note(i: usize) -> CaseNote {
             .with_task(GpTask::new("Clinical Review Required", "Please review").unwrap());
     }
     note
-}
-
-fn client_for(sim: &Simulator, label: &str) -> Client {
-    let sim = sim.clone();
-    let connector = FnConnector::new(move || {
-        let sim = sim.clone();
-        Box::pin(async move { Ok(Box::new(sim.connect_in_memory()?) as BoxStream) })
-    });
-    let mut config = ClientConfig::default();
-    config.timeouts = Timeouts::uniform(Duration::from_secs(5));
-    Client::builder(label, ApiKey::new("0a1b2c3d4e5f6071"))
-        .connector(Arc::new(connector))
-        .device_store(Arc::new(MemoryDeviceIdStore::default()))
-        .config(config)
-        .spawn()
-        .unwrap()
 }
 
 fn gateways(org: &Organisation) -> (Simulator, Simulator) {

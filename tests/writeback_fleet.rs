@@ -14,13 +14,12 @@
 //! milliseconds of virtual time and timers still fire in order. `WRITEBACK_FLEET_SEEDS=20`
 //! runs a longer soak.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use nhs_integration::systmone_client::{
-    ApiKey, BoxStream, Client, ClientConfig, FnConnector, MemoryDeviceIdStore, Timeouts,
-};
 use nhs_integration::systmone_sim::model::JournalItem;
 use nhs_integration::systmone_sim::{
     FaultProbabilities, GatewayConfig, Organisation, Simulator, ThrottleConfig,
@@ -30,6 +29,8 @@ use nhs_integration::systmone_writeback::{
     NhsNumber, NoteStatus, PatientIdentity, PostgresConfig, PostgresOutbox, RetryPolicy, Sex,
     SystmOneUsername, TokioWallClock, WorkerId, WritebackEngine,
 };
+
+use common::client_for;
 
 type Patient = (&'static str, &'static str, (i32, u32, u32), Sex);
 
@@ -60,22 +61,6 @@ fn note(i: usize) -> CaseNote {
         Author::named("Sam Patel (Link worker, Example Social Prescribing)").unwrap()
     };
     CaseNote::new(patient, author, &format!("Fleet note {i}.")).unwrap()
-}
-
-fn client_for(sim: &Simulator, label: &str) -> Client {
-    let sim = sim.clone();
-    let connector = FnConnector::new(move || {
-        let sim = sim.clone();
-        Box::pin(async move { Ok(Box::new(sim.connect_in_memory()?) as BoxStream) })
-    });
-    let mut config = ClientConfig::default();
-    config.timeouts = Timeouts::uniform(Duration::from_secs(5));
-    Client::builder(label, ApiKey::new("0a1b2c3d4e5f6071"))
-        .connector(Arc::new(connector))
-        .device_store(Arc::new(MemoryDeviceIdStore::default()))
-        .config(config)
-        .spawn()
-        .unwrap()
 }
 
 const GATEWAYS: [&str; 3] = ["gateway-1", "gateway-2", "gateway-3"];

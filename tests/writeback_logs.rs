@@ -6,14 +6,12 @@
 //! number, a patient's name or the note's text. Alone in its own test binary because it
 //! installs the global tracing subscriber.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use nhs_integration::systmone_client::{
-    ApiKey, BoxStream, Client, ClientConfig, FnConnector, GatewayPool, MemoryDeviceIdStore,
-    Timeouts,
-};
+use nhs_integration::systmone_client::GatewayPool;
 use nhs_integration::systmone_sim::{
     Fault, GatewayConfig, Organisation, Simulator, ThrottleConfig,
 };
@@ -23,21 +21,7 @@ use nhs_integration::systmone_writeback::{
     SystmOneUsername, TokioWallClock, WritebackEngine,
 };
 
-fn client_for(sim: &Simulator) -> Client {
-    let sim = sim.clone();
-    let connector = FnConnector::new(move || {
-        let sim = sim.clone();
-        Box::pin(async move { Ok(Box::new(sim.connect_in_memory()?) as BoxStream) })
-    });
-    let mut config = ClientConfig::default();
-    config.timeouts = Timeouts::uniform(Duration::from_secs(5));
-    Client::builder("gateway-1", ApiKey::new("0a1b2c3d4e5f6071"))
-        .connector(Arc::new(connector))
-        .device_store(Arc::new(MemoryDeviceIdStore::default()))
-        .config(config)
-        .spawn()
-        .unwrap()
-}
+use common::client_for;
 
 const NOTE_TEXT: &str = "Zebedee said he fell down the stairs at home";
 
@@ -75,7 +59,11 @@ async fn no_identifier_name_or_note_text_in_writeback_logs() {
     let dir = tempfile::tempdir().unwrap();
     let engine = WritebackEngine::new(
         SqliteOutbox::open(dir.path().join("outbox.sqlite")).unwrap(),
-        PoolGateways::new(GatewayPool::builder().gateway(client_for(&sim)).build()),
+        PoolGateways::new(
+            GatewayPool::builder()
+                .gateway(client_for(&sim, "gateway-1"))
+                .build(),
+        ),
         TokioWallClock::starting_at(Utc::now()),
         EngineConfig::default(),
     );

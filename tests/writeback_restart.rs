@@ -3,14 +3,12 @@
 //! dropped without shutdown while a write is inside a gateway) and restarted on the same
 //! outbox file: nothing is lost and nothing is filed twice.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use nhs_integration::systmone_client::{
-    ApiKey, BoxStream, Client, ClientConfig, FnConnector, GatewayPool, MemoryDeviceIdStore,
-    Timeouts,
-};
+use nhs_integration::systmone_client::GatewayPool;
 use nhs_integration::systmone_sim::model::JournalItem;
 use nhs_integration::systmone_sim::{
     Fault, GatewayConfig, Organisation, Simulator, ThrottleConfig,
@@ -21,21 +19,7 @@ use nhs_integration::systmone_writeback::{
     SystmOneUsername, TokioWallClock, WritebackEngine,
 };
 
-fn client_for(sim: &Simulator, label: &str) -> Client {
-    let sim = sim.clone();
-    let connector = FnConnector::new(move || {
-        let sim = sim.clone();
-        Box::pin(async move { Ok(Box::new(sim.connect_in_memory()?) as BoxStream) })
-    });
-    let mut config = ClientConfig::default();
-    config.timeouts = Timeouts::uniform(Duration::from_secs(5));
-    Client::builder(label, ApiKey::new("0a1b2c3d4e5f6071"))
-        .connector(Arc::new(connector))
-        .device_store(Arc::new(MemoryDeviceIdStore::default()))
-        .config(config)
-        .spawn()
-        .unwrap()
-}
+use common::client_for;
 
 fn pool(a: &Simulator, b: &Simulator) -> PoolGateways {
     PoolGateways::new(
