@@ -69,6 +69,12 @@ fn hostile_strings() -> Vec<String> {
         "<!DOCTYPE lol [<!ENTITY a \"aaaa\">]><Bundle/>",
         "<?xml version=\"1.0\"?>",
         "\u{feff}<Bundle/>",
+        // Characters XML 1.0 cannot carry, raw, by reference and in a comment (the fuzz target
+        // found the raw case: the reader took it and the writer then refused it).
+        "<Bundle xmlns=\"http://hl7.org/fhir\"><entry><fullUrl value=\"urn:uuid:6a607ff6-bd\u{4}\u{0}db0\"/></entry></Bundle>",
+        "<Bundle xmlns=\"http://hl7.org/fhir\"><entry><fullUrl value=\"urn:uuid:&#1;\"/></entry></Bundle>",
+        "<Bundle xmlns=\"http://hl7.org/fhir\"><!-- \u{1b} --><type value=\"message\"/></Bundle>",
+        "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"a\u{FFFF}\"/></Patient>",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -170,4 +176,31 @@ fn mutated_coded_discharges_never_panic() {
 fn oversized_inputs_are_refused() {
     let big = format!("<Bundle>{}</Bundle>", " ".repeat(xml::dom::MAX_XML_BYTES));
     assert!(matches!(xml::from_xml(&big), Err(Error::TooLarge { .. })));
+}
+
+/// A document holding a character XML 1.0 cannot carry is refused by the reader, with its
+/// position and without the value, so whatever the reader accepts the writer can write again.
+#[test]
+fn characters_xml_cannot_carry_are_refused_on_read() {
+    let good = "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"message\"/><entry><fullUrl value=\"urn:uuid:6a607ff6\"/></entry></Bundle>";
+    assert!(xml::from_xml(good).is_ok());
+    for (bad, at) in [
+        (
+            good.replace("6a607ff6", "6a60\u{4}\u{0}7ff6"),
+            Some(good.find("6a607ff6").unwrap() as u64 + 4),
+        ),
+        (good.replace("6a607ff6", "6a60&#1;7ff6"), None),
+        (good.replace("6a607ff6", "6a60&#x1F;7ff6"), None),
+        (good.replace("<type", "<!-- \u{1b} --><type"), None),
+    ] {
+        let error = xml::from_xml(&bad).unwrap_err();
+        let Error::Xml { position, reason } = &error else {
+            panic!("not an XML error: {error:?}");
+        };
+        assert!(reason.contains("cannot carry"), "{reason}");
+        assert!(!error.to_string().contains("6a60"), "{error}");
+        if let Some(at) = at {
+            assert_eq!(*position, at);
+        }
+    }
 }

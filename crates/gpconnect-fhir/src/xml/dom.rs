@@ -3,6 +3,7 @@
 
 use quick_xml::events::{BytesStart, Event};
 
+use super::writer::first_forbidden_char;
 use crate::error::{Error, Result};
 
 /// Largest XML document accepted (bytes).
@@ -70,6 +71,13 @@ fn element(start: &BytesStart<'_>, position: u64) -> Result<Element> {
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|e| xml_err(position, e.to_string()))?
             .into_owned();
+        // A character reference (`&#1;`) can name a character XML cannot carry.
+        if first_forbidden_char(&value).is_some() {
+            return Err(xml_err(
+                position,
+                format!("a character XML cannot carry in the attribute `{key}`"),
+            ));
+        }
         attributes.push((key, value));
     }
     Ok(Element {
@@ -87,6 +95,14 @@ pub fn parse(xml: &str) -> Result<Element> {
             what: "XML bytes",
             limit: MAX_XML_BYTES,
         });
+    }
+    // XML 1.0 has no place for C0 controls (other than tab, LF, CR), U+FFFE or U+FFFF, raw
+    // or in a comment; refused here, whatever we accept can be written again.
+    if let Some(at) = first_forbidden_char(xml) {
+        return Err(xml_err(
+            u64::try_from(at).unwrap_or(u64::MAX),
+            "a character XML cannot carry",
+        ));
     }
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut stack: Vec<Element> = Vec::new();
@@ -197,6 +213,11 @@ mod tests {
             "<a>text</a>",
             "<!DOCTYPE a [<!ENTITY x \"y\">]><a/>",
             "<a b='&unknown;'/>",
+            "<a b='x\u{4}\u{0}y'/>",
+            "<a b='&#1;'/>",
+            "<a b='&#x1F;'/>",
+            "<a><!-- \u{1} --></a>",
+            "<a b='\u{FFFE}'/>",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

@@ -337,13 +337,26 @@ fn escape_attribute(out: &mut String, value: &str) {
 }
 
 /// Characters XML 1.0 cannot carry at all (C0 controls other than tab/LF/CR, U+FFFE, U+FFFF).
-fn has_forbidden_char(value: &str) -> bool {
-    value
+pub(crate) fn has_forbidden_char(value: &str) -> bool {
+    first_forbidden_char(value).is_some()
+}
+
+/// The byte offset of the first character XML 1.0 cannot carry, if any (the reader refuses a
+/// document holding one, so that whatever it accepts the writers can write again).
+pub(crate) fn first_forbidden_char(value: &str) -> Option<usize> {
+    // Fast path: every such character starts with a byte below 0x20 or with 0xEF.
+    if !value
         .bytes()
         .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
-        && value.chars().any(|c| {
+    {
+        return None;
+    }
+    value
+        .char_indices()
+        .find(|&(_, c)| {
             matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
         })
+        .map(|(at, _)| at)
 }
 
 /// `id` on elements and `url` on extensions are XML attributes.
