@@ -75,6 +75,10 @@ fn hostile_strings() -> Vec<String> {
         "<Bundle xmlns=\"http://hl7.org/fhir\"><entry><fullUrl value=\"urn:uuid:&#1;\"/></entry></Bundle>",
         "<Bundle xmlns=\"http://hl7.org/fhir\"><!-- \u{1b} --><type value=\"message\"/></Bundle>",
         "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"a\u{FFFF}\"/></Patient>",
+        // A narrative the writer would refuse (found by the same fuzz target after the fix
+        // above): the reader now checks it by the writer's rule.
+        "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div xmlns=\"http://www.w3.org/1999/xhtml\"><p class=\"a\" class=\"b\">x</p></div></text></Patient>",
+        "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div class=\"a\" class=\"b\"/></text></Patient>",
     ]
     .iter()
     .map(|s| (*s).to_owned())

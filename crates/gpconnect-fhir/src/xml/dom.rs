@@ -129,7 +129,7 @@ pub fn parse(xml: &str) -> Result<Element> {
                         .zip(usize::try_from(after).ok())
                         .and_then(|(b, a)| xml.get(b..a))
                         .ok_or_else(|| xml_err(before, "narrative out of range"))?;
-                    el.xhtml = Some(raw.trim().to_owned());
+                    el.xhtml = Some(narrative(raw, before)?);
                     attach(&mut stack, &mut root, el);
                     continue;
                 }
@@ -152,7 +152,7 @@ pub fn parse(xml: &str) -> Result<Element> {
                         .zip(usize::try_from(reader.buffer_position()).ok())
                         .and_then(|(b, a)| xml.get(b..a))
                         .ok_or_else(|| xml_err(before, "narrative out of range"))?;
-                    el.xhtml = Some(raw.trim().to_owned());
+                    el.xhtml = Some(narrative(raw, before)?);
                 }
                 attach(&mut stack, &mut root, el);
             }
@@ -178,6 +178,16 @@ pub fn parse(xml: &str) -> Result<Element> {
         return Err(xml_err(reader.buffer_position(), "unexpected end of input"));
     }
     root.ok_or_else(|| xml_err(0, "no root element"))
+}
+
+/// The narrative `div` as read, checked by the same rule the writers apply (one well-formed
+/// element, unique attributes), so that whatever the reader accepts can be written again.
+fn narrative(raw: &str, position: u64) -> Result<String> {
+    super::writer::xhtml(raw, "div").map_err(|error| match error {
+        Error::Xhtml { reason, .. } => xml_err(position, format!("narrative: {reason}")),
+        other => other,
+    })?;
+    Ok(raw.trim().to_owned())
 }
 
 fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
