@@ -540,18 +540,21 @@ fn section_index(doc: &serde_json::Value, code: &str) -> usize {
         .unwrap()
 }
 
+/// Where the first resource of type `t` sits among the coded discharge's document entries.
+fn coded_entry_position(t: &str) -> usize {
+    let v: serde_json::Value =
+        serde_json::from_str(&coded_discharge_message().to_json().unwrap()).unwrap();
+    v["entry"][2]["resource"]["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|e| e["resource"]["resourceType"] == t)
+        .unwrap()
+}
+
 #[test]
 fn validator_checks_coded_content_with_locations() {
-    let typed = |t: &str| -> usize {
-        let msg = coded_discharge_message();
-        let v: serde_json::Value = serde_json::from_str(&msg.to_json().unwrap()).unwrap();
-        v["entry"][2]["resource"]["entry"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .position(|e| e["resource"]["resourceType"] == t)
-            .unwrap()
-    };
+    let typed = coded_entry_position;
     let condition = typed("Condition");
     let condition_list = condition - 1;
     let allergy_list = typed("AllergyIntolerance") - 1;
@@ -792,16 +795,7 @@ fn empty_allergy_list_carries_its_reason() {
 /// section missing altogether.
 #[test]
 fn validator_checks_list_profiles_items_and_the_allergies_section() {
-    let position = |t: &str| -> usize {
-        let v: serde_json::Value =
-            serde_json::from_str(&coded_discharge_message().to_json().unwrap()).unwrap();
-        v["entry"][2]["resource"]["entry"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .position(|e| e["resource"]["resourceType"] == t)
-            .unwrap()
-    };
+    let position = coded_entry_position;
     let condition = position("Condition");
     let condition_list = condition - 1;
     let allergy = position("AllergyIntolerance");
