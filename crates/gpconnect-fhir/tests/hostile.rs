@@ -79,6 +79,12 @@ fn hostile_strings() -> Vec<String> {
         // above): the reader now checks it by the writer's rule.
         "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div xmlns=\"http://www.w3.org/1999/xhtml\"><p class=\"a\" class=\"b\">x</p></div></text></Patient>",
         "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div class=\"a\" class=\"b\"/></text></Patient>",
+        // A narrative without the XHTML namespace, and one with a name that is not an XML
+        // name, which the writer had copied out as it was (found by the same fuzz target,
+        // 2026-11-30 third run: `xm?ns` for `xmlns`).
+        "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div xm?ns=\"http://www.w3.org/1999/xhtml\">x</div></text></Patient>",
+        "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div><p>x</p></div></text></Patient>",
+        "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div xmlns=\"http://www.w3.org/1999/xhtml\"><p?>x</p?></div></text></Patient>",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -207,4 +213,92 @@ fn characters_xml_cannot_carry_are_refused_on_read() {
             assert_eq!(*position, at);
         }
     }
+}
+
+/// A narrative `div` is read as the writers write it: with the XHTML namespace when it does
+/// not declare it, so reading what was written gives the same value; names in it that are not
+/// XML names are refused by the reader and the writers alike, never copied into our XML.
+#[test]
+fn narratives_are_read_as_written_and_names_must_be_xml_names() {
+    let patient = |div: &str| {
+        format!(
+            "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/>{div}</text></Patient>"
+        )
+    };
+    let bare = xml::from_xml(&patient("<div><p>x</p></div>")).unwrap();
+    let written = xml::to_xml(&bare).unwrap();
+    assert!(
+        written.contains("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>x</p></div>"),
+        "{written}"
+    );
+    assert_eq!(xml::from_xml(&written).unwrap(), bare);
+    assert_eq!(
+        xml::from_xml(&patient(
+            "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>x</p></div>"
+        ))
+        .unwrap(),
+        bare
+    );
+
+    for (div, what) in [
+        (
+            "<div xm?ns=\"http://www.w3.org/1999/xhtml\">x</div>",
+            "attribute name",
+        ),
+        (
+            "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p 1a=\"b\">x</p></div>",
+            "attribute name",
+        ),
+        (
+            "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p?>x</p?></div>",
+            "element name",
+        ),
+        (
+            "<div xmlns=\"http://www.w3.org/1999/xhtml\"><-p/></div>",
+            "element name",
+        ),
+    ] {
+        let error = xml::from_xml(&patient(div)).unwrap_err();
+        let Error::Xml { reason, .. } = &error else {
+            panic!("not an XML error: {error:?}");
+        };
+        assert!(reason.contains(what), "{div}: {reason}");
+        // The same div from JSON: the writer refuses it too.
+        let json_text = serde_json::json!({
+            "resourceType": "Patient",
+            "text": {"status": "generated", "div": div},
+        })
+        .to_string();
+        let resource = json::from_json(&json_text).unwrap();
+        assert!(xml::to_xml(&resource).is_err(), "{div}");
+    }
+    // Names XML allows beyond ASCII letters: a namespace prefix, `_`, `-`, `.`, digits after
+    // the first character, letters outside ASCII.
+    let fine = "<div xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\"><p data-x.1=\"a\" _b=\"c\">é<é/></p></div>";
+    let read = xml::from_xml(&patient(fine)).unwrap();
+    assert_eq!(xml::from_xml(&xml::to_xml(&read).unwrap()).unwrap(), read);
+}
+
+/// The input the fuzz target found (the public Mental Health discharge example with
+/// `xmlns` mutated to `xm?ns` on one narrative): refused with its position.
+#[test]
+fn the_fuzz_finding_is_refused() {
+    let Some(example) = example(
+        "NHSDigital-FHIR-ImplementationGuide-STU3_TOC-MentalHealthDischarge-JonBurrows.xml",
+    ) else {
+        return;
+    };
+    assert!(xml::from_xml(&example).is_ok());
+    let at = example.find("<div xmlns=").unwrap();
+    let mutated = format!(
+        "{}<div xm?ns={}",
+        &example[..at],
+        &example[at + "<div xmlns=".len()..]
+    );
+    response_xml_invariants(mutated.as_bytes());
+    let Error::Xml { position, reason } = xml::from_xml(&mutated).unwrap_err() else {
+        panic!("not an XML error");
+    };
+    assert_eq!(position, at as u64);
+    assert!(reason.contains("attribute name"), "{reason}");
 }

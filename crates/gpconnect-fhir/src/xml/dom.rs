@@ -181,13 +181,14 @@ pub fn parse(xml: &str) -> Result<Element> {
 }
 
 /// The narrative `div` as read, checked by the same rule the writers apply (one well-formed
-/// element, unique attributes), so that whatever the reader accepts can be written again.
+/// element, XML names, unique attributes), so that whatever the reader accepts can be written
+/// again, and given what the writers give it (the XHTML namespace, when the div does not
+/// declare it), so that reading what they wrote gives the same value.
 fn narrative(raw: &str, position: u64) -> Result<String> {
     super::writer::xhtml(raw, "div").map_err(|error| match error {
         Error::Xhtml { reason, .. } => xml_err(position, format!("narrative: {reason}")),
         other => other,
-    })?;
-    Ok(raw.trim().to_owned())
+    })
 }
 
 fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) {

@@ -359,6 +359,25 @@ pub(crate) fn first_forbidden_char(value: &str) -> Option<usize> {
         .map(|(at, _)| at)
 }
 
+/// Whether `name` is an XML 1.0 `Name` (fifth edition: a NameStartChar, then NameChars).
+/// Element and attribute names in a narrative must be, or the document is not well-formed.
+pub(crate) fn is_xml_name(name: &str) -> bool {
+    fn start(c: char) -> bool {
+        matches!(c,
+            ':' | 'A'..='Z' | '_' | 'a'..='z'
+            | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+            | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}'
+            | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}'
+            | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+    }
+    let mut chars = name.chars();
+    chars.next().is_some_and(start)
+        && chars.all(|c| {
+            start(c)
+                || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+        })
+}
+
 /// `id` on elements and `url` on extensions are XML attributes.
 pub(crate) fn is_attribute(name: &str, type_name: Option<&str>, is_resource: bool) -> bool {
     (name == "id" && !is_resource) || (name == "url" && type_name == Some("Extension"))
@@ -433,10 +452,17 @@ pub(crate) fn xhtml(div: &str, loc: &str) -> Result<String> {
     Ok(with_ns)
 }
 
-/// Attributes must be well-formed and unique.
+/// The element's name and its attributes' names must be XML names (quick-xml reads any
+/// run of characters as a name), attributes well-formed and unique.
 fn check_attributes(start: &quick_xml::events::BytesStart<'_>) -> std::result::Result<(), String> {
+    if !is_xml_name(start.name().as_ref()) {
+        return Err("an element name that is not an XML name".to_owned());
+    }
     for attr in start.attributes() {
         let attr = attr.map_err(|e| e.to_string())?;
+        if !is_xml_name(attr.key.as_ref()) {
+            return Err("an attribute name that is not an XML name".to_owned());
+        }
         attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|e| e.to_string())?;
     }
