@@ -13,7 +13,7 @@
 //! IO, so the small tools every crate needs live here once, rather than in a second crate that
 //! every crate would also have to depend on:
 //! [`open_enum!`](macro@open_enum) (code lists with a private catch-all), [`text_id!`] (text identifiers),
-//! [`redact`] ([`redact::Redacted`], [`debug_redacted!`], [`redact::serde_error`]),
+//! [`redact`] ([`redact::Redacted`], [`redact::Secret`], [`debug_redacted!`], [`redact::serde_error`]),
 //! [`clock`] (one `Clock`, a manual test clock and the Europe/London date) and [`uuid`]
 //! (random v4 ids, a deterministic sequence for snapshots).
 //!

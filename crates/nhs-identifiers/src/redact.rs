@@ -3,6 +3,8 @@
 //!
 //! - [`Redacted<T>`]: owns a value (an API key, a password, a name) whose `Debug` and
 //!   `Display` print `<redacted>`; [`Redacted::expose`] gives it back where it is needed.
+//!   [`Secret`] is the one for secret strings (passwords, shared keys, enrolment tokens,
+//!   device credentials) that every crate uses.
 //! - [`Redact`] + [`Shape`] + [`debug_redacted!`](crate::debug_redacted): `Debug` that shows
 //!   the shape of free text (`<12 chars>`, `Some(<3 chars>)`), never the text, for structs
 //!   with some sensitive fields.
@@ -61,6 +63,24 @@ impl<T> Redacted<T> {
 impl<T> From<T> for Redacted<T> {
     fn from(value: T) -> Self {
         Self(value)
+    }
+}
+
+/// A secret string: a password, a shared key, an enrolment token, a device credential. It
+/// never prints; serde sees the value (for the wire and for storage only).
+///
+/// ```
+/// use nhs_identifiers::redact::Secret;
+///
+/// let password = Secret::from("mailbox-password");
+/// assert_eq!(format!("{password:?}"), "<redacted>");
+/// assert_eq!(password.expose(), "mailbox-password");
+/// ```
+pub type Secret = Redacted<String>;
+
+impl From<&str> for Redacted<String> {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
     }
 }
 
@@ -306,6 +326,15 @@ mod tests {
         let back: Redacted<String> = serde_json::from_str("\"TestKey\"").unwrap();
         assert_eq!(back, secret);
         assert_eq!(back.into_inner(), "TestKey");
+    }
+
+    #[test]
+    fn secrets_come_from_borrowed_or_owned_text_and_never_print() {
+        let borrowed = Secret::from("s3cr3t");
+        let owned: Secret = String::from("s3cr3t").into();
+        assert_eq!(borrowed, owned);
+        assert_eq!(borrowed.expose(), "s3cr3t");
+        assert_eq!(format!("{borrowed:?} {owned}"), "<redacted> <redacted>");
     }
 
     #[test]

@@ -5,8 +5,6 @@
 //! `MAILBOX:nonce:nonce_count:password:timestamp`. A token is good for one request only, so
 //! the client draws a fresh UUID nonce (count 0) for every request.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -14,39 +12,8 @@ use sha2::Sha256;
 use crate::error::MeshError;
 use crate::types::MailboxId;
 
-/// A secret string (mailbox password, shared key): `Debug` prints `"***"`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for the HMAC only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"***\"")
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Self::new(value)
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
+/// A secret string (mailbox password, shared key): the ground floor's, which never prints.
+pub use nhs_identifiers::redact::Secret;
 
 /// A mailbox's credentials: its id, its password and the environment's shared key.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -190,7 +190,7 @@ async fn a_certificate_for_another_device_or_a_wrong_credential_is_refused_and_l
     assert!(!has_ten_digits_in_a_row(&line), "no NHS number: {line}");
 
     // X's own certificate with a wrong credential: refused too (both are needed).
-    let forged = DeviceCredential::new(x.device_id.clone(), x.ods.clone(), Secret::new("forged"));
+    let forged = DeviceCredential::new(x.device_id.clone(), x.ods.clone(), Secret::from("forged"));
     let forger = systmone_gateway::Agent::new(world.mutual_agent_config(addr, &cert_x), forged);
     match forger.session(&mut welcomed).await {
         Error::Refused { reason } => {

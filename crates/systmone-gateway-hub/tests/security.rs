@@ -36,7 +36,7 @@ async fn unknown_replayed_expired_and_revoked_enrolment_tokens_are_refused() {
     assert_eq!(credential.ods, "B11111");
     refused_because(enrol(&config, token.token).await, "already used");
     refused_because(
-        enrol(&config, Secret::new("not-a-token")).await,
+        enrol(&config, Secret::from("not-a-token")).await,
         "unknown enrolment token",
     );
     let revoked = world
@@ -214,8 +214,11 @@ async fn an_agent_announcing_another_organisation_than_its_enrolment_is_refused(
         matches!(&error, Error::Refused { reason } if reason.contains("organisation")),
         "{error:?}"
     );
-    let wrong_secret =
-        DeviceCredential::new(credential.device_id.clone(), "B11111", Secret::new("guess"));
+    let wrong_secret = DeviceCredential::new(
+        credential.device_id.clone(),
+        "B11111",
+        Secret::from("guess"),
+    );
     let error = systmone_gateway::Agent::new(config, wrong_secret)
         .session(&mut false)
         .await;

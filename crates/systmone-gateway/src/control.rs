@@ -4,36 +4,13 @@
 //! tokens, device credentials) are [`Secret`]s: their `Debug` never shows them. A message type
 //! a newer peer sends that this version does not know decodes as [`ControlMessage::Unknown`].
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::FrameError;
 
-/// A secret string (an enrolment token or a device credential): hidden in `Debug`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    #[must_use]
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    /// The secret itself (for the wire and for hashing only).
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+/// A secret string (an enrolment token or a device credential): the ground floor's, which
+/// never prints and serialises as the plain string.
+pub use nhs_identifiers::redact::Secret;
 
 /// Whether the local SystmOne client takes connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -166,7 +143,7 @@ mod tests {
     fn secrets_never_show_in_debug() {
         let hello = ControlMessage::Hello {
             device_id: "d1".into(),
-            credential: Secret::new("s3cr3t-credential"),
+            credential: Secret::from("s3cr3t-credential"),
             ods: "B11111".into(),
             agent_version: "0.1.0".into(),
             systmone: SystmOneState::Available,

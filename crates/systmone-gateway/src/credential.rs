@@ -112,7 +112,7 @@ mod tests {
     fn saved_credentials_load_back_and_are_owner_only() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("device.json");
-        let credential = DeviceCredential::new("dev-1", "B11111", Secret::new("abc123"));
+        let credential = DeviceCredential::new("dev-1", "B11111", Secret::from("abc123"));
         credential.save(&path).unwrap();
         assert_eq!(DeviceCredential::load(&path).unwrap(), credential);
         #[cfg(unix)]
@@ -122,7 +122,7 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         // Saving again replaces it.
-        DeviceCredential::new("dev-2", "B11111", Secret::new("x"))
+        DeviceCredential::new("dev-2", "B11111", Secret::from("x"))
             .save(&path)
             .unwrap();
         assert_eq!(DeviceCredential::load(&path).unwrap().device_id, "dev-2");

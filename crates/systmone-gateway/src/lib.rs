@@ -58,7 +58,7 @@
 //!     Ok(credential) => credential,
 //!     // First run: exchange the one-time token the integrator issued for this practice.
 //!     Err(_) => {
-//!         let credential = enrol(&config, Secret::new("token-from-the-integrator")).await?;
+//!         let credential = enrol(&config, Secret::from("token-from-the-integrator")).await?;
 //!         credential.save(path)?;
 //!         credential
 //!     }

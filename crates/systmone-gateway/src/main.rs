@@ -108,7 +108,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_else(|| "gateway-pc".to_owned());
             let config = config(&common)?.with_label(label);
             let credential =
-                enrol_and_save(&config, Secret::new(token), &common.credential).await?;
+                enrol_and_save(&config, Secret::from(token), &common.credential).await?;
             eprintln!(
                 "enrolled as device {} for {}; credential saved",
                 credential.device_id, credential.ods

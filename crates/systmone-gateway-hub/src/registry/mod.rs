@@ -286,7 +286,7 @@ pub(crate) fn new_secret() -> Result<Secret, HubError> {
     ring::rand::SystemRandom::new()
         .fill(&mut bytes)
         .map_err(|_| HubError::Storage("the system random source failed".into()))?;
-    Ok(Secret::new(hex(&bytes)))
+    Ok(Secret::from(hex(&bytes)))
 }
 
 /// The SHA-256 digest of a secret, as hex.
@@ -338,7 +338,7 @@ pub(crate) mod contract {
 
         // Unknown token.
         let unknown = registry
-            .enrol(Secret::new("nope"), "pc".into(), None, now)
+            .enrol(Secret::from("nope"), "pc".into(), None, now)
             .await
             .unwrap_err();
         assert!(matches!(unknown, HubError::Token(TokenRefusal::Unknown)));
@@ -393,7 +393,7 @@ pub(crate) mod contract {
         assert_eq!(found.device_id, device.device_id);
         assert!(matches!(
             registry
-                .authenticate(device.device_id.clone(), Secret::new("wrong"))
+                .authenticate(device.device_id.clone(), Secret::from("wrong"))
                 .await,
             Err(HubError::BadCredential)
         ));
