@@ -87,6 +87,10 @@ struct Args {
     /// Seconds to wait for the acknowledgements.
     #[arg(long, default_value_t = 60)]
     wait: u64,
+    /// The MESH outbox, inbox and ITK3 statuses: a SQLite file (default: a fresh file in a
+    /// temporary directory). Run again with the same file and the statuses carry on.
+    #[arg(long, value_name = "FILE")]
+    store: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -241,13 +245,24 @@ async fn send_over_mesh(
     );
     let client = MeshClient::new(ClientConfig::new(url, creds))?;
     client.handshake().await?;
-    let store = Arc::new(SqliteStore::in_memory()?);
+    let temp = tempfile::tempdir()?;
+    let path = args
+        .store
+        .clone()
+        .unwrap_or_else(|| temp.path().join("mesh.sqlite"));
+    let store = Arc::new(SqliteStore::open(&path)?);
     let wait = Duration::from_secs(args.wait);
-    let sender = ItkSender::new(
+    let sender = ItkSender::with_store(
         Outbox::new(client.clone(), store.clone()),
-        Poller::new(client, store).workflow_filter(message.mesh.ack_workflow_id.clone()),
-    )
+        Poller::new(client, store.clone()).workflow_filter(message.mesh.ack_workflow_id.clone()),
+        store,
+    )?
     .timeouts(AckTimeouts::new(wait, wait));
+    // Statuses settled over a week ago are of no more use: keep the file from growing.
+    let forgotten = sender.forget_settled(Duration::from_secs(7 * 24 * 3600), Utc::now())?;
+    if !forgotten.is_empty() {
+        println!("forgot {} settled ITK3 statuses", forgotten.len());
+    }
     let header = sender.send(message, Utc::now()).await?;
     println!("sent MessageHeader {header}: accepted by MESH");
     loop {

@@ -142,6 +142,44 @@ impl ItkSender {
         self.tracker().ok()?.get(header_id).cloned()
     }
 
+    /// Stops tracking the messages that settled ([`TrackedMessage::is_settled`]: a business
+    /// ack, a failure, or every ack asked for in) more than `keep` before `now`, and removes
+    /// them from the store: without this the statuses grow with every message sent, and
+    /// [`Self::with_store`] loads them all. Returns their MessageHeader ids.
+    ///
+    /// A response or report that arrives for a message after it was forgotten is ignored,
+    /// so keep them longer than a late acknowledgement can take (days, not minutes). Messages
+    /// still waiting (for an ack, or for the recipient's mailbox to download one that asked
+    /// for none) are kept however old: their time-outs decide.
+    ///
+    /// # Errors
+    /// [`MeshError::Store`]: nothing was forgotten.
+    pub fn forget_settled(
+        &self,
+        keep: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, MeshError> {
+        let keep = chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+        let cutoff = now
+            .checked_sub_signed(keep)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        // The tracker stays locked while the store forgets, so a status saved by a poll in
+        // between can neither bring a forgotten message back nor be lost.
+        let mut tracker = self.tracker()?;
+        let ids = tracker.settled_before(cutoff);
+        if ids.is_empty() {
+            return Ok(ids);
+        }
+        if let Some(store) = &self.store {
+            store.forget_tracked(&ids)?;
+        }
+        for id in &ids {
+            tracker.forget(id);
+        }
+        info!(forgotten = ids.len(), "settled ITK3 statuses forgotten");
+        Ok(ids)
+    }
+
     /// The MESH envelope for `message`: its routing, FHIR JSON content type, and a subject
     /// without patient details.
     pub fn envelope(message: &ItkMessage) -> Envelope {
@@ -506,5 +544,76 @@ mod tests {
         let d = r.decide(b"not fhir").unwrap();
         assert_eq!(d.infrastructure.code, ResponseCode::UnreadableMessage);
         assert!(!d.accept);
+    }
+
+    #[test]
+    fn settled_statuses_are_forgotten_in_memory_and_in_the_store() {
+        use chrono::TimeZone;
+        use std::time::Duration;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mesh.sqlite");
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+        {
+            let store = crate::SqliteStore::open(&path).unwrap();
+            let mut t = AckTracker::new();
+            t.track("old-failed", "L1", (true, true), t0);
+            t.failed(
+                "old-failed",
+                "no infrastructure acknowledgement in time",
+                t0,
+            );
+            t.track("waiting", "L2", (true, true), t0);
+            t.accepted("waiting", "M2", t0);
+            t.track("new-failed", "L3", (true, true), t0);
+            t.failed(
+                "new-failed",
+                "negative infrastructure acknowledgement 20007",
+                t0 + chrono::Duration::days(29),
+            );
+            for m in t.all() {
+                store.save_tracked(m).unwrap();
+            }
+        }
+        // Never contacted: forgetting is local.
+        let start = || {
+            let store = Arc::new(crate::SqliteStore::open(&path).unwrap());
+            let creds = crate::Credentials::new(
+                crate::MailboxId::new("X26ABC1").unwrap(),
+                "password",
+                "key",
+            );
+            let client =
+                crate::MeshClient::new(crate::ClientConfig::new("http://127.0.0.1:9", creds))
+                    .unwrap();
+            ItkSender::with_store(
+                Outbox::new(client.clone(), store.clone()),
+                Poller::new(client, store.clone()),
+                store,
+            )
+            .unwrap()
+        };
+        let sender = start();
+        let now = t0 + chrono::Duration::days(31);
+        let thirty_days = Duration::from_secs(30 * 24 * 3600);
+        assert_eq!(
+            sender.forget_settled(thirty_days, now).unwrap(),
+            ["old-failed"]
+        );
+        assert!(sender.status("old-failed").is_none());
+        assert!(sender.status("new-failed").is_some());
+        assert!(sender.status("waiting").is_some());
+        assert!(sender.forget_settled(thirty_days, now).unwrap().is_empty());
+        // A restart loads only what is left.
+        let again = start();
+        assert!(again.status("old-failed").is_none());
+        assert!(again.status("new-failed").is_some());
+        // A keep too long to count back from now forgets nothing.
+        assert!(again.forget_settled(Duration::MAX, now).unwrap().is_empty());
+        assert_eq!(
+            again.forget_settled(Duration::ZERO, now).unwrap(),
+            ["new-failed"]
+        );
+        assert!(again.status("waiting").is_some());
     }
 }

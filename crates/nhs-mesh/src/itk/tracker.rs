@@ -100,6 +100,23 @@ impl TrackedMessage {
                     .as_ref()
                     .is_some_and(ResponseCode::is_positive))
     }
+
+    /// Whether nothing more is expected: a final status ([`ItkStatus::is_final`]), or every
+    /// acknowledgement asked for came positive and the recipient's mailbox has it (with no
+    /// acknowledgement asked for, MESH tracking saying it was downloaded).
+    pub fn is_settled(&self) -> bool {
+        self.status.is_final()
+            || (self.is_complete()
+                && self.status.rank() >= ItkStatus::AcknowledgedByRecipient.rank())
+    }
+
+    /// When it settled: the time of its last status change, if it is settled.
+    pub fn settled_at(&self) -> Option<DateTime<Utc>> {
+        if !self.is_settled() {
+            return None;
+        }
+        Some(self.history.last().map_or(self.queued_at, |(at, _)| *at))
+    }
 }
 
 /// How long to wait for each acknowledgement after the message was queued.
@@ -340,6 +357,26 @@ impl AckTracker {
     pub fn all(&self) -> impl Iterator<Item = &TrackedMessage> {
         self.by_header.values()
     }
+
+    /// The MessageHeader ids of the messages that settled ([`TrackedMessage::is_settled`])
+    /// before `cutoff`, in id order.
+    pub fn settled_before(&self, cutoff: DateTime<Utc>) -> Vec<String> {
+        self.by_header
+            .values()
+            .filter(|m| m.settled_at().is_some_and(|at| at < cutoff))
+            .map(|m| m.header_id.clone())
+            .collect()
+    }
+
+    /// Stops tracking `header_id` (a later response or report about it is ignored); returns
+    /// what was known about it.
+    pub fn forget(&mut self, header_id: &str) -> Option<TrackedMessage> {
+        let m = self.by_header.remove(header_id)?;
+        if let Some(mesh_id) = &m.mesh_message_id {
+            self.header_by_mesh_id.remove(mesh_id);
+        }
+        Some(m)
+    }
 }
 
 #[cfg(test)]
@@ -363,6 +400,56 @@ mod tests {
             .build(&responder, at, &mut gpconnect_fhir::SequentialIds::new(9))
             .unwrap();
         read_response(msg.to_json().unwrap().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn settled_messages_are_forgotten_after_the_cutoff_and_no_others() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
+        let t1 = t0 + chrono::Duration::hours(1);
+        let mut t = AckTracker::new();
+        // Business ack: final.
+        t.track("H1", "L1", (true, true), t0);
+        t.accepted("H1", "M1", t0);
+        t.on_response(&resp(ResponseCode::PatientKnownHere, "H1"), t1);
+        // Failed: final.
+        t.track("H2", "L2", (true, true), t0);
+        t.failed("H2", "could not be stored in the outbox", t0);
+        // No acks asked for, downloaded: settled.
+        t.track("H3", "L3", (false, false), t0);
+        t.accepted("H3", "M3", t0);
+        t.on_tracking("M3", &TrackingStatus::Acknowledged, t0);
+        // No acks asked for, only accepted: the download may still come.
+        t.track("H4", "L4", (false, false), t0);
+        t.accepted("H4", "M4", t0);
+        // Infrastructure ack came, business ack still awaited.
+        t.track("H5", "L5", (true, true), t0);
+        t.accepted("H5", "M5", t0);
+        t.on_tracking("M5", &TrackingStatus::Acknowledged, t0);
+        t.on_response(&resp(ResponseCode::Success, "H5"), t0);
+        // Queued, nothing asked for: complete in a sense, but not sent yet.
+        t.track("H6", "L6", (false, false), t0);
+
+        assert_eq!(t.get("H1").unwrap().settled_at(), Some(t1));
+        assert_eq!(t.settled_before(t0), Vec::<String>::new());
+        assert_eq!(t.settled_before(t1), ["H2", "H3"]);
+        let later = t1 + chrono::Duration::seconds(1);
+        let ids = t.settled_before(later);
+        assert_eq!(ids, ["H1", "H2", "H3"]);
+        for id in &ids {
+            assert_eq!(t.forget(id).map(|m| m.header_id), Some(id.clone()));
+        }
+        assert_eq!(t.forget("H1"), None);
+        assert_eq!(
+            t.all().map(|m| m.header_id.as_str()).collect::<Vec<_>>(),
+            ["H4", "H5", "H6"]
+        );
+        // Events about a forgotten message are ignored.
+        assert_eq!(t.header_for_mesh_id("M1"), None);
+        assert_eq!(t.on_tracking("M3", &TrackingStatus::Error, later), None);
+        assert_eq!(
+            t.on_response(&resp(ResponseCode::DuplicateMessage, "H1"), later),
+            None
+        );
     }
 
     #[test]

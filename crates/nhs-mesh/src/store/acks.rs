@@ -21,6 +21,13 @@ pub trait AckStore: Send + Sync {
     /// # Errors
     /// [`MeshError::Store`].
     fn load_tracked(&self) -> Result<Vec<TrackedMessage>, MeshError>;
+
+    /// Removes the stored messages with these MessageHeader ids (ids not stored are
+    /// ignored), all or none.
+    ///
+    /// # Errors
+    /// [`MeshError::Store`].
+    fn forget_tracked(&self, header_ids: &[String]) -> Result<(), MeshError>;
 }
 
 impl AckStore for SqliteStore {
@@ -50,6 +57,20 @@ impl AckStore for SqliteStore {
         }
         Ok(out)
     }
+
+    fn forget_tracked(&self, header_ids: &[String]) -> Result<(), MeshError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction().map_err(MeshError::store)?;
+        {
+            let mut stmt = tx
+                .prepare("DELETE FROM mesh_itk_status WHERE header_id = ?1")
+                .map_err(MeshError::store)?;
+            for id in header_ids {
+                stmt.execute(params![id]).map_err(MeshError::store)?;
+            }
+        }
+        tx.commit().map_err(MeshError::store)
+    }
 }
 
 impl AckStore for MemoryStore {
@@ -69,6 +90,14 @@ impl AckStore for MemoryStore {
             .values()
             .cloned()
             .collect())
+    }
+
+    fn forget_tracked(&self, header_ids: &[String]) -> Result<(), MeshError> {
+        let mut tracked = self.tracked.lock().map_err(poisoned)?;
+        for id in header_ids {
+            tracked.remove(id);
+        }
+        Ok(())
     }
 }
 
@@ -109,6 +138,16 @@ mod tests {
             back.get("H2").unwrap().status,
             ItkStatus::Failed { .. }
         ));
+
+        store
+            .forget_tracked(&["H2".to_owned(), "never-stored".to_owned()])
+            .unwrap();
+        assert_eq!(
+            store.load_tracked().unwrap(),
+            vec![t.get("H1").unwrap().clone()]
+        );
+        store.forget_tracked(&[]).unwrap();
+        assert_eq!(store.load_tracked().unwrap().len(), 1);
     }
 
     #[test]
