@@ -16,6 +16,7 @@
 //! | `day` | `MO` … `SU` or a day name |
 //! | `cost` | `free` or `paid` |
 //! | `postcode` | a UK postcode |
+//! | `modified_after` | an RFC 3339 date-time, or a date `YYYY-MM-DD` (its first moment, UTC) |
 //!
 //! A whole query string is at most [`MAX_QUERY_BYTES`] bytes and [`MAX_PARAMETERS`] pairs.
 //! Numbers must be finite (`NaN`, `inf` and `1e308` are refused by the ranges). Errors name the

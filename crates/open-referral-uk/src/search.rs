@@ -21,6 +21,8 @@
 //!   "end time at or below");
 //! * `cost`: `free` (no cost option with an amount above zero) or `paid`; `maximum_cost`: the
 //!   cheapest priced option is at most this (a service without one costs 0);
+//! * `modified_after` (HSDS 3.0): the service's `last_modified` is at or after it; a service
+//!   without a readable `last_modified` is left out (nothing says it changed);
 //! * `status`: services whose `status` is not `active` are left out unless the query names the
 //!   statuses wanted ([`SearchQuery::statuses`]; the API accepts it from authenticated callers);
 //! * `postcode` (or `latitude`+`longitude`) + `proximity`: some location of the service lies
@@ -112,6 +114,8 @@ struct Facts {
     areas: Vec<String>,
     /// GeoJSON polygons the service covers (the extents that parse).
     shapes: Vec<AreaExtent>,
+    /// `last_modified`, when it is an RFC 3339 date-time.
+    last_modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A query after the directory has resolved its postcode and words.
@@ -597,6 +601,11 @@ impl Directory {
         }
         if let Some(max) = query.maximum_cost
             && facts.cheapest > max
+        {
+            return None;
+        }
+        if let Some(after) = query.modified_after
+            && facts.last_modified.is_none_or(|at| at < after)
         {
             return None;
         }

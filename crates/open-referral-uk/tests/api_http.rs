@@ -175,6 +175,10 @@ async fn bad_parameters_are_400_with_a_clear_message() {
             "bad parameter `day`: expected a day such as MO or Monday",
         ),
         (
+            "/services?modified_after=last%20week",
+            "bad parameter `modified_after`: expected an RFC 3339 date-time such as 2026-11-30T09:00:00Z, or a date YYYY-MM-DD",
+        ),
+        (
             "/taxonomies?page=-2",
             "bad parameter `page`: expected a whole number from 1 to 4294967295",
         ),

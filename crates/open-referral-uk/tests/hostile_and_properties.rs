@@ -287,6 +287,8 @@ fn hostile_value() -> impl Strategy<Value = String> {
         Just("inf".to_owned()),
         Just("%FF%FE".to_owned()),
         Just("BS1%205TR".to_owned()),
+        Just("2026-11-30T09:00:00Z".to_owned()),
+        Just("2026-11-30".to_owned()),
         (-200.0f64..200.0).prop_map(|n| n.to_string()),
         (0.0f64..2_000_000.0).prop_map(|n| n.to_string()),
         (1u32..2000).prop_map(|n| n.to_string()),
@@ -313,6 +315,7 @@ fn parameter_name() -> impl Strategy<Value = &'static str> {
         "cost",
         "maximum_cost",
         "max_cost",
+        "modified_after",
         "zqunknown",
     ])
 }

@@ -2,7 +2,7 @@
 //! Public search rules: inactive services hidden by default (named statuses include them),
 //! `postcode` limited to services whose `service_area` covers it when area data exists (text
 //! postcode areas and GeoJSON polygons),
-//! free/paid/maximum cost filters.
+//! free/paid/maximum cost filters, and HSDS 3.0's `modified_after`.
 
 use open_referral_uk::model::{CostOption, Service, ServiceArea, ServiceStatus, number};
 use open_referral_uk::search::{Directory, SearchQuery};
@@ -278,4 +278,48 @@ fn free_paid_and_maximum_cost() {
     );
     assert!(SearchQuery::from_query_string("maximum_cost=-1").is_err());
     assert!(SearchQuery::from_query_string("maximum_cost=abc").is_err());
+}
+
+#[test]
+fn modified_after_keeps_services_changed_on_or_after_it() {
+    let at = |n: usize, name: &str, last_modified: Option<&str>| {
+        let mut service = service(n, name, ServiceStatus::Active);
+        service.last_modified = last_modified.map(str::to_owned);
+        service
+    };
+    let directory = Directory::new(vec![
+        at(0, "before", Some("2026-11-29T23:59:59Z")),
+        at(1, "midnight", Some("2026-11-30T00:00:00Z")),
+        at(2, "later", Some("2026-11-30T10:15:00+01:00")),
+        at(3, "never said", None),
+        at(4, "unreadable", Some("yesterday")),
+    ]);
+    assert_eq!(
+        ids(&directory, "modified_after=2026-11-30"),
+        ["later", "midnight"]
+    );
+    // Offsets are compared as instants: 10:15+01:00 is 09:15Z.
+    assert_eq!(
+        ids(&directory, "modified_after=2026-11-30T09:15:00Z"),
+        ["later"]
+    );
+    assert!(ids(&directory, "modified_after=2026-11-30T09:15:01Z").is_empty());
+    assert_eq!(
+        ids(
+            &directory,
+            "modified_after=2026-11-30T00%3A30%3A00%2B01%3A00"
+        ),
+        ["before", "later", "midnight"]
+    );
+    // Without the parameter every active service is listed.
+    assert_eq!(ids(&directory, "").len(), 5);
+    for bad in [
+        "modified_after=yesterday",
+        "modified_after=2026-13-01",
+        "modified_after=",
+    ] {
+        let error = SearchQuery::from_query_string(bad).unwrap_err().to_string();
+        assert!(error.contains("modified_after"), "{bad}: {error}");
+        assert!(!error.contains("yesterday"), "{error}");
+    }
 }

@@ -80,6 +80,11 @@ impl Facts {
                 .max(0.0),
             areas: area_tokens(service),
             shapes: area_shapes(service),
+            last_modified: service
+                .last_modified
+                .as_deref()
+                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+                .map(|at| at.with_timezone(&chrono::Utc)),
         }
     }
 }

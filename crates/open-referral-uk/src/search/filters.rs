@@ -1,6 +1,6 @@
 //! [`SearchQuery`]: the filters of a search, and how a postcode matches a service area.
 
-use chrono::Weekday;
+use chrono::{DateTime, Utc, Weekday};
 
 use super::extent::AreaExtent;
 use super::geo::GeoPoint;
@@ -61,6 +61,9 @@ pub struct SearchQuery {
     /// Only services whose cheapest cost option is at most this amount (a service without a
     /// priced option costs 0).
     pub maximum_cost: Option<f64>,
+    /// Only services whose `last_modified` is at or after this time (HSDS 3.0
+    /// `modified_after`; a service without a readable `last_modified` is left out).
+    pub modified_after: Option<DateTime<Utc>>,
     /// Which page.
     pub page: PageRequest,
 }
@@ -69,7 +72,7 @@ impl SearchQuery {
     /// Reads the ORUK 3.0 query parameters (`search`, `page`, `per_page`, `taxonomy_term_id`,
     /// `taxonomy_id`, `minimum_age`, `maximum_age`, `start_time`, `end_time`, `day`,
     /// `postcode`, `proximity`) plus `text` (ORUK 1.0 name of `search`), `latitude` +
-    /// `longitude`, and `cost` (`free`/`paid`). Unknown parameters are ignored; a malformed or
+    /// `longitude`, `cost` (`free`/`paid`), `maximum_cost` and HSDS 3.0's `modified_after`. Unknown parameters are ignored; a malformed or
     /// out-of-range value is a [`OrukError::BadParameter`] naming the parameter and its
     /// accepted range ([`crate::query`] lists them), never repeating the value.
     pub fn from_params<K: AsRef<str>, V: AsRef<str>>(
@@ -156,6 +159,7 @@ impl SearchQuery {
                         "currency units",
                     )?)
                 }
+                "modified_after" => query.modified_after = Some(parse_modified_after(value)?),
                 _ => {}
             }
         }
@@ -207,6 +211,23 @@ impl SearchQuery {
     pub fn from_query_string(raw: &str) -> Result<Self, OrukError> {
         Self::from_params(crate::query::decode_query_string(raw)?)
     }
+}
+
+/// `modified_after`: an RFC 3339 date-time (`2026-11-30T09:00:00Z`, any offset), or a date
+/// `YYYY-MM-DD` meaning its first moment in UTC.
+fn parse_modified_after(value: &str) -> Result<DateTime<Utc>, OrukError> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    formats::parse_date(value)
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .map(|midnight| midnight.and_utc())
+        .ok_or_else(|| {
+            OrukError::bad_parameter(
+                "modified_after",
+                "expected an RFC 3339 date-time such as 2026-11-30T09:00:00Z, or a date YYYY-MM-DD",
+            )
+        })
 }
 
 /// Highest accepted `maximum_cost`.
