@@ -17,7 +17,10 @@
 //! | `taxonomy_term_id`, `taxonomy_term_name` | `;`-separated lists of the same length |
 //! | `days`, `opens_at`, `closes_at` | one weekly schedule (`MO,WE`, `09:00`, `12:00`) |
 //!
-//! Other non-empty columns are kept on the service as extra string properties. Ids of child
+//! Other non-empty columns are kept on the service as string properties: one named after a
+//! property the ORUK service model types as text (`alert`, `last_modified`) fills it, any
+//! other goes to `extra`; a column named after a property that is not text
+//! (`organization`, `schedules`) or that other columns fill is a row error. Ids of child
 //! objects are derived deterministically from the service id, so re-importing the same sheet
 //! gives the same ids. A row error names the line, the column and what was expected, never
 //! the cell's content (a sheet of providers holds names, e-mail addresses and phone numbers).
@@ -331,17 +334,65 @@ impl Row<'_> {
         self.location(&mut service)?;
         self.terms(&mut service)?;
         self.schedule(&mut service)?;
-        for (index, header) in self.headers.iter().enumerate() {
-            if !KNOWN.contains(&header.as_str())
-                && !header.is_empty()
-                && let Some(value) = self.record.get(index).filter(|v| !v.is_empty())
-            {
-                service
-                    .extra
-                    .insert(header.clone(), serde_json::Value::String(value.to_owned()));
+        let others: Vec<(&String, &str)> = self
+            .headers
+            .iter()
+            .enumerate()
+            .filter(|(_, header)| !KNOWN.contains(&header.as_str()) && !header.is_empty())
+            .filter_map(|(index, header)| {
+                Some((header, self.record.get(index).filter(|v| !v.is_empty())?))
+            })
+            .collect();
+        if others.is_empty() {
+            return Ok(service);
+        }
+        self.with_other_columns(service, &others)
+    }
+
+    /// Adds the other columns as string properties, read through the service model: a column
+    /// named after a property the model types (`alert`, `last_modified`) fills that property,
+    /// so the service is what its own JSON reads back as; one the model cannot take as text
+    /// (`organization`, `schedules`), or one filled from other columns, is a row error.
+    fn with_other_columns(
+        &self,
+        service: Service,
+        others: &[(&String, &str)],
+    ) -> Result<Service, RowError> {
+        use serde_json::Value;
+        let encode_error = || RowError {
+            line: self.line,
+            column: None,
+            message: "the row's service could not be encoded".to_owned(),
+        };
+        let Ok(Value::Object(mut object)) = serde_json::to_value(&service) else {
+            return Err(encode_error());
+        };
+        for (header, value) in others {
+            if object.contains_key(header.as_str()) {
+                return Err(self.error(
+                    header,
+                    "names a service property the import fills from other columns",
+                ));
+            }
+            // The property on its own: does the model take it as text?
+            let mut alone = serde_json::Map::new();
+            for key in ["id", "name", "status"] {
+                if let Some(v) = object.get(key) {
+                    alone.insert(key.to_owned(), v.clone());
+                }
+            }
+            alone.insert((*header).clone(), Value::String((*value).to_owned()));
+            if serde_json::from_value::<Service>(Value::Object(alone)).is_err() {
+                return Err(self.error(
+                    header,
+                    "names a service property that does not take this text",
+                ));
             }
         }
-        Ok(service)
+        for (header, value) in others {
+            object.insert((*header).clone(), Value::String((*value).to_owned()));
+        }
+        serde_json::from_value(Value::Object(object)).map_err(|_| encode_error())
     }
 
     fn location(&self, service: &mut Service) -> Result<(), RowError> {

@@ -118,6 +118,72 @@ fn hostile_csv_gets_row_errors_and_keeps_good_rows() {
     ));
 }
 
+/// Columns named after service properties. The `oruk_csv_import` fuzz target found a header
+/// mangled so that a column was named `organization`: the import kept it as an extra string
+/// beside the typed property, and the service's JSON then did not read back.
+#[test]
+fn other_columns_named_after_service_properties() {
+    let found: &[u8] =
+        b"id,name,st\x01\x00atus,description,email,organization\r\x00\x00\x00\x00\x00\x00\x00_name\
+      ,minimum_age,maximum_age,location_name,address_1,city,postal_code,latitude,longitude,t\
+      \x00\x00\x00\x00\x00\x00\x03\x0cterm_id,taxonomy_term_namz,\x00\x00\x00\x00,opens_at,clo\
+      ses_!t,cost_amount\n0f8f2d0a-7c1e-4f3b-9a6e-1d2c3b4a5e01,Harbourside Parkrun Buddies,act\
+      ive,Volunteers who walk or jog with youing \"-2.5931,7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e0\
+      1,Physical activity,SA,08:45,10:00,0\n0f8f2d0a-7c1e-4f3b-9a6e-1d2c3b4a5e02,Tea and Talk,\
+      active,A weekly social agternoon with tea and cake.,,Avon Carers Circle,,,Eastside Libra\
+      ry,4 Library Walk,Bristol,BS5 0HQ,51.4619,-2.558,7c1d2e3f-4a5b-4c6d-8e7f-8a0b1c2d3e02,Lo\
+      neliness,WE,14:00,16:00,\n";
+    csv_invariants(found);
+    let import = import_csv(found).unwrap();
+    assert!(
+        import
+            .errors
+            .iter()
+            .any(|e| e.column.as_deref() == Some("organization"))
+    );
+
+    let csv = "id,name,alert,last_modified,organization,schedules,organization_name,volunteer_lead\n\
+        1b0e0f3c-4b8e-4d55-9c3f-6f3c9a1d2e01,A,Closed today,2026-11-30T09:00:00Z,,,,Pat\n\
+        2b0e0f3c-4b8e-4d55-9c3f-6f3c9a1d2e02,B,,,Avon Carers,,,\n\
+        3b0e0f3c-4b8e-4d55-9c3f-6f3c9a1d2e03,C,,,,MO,,\n\
+        4b0e0f3c-4b8e-4d55-9c3f-6f3c9a1d2e04,D,,,X,,Y,\n";
+    csv_invariants(csv.as_bytes());
+    let import = import_csv(csv.as_bytes()).unwrap();
+    assert_eq!(import.services.len(), 1);
+    let a = &import.services[0];
+    assert_eq!(a.alert.as_deref(), Some("Closed today"));
+    assert_eq!(a.last_modified.as_deref(), Some("2026-11-30T09:00:00Z"));
+    assert_eq!(a.extra["volunteer_lead"], "Pat");
+    assert!(!a.extra.contains_key("alert"));
+    let errors: Vec<(u64, Option<&str>, &str)> = import
+        .errors
+        .iter()
+        .map(|e| (e.line, e.column.as_deref(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (
+                3,
+                Some("organization"),
+                "names a service property that does not take this text"
+            ),
+            (
+                4,
+                Some("schedules"),
+                "names a service property that does not take this text"
+            ),
+            (
+                5,
+                Some("organization"),
+                "names a service property the import fills from other columns"
+            ),
+        ]
+    );
+    // Never the cell's content.
+    assert!(!import.errors.iter().any(|e| e.to_string().contains("Avon")));
+}
+
 fn text() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9 '£é-]{0,20}"
 }
