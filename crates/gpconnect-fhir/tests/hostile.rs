@@ -302,3 +302,44 @@ fn the_fuzz_finding_is_refused() {
     assert_eq!(position, at as u64);
     assert!(reason.contains("attribute name"), "{reason}");
 }
+
+/// A primitive with no value, no id and no extension (`"_title": {"fhir_comments": […]}`
+/// with `title` gone) carries nothing: neither writer writes an element for it, so what is
+/// written reads back and writes again the same. Found by a 10-minute seeded run of
+/// `gpconnect_bundle_json` (2026-11-30): the writer wrote `<title/>`, the reader dropped it.
+#[test]
+fn primitives_that_carry_nothing_are_not_written() {
+    for (json_text, absent, present) in [
+        (
+            r#"{"resourceType":"Patient","_birthDate":{"fhir_comments":["a note"]}}"#,
+            "birthDate",
+            None,
+        ),
+        (r#"{"resourceType":"Patient","_gender":{}}"#, "gender", None),
+        (
+            r#"{"resourceType":"Patient","_birthDate":{"id":"b1"}}"#,
+            "nothing",
+            Some("<birthDate id=\"b1\"/>"),
+        ),
+        (
+            r#"{"resourceType":"Patient","name":[{"given":["Robin",null],"_given":[null,{"fhir_comments":["x"]}]}]}"#,
+            "given value=\"\"",
+            Some("<given value=\"Robin\"/>"),
+        ),
+    ] {
+        bundle_json_invariants(json_text.as_bytes());
+        let resource = json::from_json(json_text).unwrap();
+        for written in [
+            xml::to_xml(&resource).unwrap(),
+            xml::json_to_xml(&json::to_json(&resource).unwrap()).unwrap(),
+        ] {
+            assert!(!written.contains(&format!("<{absent}")), "{written}");
+            assert!(!written.contains(&format!("<{absent}/>")), "{written}");
+            if let Some(present) = present {
+                assert!(written.contains(present), "{written}");
+            }
+            let back = xml::from_xml(&written).unwrap();
+            assert_eq!(xml::to_xml(&back).unwrap(), xml::to_xml(&resource).unwrap());
+        }
+    }
+}

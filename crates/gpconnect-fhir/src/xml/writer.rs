@@ -255,6 +255,9 @@ impl Writer {
                     Some(Json::Object(f)) => f.as_slice(),
                     _ => &[],
                 };
+                // A primitive with no value, no id and no extension carries nothing: FHIR
+                // XML has no such element (ele-1), and the reader would drop it.
+                let start = self.out.len();
                 self.indent(depth);
                 let mut attrs: Vec<(&str, String)> = Vec::new();
                 if let Some(id) = ext_fields
@@ -267,15 +270,25 @@ impl Writer {
                 if let Some(text) = text {
                     attrs.push(("value", text));
                 }
-                self.open(name, &attrs)?;
+                let carries_attributes = !attrs.is_empty();
                 let extensions: Vec<&(String, Json)> =
                     ext_fields.iter().filter(|(k, _)| k != "id").collect();
+                if !carries_attributes && extensions.is_empty() {
+                    self.out.truncate(start);
+                    return Ok(());
+                }
+                self.open(name, &attrs)?;
                 if extensions.is_empty() {
                     self.out.push_str("/>");
                 } else {
                     self.out.push('>');
+                    let before = self.out.len();
                     let owned: Vec<(String, Json)> = extensions.into_iter().cloned().collect();
                     self.children(&owned, Some("Element"), false, depth + 1, loc)?;
+                    if self.out.len() == before && !carries_attributes {
+                        self.out.truncate(start);
+                        return Ok(());
+                    }
                     self.indent(depth);
                     self.close(name);
                 }

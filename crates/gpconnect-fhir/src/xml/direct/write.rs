@@ -302,10 +302,14 @@ impl Writer {
                     Some(V::Obj(f)) => f.as_slice(),
                     _ => &[],
                 };
+                // A primitive with no value, no id and no extension carries nothing: FHIR
+                // XML has no such element (ele-1), and the reader would drop it.
+                let start = self.out.len();
                 self.indent(depth);
                 self.out.push('<');
                 self.out.push_str(name);
                 let mut clean_id = true;
+                let mut carries_attributes = text.is_some();
                 if let Some(id) = ext_fields
                     .iter()
                     .find(|(k, _)| k == "id")
@@ -314,6 +318,7 @@ impl Writer {
                     self.out.push_str(" id=\"");
                     clean_id = escape_attribute(&mut self.out, id);
                     self.out.push('"');
+                    carries_attributes = true;
                 }
                 if let Some(text) = text {
                     self.out.push_str(" value=\"");
@@ -333,11 +338,20 @@ impl Writer {
                 }
                 let mut extensions = ext_fields.iter().filter(|(k, _)| k != "id").peekable();
                 if extensions.peek().is_none() {
+                    if !carries_attributes {
+                        self.out.truncate(start);
+                        return Ok(());
+                    }
                     self.out.push_str("/>");
                 } else {
                     self.out.push('>');
+                    let before = self.out.len();
                     let owned: Vec<(Cow<'static, str>, V)> = extensions.cloned().collect();
                     self.children(&owned, Some("Element"), false, depth + 1, loc)?;
+                    if self.out.len() == before && !carries_attributes {
+                        self.out.truncate(start);
+                        return Ok(());
+                    }
                     self.indent(depth);
                     self.close(name);
                 }
