@@ -343,3 +343,33 @@ fn primitives_that_carry_nothing_are_not_written() {
         }
     }
 }
+
+/// Element names FHIR does not have are refused on read, as the writers refuse them: the
+/// `gpconnect_itk_response_xml` fuzz target found `<_type …/>` inside an identifier, which
+/// the reader had turned into the JSON key `_type` (the extension of `type`), so reading
+/// what was written back gave a different resource.
+#[test]
+fn element_names_fhir_does_not_have_are_refused_on_read() {
+    let identifier = |inner: &str| {
+        format!(
+            "<Bundle xmlns=\"http://hl7.org/fhir\"><identifier><system value=\"https://tools.ietf.org/html/rfc4122\"/>{inner}</identifier><type value=\"message\"/></Bundle>"
+        )
+    };
+    assert!(xml::from_xml(&identifier("")).is_ok());
+    for inner in [
+        "<_type valuxmlnse=\"65fa69b8\"/>",
+        "<_value/>",
+        "<val-ue value=\"a\"/>",
+        "<va.lue value=\"a\"/>",
+        "<é value=\"a\"/>",
+    ] {
+        let text = identifier(inner);
+        response_xml_invariants(text.as_bytes());
+        let error = xml::from_xml(&text).unwrap_err();
+        let Error::Xml { position, reason } = &error else {
+            panic!("not an XML error: {error:?}");
+        };
+        assert_eq!(*position, text.find(inner).unwrap() as u64, "{inner}");
+        assert!(reason.contains("element name"), "{reason}");
+    }
+}

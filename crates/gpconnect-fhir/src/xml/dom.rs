@@ -3,7 +3,7 @@
 
 use quick_xml::events::{BytesStart, Event};
 
-use super::writer::first_forbidden_char;
+use super::writer::{first_forbidden_char, is_name};
 use crate::error::{Error, Result};
 
 /// Largest XML document accepted (bytes).
@@ -80,8 +80,14 @@ fn element(start: &BytesStart<'_>, position: u64) -> Result<Element> {
         }
         attributes.push((key, value));
     }
+    let name = local(start.name().as_ref());
+    // FHIR element names are ASCII letters and digits (what the writers accept); `_given`
+    // or `a-b` would come out of the JSON conversion as something else.
+    if !is_name(&name) {
+        return Err(xml_err(position, "an element name FHIR does not have"));
+    }
     Ok(Element {
-        name: local(start.name().as_ref()),
+        name,
         attributes,
         children: Vec::new(),
         xhtml: None,
